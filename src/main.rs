@@ -1,1 +1,9 @@
-fn main() {}
+//! `pipec`: the command line. Thin wiring: argument parsing here, the work in the crates.
+
+mod cli;
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    cli::run()
+}

@@ -1,5 +1,66 @@
 //! `pipec-compiler`: spec parsing, the expression language, validation, diagnostics and
 //! the manifest. No async, Kafka or DataFusion here, so that checking a spec stays fast.
 
+pub mod diagnostics;
 pub mod expr;
 pub mod source;
+pub mod spec;
+pub mod suggest;
+pub mod validate;
+
+use std::path::Path;
+
+use diagnostics::Diagnostics;
+use source::SourceMap;
+
+/// How to check a spec.
+pub struct CheckOptions<'a> {
+    /// `--env`.
+    pub env: Option<String>,
+    /// Reads environment variables.
+    pub env_lookup: &'a dyn Fn(&str) -> Option<String>,
+}
+
+/// What checking a spec found.
+#[derive(Debug)]
+pub struct CheckResult {
+    /// Every file read, for rendering.
+    pub sources: SourceMap,
+    /// Every problem.
+    pub diagnostics: Diagnostics,
+    /// Whether the spec could not even be found (a usage problem rather than a spec problem).
+    pub usage_error: bool,
+}
+
+/// Loads and validates the spec at `path`, collecting every problem.
+pub fn check(path: &Path, opts: &CheckOptions<'_>) -> CheckResult {
+    let mut diags = Diagnostics::default();
+    let usage_error = spec::load::root_file(path).is_err();
+    let mut loaded = spec::load::load(
+        path,
+        &spec::load::LoadOptions {
+            env: opts.env.clone(),
+            env_lookup: opts.env_lookup,
+        },
+        &mut diags,
+    );
+    if !usage_error {
+        validate::validate(&mut loaded, &mut diags);
+    }
+    CheckResult {
+        sources: loaded.sources,
+        diagnostics: diags,
+        usage_error,
+    }
+}
+
+/// The JSON Schema of the spec format, generated from the spec types.
+pub fn spec_json_schema() -> String {
+    let schema = schemars::schema_for!(spec::SpecFile);
+    serde_json::to_string_pretty(&schema).unwrap_or_default()
+}
+
+/// The reference of built-in expression functions, as Markdown.
+pub fn functions_reference() -> String {
+    String::from("(functions reference pending)")
+}

@@ -1,0 +1,140 @@
+//! The code table: every diagnostic code with its title and the long explanation that
+//! `pipec explain CODE` prints.
+
+/// One diagnostic code.
+#[derive(Debug, Clone, Copy)]
+pub struct CodeInfo {
+    /// `PC0102`.
+    pub code: &'static str,
+    /// A few words.
+    pub title: &'static str,
+    /// What it means, why it matters, an example and the fix.
+    pub explanation: &'static str,
+}
+
+macro_rules! codes {
+    ($($code:literal $title:literal $text:literal;)*) => {
+        /// Every code, in order.
+        pub const CODES: &[CodeInfo] = &[$(CodeInfo { code: $code, title: $title, explanation: $text }),*];
+    };
+}
+
+codes! {
+"PC0001" "YAML syntax error"
+"The file is not valid YAML, so nothing in it could be read.\n\nWhy: YAML is indentation-sensitive; a missing colon, a tab, an unclosed bracket or quote stops the parser.\n\nExample:\n    topics:\n      raw: { name: x\n\nFix: close the bracket or quote at the place shown, or fix the indentation.";
+"PC0002" "unknown key"
+"A mapping has a key that this part of the spec does not know. It is ignored, and reported because it is most often a typo that silently drops a setting.\n\nExample:\n    topics:\n      raw: { name: x, partiton: 4 }   # `partiton` is unknown\n\nFix: use the suggested name, or remove the key. `pipec schema` prints every allowed key; wire it into your editor to catch these as you type.";
+"PC0003" "wrong kind of value"
+"A value has the wrong type: a list where a single value belongs, a string where a number belongs, and so on.\n\nExample:\n    topics:\n      raw: { name: x, partitions: many }\n\nFix: write the kind of value the message asks for.";
+"PC0004" "missing key"
+"A required key is not there.\n\nExample:\n    streams:\n      s: { steps: [] }   # no `from`\n\nFix: add the key; the message names it.";
+"PC0005" "unknown kind"
+"A name that must be one of a fixed set (a step kind, a format, a compatibility mode) is not one of them.\n\nExample:\n    steps:\n      - dedupe: { key: mid, store: dedup, ttl: 1h }   # the step is `dedup`\n\nFix: use one of the listed names.";
+"PC0006" "duplicate key"
+"A mapping sets the same key twice. YAML keeps only one of them, so one setting is silently lost.\n\nFix: remove or rename one of the two.";
+"PC0007" "cannot read file"
+"A spec file, an included file, or a file the spec refers to (schema, SQL, fixture) cannot be read.\n\nFix: check the path; relative paths are relative to the spec file that names them.";
+"PC0008" "undefined variable"
+"A string uses `{name}` for a variable that `vars` does not define, or `${NAME}` for an environment variable that is not set and has no `:-default`.\n\nExample:\n    topics:\n      raw: { name: \"{evn}.telemetry.raw\" }\n\nFix: define the variable under `vars`, correct its name, or give the environment variable a default: `${REDIS_URL:-redis://127.0.0.1:6379}`. Write `{{` and `}}` for literal braces.";
+"PC0009" "invalid value"
+"A value has the right type but is not allowed here.\n\nFix: see the message and help for what is allowed.";
+"PC0010" "include cycle"
+"Spec files include each other in a circle.\n\nFix: include each file once, from one place.";
+"PC0011" "step with several kinds"
+"A step is a mapping with exactly one key, its kind. A step with more keys is usually a mis-indented setting.\n\nExample:\n    steps:\n      - dedup: { key: mid, store: dedup, ttl: 1h }\n        duplicates: dup     # belongs inside the braces\n\nFix: move the extra keys into the step's settings.";
+"PC0101" "duplicate name"
+"Two definitions of the same kind share a name (two topics, two streams, ...), possibly in different included files, or two topics resolve to the same Kafka topic name on one cluster.\n\nFix: rename one of them.";
+"PC0102" "unknown topic"
+"A step, stream, backup, report or test refers to a topic that the spec does not define.\n\nExample:\n    streams:\n      p: { from: raww, steps: [...] }\n\nFix: use the name of a topic under `topics` (the suggestion is the closest one), or define the topic.";
+"PC0103" "unknown store"
+"A dedup or enrich step names a store that is not defined under `stores`.\n\nFix: use a defined store or add one.";
+"PC0104" "unknown cluster"
+"A topic names a Kafka cluster that is not defined under `clusters`.\n\nFix: use a defined cluster or add one.";
+"PC0105" "unknown event type"
+"An event type is named (in a topic's `events`, an `explode`'s `as`, ...) that `events.types` does not declare.\n\nFix: declare the type or correct the name.";
+"PC0106" "unknown stream"
+"A test names a stream that is not defined.\n\nFix: use a defined stream name.";
+"PC0107" "unknown backup"
+"A report input names a backup that is not defined under `backups`.\n\nFix: use a defined backup.";
+"PC0108" "ambiguous cluster"
+"Clusters are defined but a topic names none, no default cluster is set, and there is more than one cluster, so the topic's cluster is unknown.\n\nFix: set `cluster:` on the topic, `defaults.topic.cluster`, or `default: true` on one cluster.";
+"PC0109" "conflicting settings"
+"Two settings exclude each other (for example a store with both `redis` and `memory`), or a choice is missing (a store with neither).\n\nFix: keep exactly one.";
+"PC0201" "schema file not found"
+"An event type's schema file does not exist.\n\nFix: add the file, correct `events.schemas`, or set `schema: none` on a type that has no schema.";
+"PC0202" "schema is not valid JSON"
+"A schema file cannot be parsed as JSON.\n\nFix: correct the JSON at the place shown.";
+"PC0203" "schema does not compile"
+"A schema is JSON but not a valid JSON Schema for its draft (for example `\"type\": 12`).\n\nFix: correct the schema; the draft is taken from `$schema`, else from `events.draft` (default draft 4, as Sunbird's schemas are).";
+"PC0204" "unresolvable $ref"
+"A `$ref` in a schema points at a file or a fragment that does not exist. Sunbird's schemas refer to each other as `resource:/schemas/telemetry/3.0/x.json`; such a prefix must be mapped to a local directory with `events.refs`.\n\nFix: correct the reference, or map its prefix:\n    events:\n      refs: { \"resource:/schemas/telemetry/3.0/\": schemas/telemetry/3.0 }";
+"PC0205" "schema directory not found"
+"`events.schemas` or a validate step's `schemas` names a directory that does not exist.\n\nFix: correct the path (relative to the spec file).";
+"PC0301" "invalid topic name"
+"Kafka topic names are at most 249 characters of letters, digits, `.`, `_` and `-`, and not `.` or `..`.\n\nFix: rename the topic.";
+"PC0302" "count out of range"
+"Partitions, replication and replicas must be at least 1.\n\nFix: set a positive number.";
+"PC0303" "invalid duration"
+"Durations are written with units: `500ms`, `30s`, `5m`, `48h`, `7d`, `2w`, or combined as `1h30m`. A bare number is ambiguous and rejected.\n\nFix: add a unit.";
+"PC0304" "invalid size"
+"Sizes are a number of bytes or a number with a unit: `512KB`, `5MB`, `1GB` (powers of 1000) or `512KiB`, `5MiB`, `1GiB` (powers of 1024).\n\nFix: write a size in one of those forms.";
+"PC0305" "invalid cron expression"
+"Schedules are five-field cron expressions in UTC: minute hour day-of-month month day-of-week, with `*`, lists, ranges and steps, or a macro such as `@daily`. Seconds are not supported.\n\nExample: `30 5 * * *` runs at 05:30 every day.\n\nFix: correct the field shown.";
+"PC0306" "invalid resource quantity"
+"CPU is written as cores (`2`, `0.5`) or millicores (`500m`); memory as bytes with a Kubernetes suffix (`512Mi`, `1Gi`, `1G`).\n\nFix: use one of those forms.";
+"PC0307" "Redis database out of range"
+"Redis has databases 0 to 15 by default.\n\nFix: pick a database in that range.";
+"PC0401" "topic is consumed but never produced"
+"A stream reads a topic that no stream, report or test of this pipeline writes, and that is not marked `external: true`. Nothing would ever arrive.\n\nFix: mark the topic `external: true` if another system writes it, or route events to it.";
+"PC0402" "unused topic"
+"A topic is defined but nothing reads, writes or backs it up.\n\nFix: remove it, or mark it `external: true` if systems outside the pipeline use it.";
+"PC0403" "cycle in the topic graph"
+"Streams feed each other in a circle: an event could travel around forever.\n\nFix: break the cycle, usually by routing to a different topic.";
+"PC0404" "unreachable step"
+"A step follows a step that sends every event elsewhere (a `route` without a matching `continue`, or an `emit`), so no event reaches it.\n\nFix: move the step before the route, or remove it.";
+"PC0405" "events fall through"
+"A stream's last step leaves events with nowhere to go: they would be dropped silently. Stream jobs end in `route` or `emit`.\n\nFix: end the stream with `emit: <topic>` or a `route` with an `else` rule.";
+"PC0406" "route without else"
+"A route has no `else` rule, so events that match no rule are dropped.\n\nFix: add `- else: <topic>` as the last rule, or confirm that dropping is wanted by routing to a dead-letter topic.";
+"PC0407" "route rule shape"
+"A route rule is `{ when: <condition>, to: <topics> }` or `{ else: <topics> }`, and `else` comes last.\n\nFix: give each rule a `when` and a `to`, or make it the final `else`.";
+"PC0501" "window without aggregate"
+"A `window` step must be followed directly by an `aggregate` step, and an `aggregate` needs a `window` before it.\n\nFix: pair them.";
+"PC0502" "incoherent window"
+"A window needs exactly one of `tumbling`, `sliding` and `session`; a sliding window's `every` must not exceed its `size`; lengths and gaps must be positive; allowed lateness should be shorter than the window.\n\nFix: adjust the parameters as the message says.";
+"PC0601" "expression syntax error"
+"An expression (a filter, route condition, key or computed field) cannot be parsed.\n\nThe language: field paths (`edata.type`, `context.cdata[0].id`, `` `@timestamp` ``), literals, `== != < <= > >=`, `in [..]`, `and`/`or`/`not`, `+ - * / %`, and functions such as `coalesce(a, b)`.\n\nFix: correct the expression at the place shown.";
+"PC0602" "unknown field"
+"An expression uses a field that the JSON Schemas of the event types reaching this step do not have (and no earlier step sets).\n\nExample:\n    - filter: 'edata.typo == \"TOUCH\"'   # INTERACT's edata has `type`\n\nFix: use the suggested field. When the schema allows extra fields this is a warning; when it is closed (`additionalProperties: false`) it is an error.";
+"PC0603" "type mismatch"
+"An expression combines values of types that cannot meet, such as comparing a string field with a number; the comparison would always be false.\n\nFix: compare like with like: quote the literal, or convert with `to_int(..)`/`to_string(..)`.";
+"PC0604" "unknown function"
+"An expression calls a function that is not built in. `pipec explain functions` lists them.\n\nFix: use the suggested function.";
+"PC0605" "wrong number of arguments"
+"A function is called with too few or too many arguments.\n\nFix: see the signature in the help.";
+"PC0606" "argument type mismatch"
+"A function argument has a type the function does not accept.\n\nFix: convert the argument or use another function.";
+"PC0607" "condition is not boolean"
+"A filter or route condition does not produce true or false.\n\nFix: compare the value: `edata.type == \"x\"`, or `exists(field)`.";
+"PC0701" "fixture not found"
+"A test names an input file that does not exist.\n\nFix: correct the path (relative to the spec file).";
+"PC0702" "test expects an unknown topic"
+"A test's `expect` names a topic that the spec does not define.\n\nFix: use a defined topic.";
+"PC0801" "SQL file not found"
+"A report's `sql` file does not exist.\n\nFix: correct the path (relative to the spec file).";
+"PC0802" "unknown model"
+"A report names a built-in model that does not exist. Built-in models: `workflow_summary`.\n\nFix: use a built-in model or a `sql` file.";
+"PC0803" "unknown model parameter"
+"A report sets a parameter its model does not take.\n\nFix: use one of the model's parameters.";
+"PC0804" "report source"
+"A report needs exactly one of `model` and `sql`; an input needs exactly one of `backup` and `path`; an output exactly one of `topic` and `path`.\n\nFix: keep exactly one.";
+"PC0901" "missing pipeline name"
+"The root spec file must name the pipeline with `pipeline: <name>`.\n\nFix: add it.";
+"PC0902" "no spec found"
+"The path given to `pipec` is neither a spec file nor a directory holding `pipeline.yaml`.\n\nFix: pass the spec file or its directory.";
+}
+
+/// The entry of a code, case-insensitive.
+pub fn lookup(code: &str) -> Option<&'static CodeInfo> {
+    CODES.iter().find(|c| c.code.eq_ignore_ascii_case(code))
+}

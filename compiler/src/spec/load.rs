@@ -1,0 +1,266 @@
+//! Loading a spec: the root file and its includes, variable substitution, and reading each
+//! file into a [`SpecFile`]. Every problem is collected; a broken file does not stop the others.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use super::de::{Sink, from_node};
+use super::model::SpecFile;
+use super::vars::{SubstProblem, Vars, substitute};
+use super::yaml::{self, Node, NodeKind};
+use crate::diagnostics::{Diagnostic, Diagnostics, catalog};
+use crate::source::{FileId, SourceMap, Span};
+
+/// File names looked for when `pipec` is given a directory.
+pub const ROOT_FILE_NAMES: &[&str] = &["pipeline.yaml", "pipeline.yml"];
+
+/// How to load.
+pub struct LoadOptions<'a> {
+    /// `--env`: overrides `vars.env`.
+    pub env: Option<String>,
+    /// Reads environment variables (`std::env::var` in the CLI, a fixed map in tests).
+    pub env_lookup: &'a dyn Fn(&str) -> Option<String>,
+}
+
+/// One spec file, read.
+#[derive(Debug)]
+pub struct LoadedFile {
+    /// Its id in the source map.
+    pub id: FileId,
+    /// Its directory: relative paths in it are relative to this.
+    pub dir: PathBuf,
+    /// Its content.
+    pub spec: SpecFile,
+}
+
+/// A loaded spec: all files, in include order, the root first.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    /// The text of every file read (spec files, and later schemas).
+    pub sources: SourceMap,
+    /// The spec files that could be read.
+    pub files: Vec<LoadedFile>,
+    /// Variables after `--env` and environment substitution.
+    pub vars: BTreeMap<String, String>,
+}
+
+/// Finds the root spec file of a path: the file itself, or `pipeline.yaml` in a directory.
+pub fn root_file(path: &Path) -> Result<PathBuf, Diagnostic> {
+    if path.is_dir() {
+        ROOT_FILE_NAMES
+            .iter()
+            .map(|n| path.join(n))
+            .find(|p| p.is_file())
+            .ok_or_else(|| {
+                Diagnostic::error(
+                    "PC0902",
+                    format!("no `pipeline.yaml` in `{}`", path.display()),
+                )
+                .help("pass the spec file, or a directory that holds `pipeline.yaml`")
+            })
+    } else if path.is_file() {
+        Ok(path.to_path_buf())
+    } else {
+        Err(
+            Diagnostic::error("PC0902", format!("`{}` does not exist", path.display()))
+                .help("pass the spec file, or a directory that holds `pipeline.yaml`"),
+        )
+    }
+}
+
+/// Loads the spec at `path` (a file or a directory).
+pub fn load(path: &Path, opts: &LoadOptions<'_>, diags: &mut Diagnostics) -> Loaded {
+    let mut loaded = Loaded::default();
+    let root = match root_file(path) {
+        Ok(r) => r,
+        Err(d) => {
+            diags.push(d);
+            return loaded;
+        }
+    };
+    let mut stack = Vec::new();
+    load_file(&root, None, opts, &mut loaded, &mut stack, diags);
+    loaded
+}
+
+fn read_vars(
+    root: &Node,
+    opts: &LoadOptions<'_>,
+    diags: &mut Diagnostics,
+) -> BTreeMap<String, String> {
+    let mut vars = BTreeMap::new();
+    vars.insert("env".to_string(), "dev".to_string());
+    let empty = BTreeMap::new();
+    if let Some(NodeKind::Map(entries)) = root.get("vars").map(|n| &n.kind) {
+        for (kn, vn) in entries {
+            if let (Some(k), Some(v)) = (kn.as_scalar(), vn.as_scalar()) {
+                let (value, problems) = substitute(
+                    &v.value,
+                    &Vars {
+                        vars: &empty,
+                        env: opts.env_lookup,
+                    },
+                );
+                report_subst(problems, v.verbatim_at, vn.span, diags, &[]);
+                vars.insert(k.value.clone(), value);
+            }
+        }
+    }
+    if let Some(env) = &opts.env {
+        vars.insert("env".to_string(), env.clone());
+    }
+    vars
+}
+
+fn report_subst(
+    problems: Vec<SubstProblem>,
+    verbatim_at: Option<usize>,
+    node_span: Span,
+    diags: &mut Diagnostics,
+    known: &[&str],
+) {
+    for p in problems {
+        let (d, range) = match p {
+            SubstProblem::UndefinedVar { name, range } => {
+                (catalog::undefined_var(&name, known), range)
+            }
+            SubstProblem::UnsetEnv { name, range } => (catalog::unset_env(&name), range),
+        };
+        let span = match verbatim_at {
+            Some(at) => Span::new(node_span.file, at + range.start..at + range.end),
+            None => node_span,
+        };
+        diags.push(d.at(span, "used here"));
+    }
+}
+
+/// Substitutes variables in every scalar value (not in keys, and not in `vars` itself).
+fn substitute_tree(
+    node: &mut Node,
+    vars: &Vars<'_>,
+    diags: &mut Diagnostics,
+    known: &[&str],
+    top: bool,
+) {
+    match &mut node.kind {
+        NodeKind::Scalar(s) => {
+            if !s.value.contains('{') && !s.value.contains('}') {
+                return;
+            }
+            let (value, problems) = substitute(&s.value, vars);
+            report_subst(problems, s.verbatim_at, node.span, diags, known);
+            if value != s.value {
+                s.value = value;
+                s.verbatim_at = None;
+            }
+        }
+        NodeKind::Seq(items) => {
+            for item in items {
+                substitute_tree(item, vars, diags, known, false);
+            }
+        }
+        NodeKind::Map(entries) => {
+            for (k, v) in entries {
+                let is_vars = top && k.as_scalar().is_some_and(|s| s.value == "vars");
+                if !is_vars {
+                    substitute_tree(v, vars, diags, known, false);
+                }
+            }
+        }
+    }
+}
+
+fn load_file(
+    path: &Path,
+    include_span: Option<Span>,
+    opts: &LoadOptions<'_>,
+    loaded: &mut Loaded,
+    stack: &mut Vec<PathBuf>,
+    diags: &mut Diagnostics,
+) {
+    let canonical = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
+    if stack.contains(&canonical) {
+        let mut d = catalog::include_cycle(&path.display().to_string());
+        if let Some(s) = include_span {
+            d = d.at(s, "included again here");
+        }
+        diags.push(d);
+        return;
+    }
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) => {
+            let mut d =
+                catalog::cannot_read("spec file", &path.display().to_string(), &e.to_string());
+            if let Some(s) = include_span {
+                d = d.at(s, "included here");
+            }
+            diags.push(d);
+            return;
+        }
+    };
+    let id = loaded.sources.add(path, text);
+    let text = loaded
+        .sources
+        .get(id)
+        .map(|f| f.text.clone())
+        .unwrap_or_default();
+    let (node, problems) = yaml::parse(id, &text);
+    for p in problems {
+        if p.fatal {
+            diags.push(catalog::yaml_syntax(&p.message).at(p.span, "here"));
+        } else if p.first.is_some() {
+            diags.push(catalog::duplicate_key(&p.message, p.span, p.first));
+        } else {
+            diags.push(catalog::invalid_value(p.message).at(p.span, "here"));
+        }
+    }
+    let Some(mut node) = node else { return };
+    if loaded.files.is_empty() {
+        loaded.vars = read_vars(&node, opts, diags);
+    } else if let Some(v) = node.get("vars") {
+        diags.push(
+            catalog::invalid_value("`vars` belong in the root spec file".into())
+                .at(v.span, "in an included file")
+                .help("move these variables to the root file"),
+        );
+    }
+    let known: Vec<&str> = loaded.vars.keys().map(String::as_str).collect();
+    let vars = Vars {
+        vars: &loaded.vars,
+        env: opts.env_lookup,
+    };
+    let mut sub_diags = Diagnostics::default();
+    substitute_tree(&mut node, &vars, &mut sub_diags, &known, true);
+    diags.extend(sub_diags.iter().cloned());
+    let sink = Sink::default();
+    let spec: SpecFile = from_node(&node, &sink).unwrap_or_default();
+    diags.extend(sink.take());
+    let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let includes = spec.include.clone();
+    loaded.files.push(LoadedFile {
+        id,
+        dir: dir.clone(),
+        spec,
+    });
+    stack.push(canonical);
+    for inc in includes {
+        let target = dir.join(&inc.value);
+        if target.is_dir() {
+            let mut entries: Vec<PathBuf> = std::fs::read_dir(&target)
+                .map(|rd| {
+                    rd.filter_map(|e| e.ok().map(|e| e.path()))
+                        .filter(|p| p.extension().is_some_and(|x| x == "yaml" || x == "yml"))
+                        .collect()
+                })
+                .unwrap_or_default();
+            entries.sort();
+            for e in entries {
+                load_file(&e, Some(inc.span), opts, loaded, stack, diags);
+            }
+        } else {
+            load_file(&target, Some(inc.span), opts, loaded, stack, diags);
+        }
+    }
+    stack.pop();
+}

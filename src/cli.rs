@@ -1,0 +1,174 @@
+//! Command-line arguments and the output layer of each command.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use pipec_compiler::diagnostics::{self, RenderOptions};
+use pipec_compiler::{CheckOptions, check};
+
+/// Exit code of a clean run.
+const OK: u8 = 0;
+/// Exit code when the spec has errors.
+const FOUND: u8 = 1;
+/// Exit code of a usage or I/O problem.
+const USAGE: u8 = 2;
+
+#[derive(Parser)]
+#[command(
+    name = "pipec",
+    version,
+    about = "Compiler and runtime for telemetry pipelines declared as configuration"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    Text,
+    Json,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Validate a spec and report every problem with its place.
+    Check {
+        /// Spec file, or directory holding `pipeline.yaml`.
+        #[arg(default_value = ".")]
+        path: PathBuf,
+        /// Environment (`{env}`); overrides `vars.env` and `PIPEC_ENV`.
+        #[arg(long)]
+        env: Option<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+        /// Treat warnings as errors (exit 1).
+        #[arg(long)]
+        deny_warnings: bool,
+        /// Colour: auto, always or never.
+        #[arg(long, default_value = "auto")]
+        color: String,
+    },
+    /// Print the long explanation of a diagnostic code (`PC0102`), or `functions`.
+    Explain {
+        /// The code, `functions`, or `all` to list the codes.
+        code: String,
+    },
+    /// Print the JSON Schema of the spec format (for editors' YAML language servers).
+    Schema,
+}
+
+/// Parses the arguments and runs the command.
+pub fn run() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { USAGE } else { OK };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    ExitCode::from(match cli.command {
+        Command::Check {
+            path,
+            env,
+            format,
+            deny_warnings,
+            color,
+        } => cmd_check(path, env, format, deny_warnings, &color),
+        Command::Explain { code } => cmd_explain(&code),
+        Command::Schema => {
+            println!("{}", pipec_compiler::spec_json_schema());
+            OK
+        }
+    })
+}
+
+fn cmd_check(
+    path: PathBuf,
+    env: Option<String>,
+    format: Format,
+    deny_warnings: bool,
+    color: &str,
+) -> u8 {
+    let env = env.or_else(|| std::env::var("PIPEC_ENV").ok().filter(|e| !e.is_empty()));
+    let lookup = |name: &str| std::env::var(name).ok();
+    let result = check(
+        &path,
+        &CheckOptions {
+            env,
+            env_lookup: &lookup,
+        },
+    );
+    let diags = result.diagnostics.sorted();
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    match format {
+        Format::Json => {
+            let json = diagnostics::render_json(&diags, &result.sources);
+            let _ = writeln!(out, "{json:#}");
+        }
+        Format::Text => {
+            let color = match color {
+                "always" => true,
+                "never" => false,
+                _ => std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+            };
+            let text = diagnostics::render_text(
+                &diags,
+                &result.sources,
+                RenderOptions { color, width: 100 },
+            );
+            let mut err = std::io::stderr().lock();
+            let _ = err.write_all(text.as_bytes());
+            let errors = result.diagnostics.error_count();
+            let warnings = result.diagnostics.warning_count();
+            let summary = if errors + warnings == 0 {
+                format!("{}: ok", path.display())
+            } else {
+                format!(
+                    "{}: {errors} error{}, {warnings} warning{}",
+                    path.display(),
+                    if errors == 1 { "" } else { "s" },
+                    if warnings == 1 { "" } else { "s" }
+                )
+            };
+            let _ = writeln!(err, "{summary}");
+        }
+    }
+    if result.usage_error {
+        USAGE
+    } else if result.diagnostics.has_errors()
+        || (deny_warnings && result.diagnostics.warning_count() > 0)
+    {
+        FOUND
+    } else {
+        OK
+    }
+}
+
+fn cmd_explain(code: &str) -> u8 {
+    if code.eq_ignore_ascii_case("functions") {
+        println!("{}", pipec_compiler::functions_reference());
+        return OK;
+    }
+    if code.eq_ignore_ascii_case("all") {
+        for c in diagnostics::CODES {
+            println!("{}  {}", c.code, c.title);
+        }
+        return OK;
+    }
+    match diagnostics::explain(code) {
+        Some(info) => {
+            println!("{}: {}\n\n{}", info.code, info.title, info.explanation);
+            OK
+        }
+        None => {
+            eprintln!("error: unknown code `{code}`; `pipec explain all` lists the codes");
+            USAGE
+        }
+    }
+}
