@@ -54,6 +54,26 @@ pub fn check(path: &Path, opts: &CheckOptions<'_>) -> CheckResult {
     }
 }
 
+/// Validates a spec whose root file's text is given rather than read (fuzzing, editors).
+pub fn check_text(path: &Path, text: &str, opts: &CheckOptions<'_>) -> CheckResult {
+    let mut diags = Diagnostics::default();
+    let mut loaded = spec::load::load_text(
+        path,
+        text.to_string(),
+        &spec::load::LoadOptions {
+            env: opts.env.clone(),
+            env_lookup: opts.env_lookup,
+        },
+        &mut diags,
+    );
+    validate::validate(&mut loaded, &mut diags);
+    CheckResult {
+        sources: loaded.sources,
+        diagnostics: diags,
+        usage_error: false,
+    }
+}
+
 /// The JSON Schema of the spec format, generated from the spec types.
 pub fn spec_json_schema() -> String {
     let schema = schemars::schema_for!(spec::SpecFile);

@@ -84,6 +84,8 @@ codes! {
 "CPU is written as cores (`2`, `0.5`) or millicores (`500m`); memory as bytes with a Kubernetes suffix (`512Mi`, `1Gi`, `1G`).\n\nFix: use one of those forms.";
 "PC0307" "Redis database out of range"
 "Redis has databases 0 to 15 by default.\n\nFix: pick a database in that range.";
+"PC0308" "unknown topic config"
+"A topic's `config` names a setting that is not a Kafka topic config, so the broker would reject the topic.\n\nExample:\n    config: { max.messages.bytes: 5242880 }   # `max.message.bytes`\n\nFix: use the suggested config name; `retention` and `partitions` have keys of their own.";
 "PC0401" "topic is consumed but never produced"
 "A stream reads a topic that no stream, report or test of this pipeline writes, and that is not marked `external: true`. Nothing would ever arrive.\n\nFix: mark the topic `external: true` if another system writes it, or route events to it.";
 "PC0402" "unused topic"

@@ -79,7 +79,16 @@ pub fn load(path: &Path, opts: &LoadOptions<'_>, diags: &mut Diagnostics) -> Loa
         }
     };
     let mut stack = Vec::new();
-    load_file(&root, None, opts, &mut loaded, &mut stack, diags);
+    load_file(&root, None, None, opts, &mut loaded, &mut stack, diags);
+    loaded
+}
+
+/// Loads a spec whose root file's text is given (includes are still read from disk,
+/// relative to `path`'s directory). Used by fuzzing and editors.
+pub fn load_text(path: &Path, text: String, opts: &LoadOptions<'_>, diags: &mut Diagnostics) -> Loaded {
+    let mut loaded = Loaded::default();
+    let mut stack = Vec::new();
+    load_file(path, None, Some(text), opts, &mut loaded, &mut stack, diags);
     loaded
 }
 
@@ -173,6 +182,7 @@ fn substitute_tree(
 fn load_file(
     path: &Path,
     include_span: Option<Span>,
+    given_text: Option<String>,
     opts: &LoadOptions<'_>,
     loaded: &mut Loaded,
     stack: &mut Vec<PathBuf>,
@@ -187,7 +197,11 @@ fn load_file(
         diags.push(d);
         return;
     }
-    let text = match std::fs::read_to_string(path) {
+    let read = match given_text {
+        Some(t) => Ok(t),
+        None => std::fs::read_to_string(path),
+    };
+    let text = match read {
         Ok(t) => t,
         Err(e) => {
             let mut d =
@@ -256,10 +270,10 @@ fn load_file(
                 .unwrap_or_default();
             entries.sort();
             for e in entries {
-                load_file(&e, Some(inc.span), opts, loaded, stack, diags);
+                load_file(&e, Some(inc.span), None, opts, loaded, stack, diags);
             }
         } else {
-            load_file(&target, Some(inc.span), opts, loaded, stack, diags);
+            load_file(&target, Some(inc.span), None, opts, loaded, stack, diags);
         }
     }
     stack.pop();

@@ -11,3 +11,6 @@ pub mod yaml;
 pub use model::*;
 pub use steps::Step;
 pub use wrappers::{Items, OneOrMany, OrderedMap, ScalarOr, SeqOr, Spanned};
+
+#[cfg(test)]
+mod tests;

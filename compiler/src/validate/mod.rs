@@ -1,7 +1,89 @@
-//! Meaning checks of a loaded spec, one kind of check per file; every problem is reported.
+//! Meaning checks of a loaded spec, one kind of check per file. Every check reports all
+//! the problems it finds; none stops the others.
 
-use crate::diagnostics::Diagnostics;
+mod exprs;
+mod flow;
+mod graph;
+pub mod index;
+mod reports;
+mod schemas;
+mod stores;
+mod streams;
+mod tests;
+mod topics;
+
+use crate::diagnostics::{Diagnostic, Diagnostics};
+use crate::source::Span;
+use crate::spec::Spanned;
 use crate::spec::load::Loaded;
 
-/// Runs every check.
-pub fn validate(_loaded: &mut Loaded, _diags: &mut Diagnostics) {}
+pub use index::Index;
+
+/// Runs every check on a loaded spec.
+pub fn validate(loaded: &mut Loaded, diags: &mut Diagnostics) {
+    let mut schema_sources = Vec::new();
+    {
+        let ix = Index::build(loaded, diags);
+        topics::check(&ix, diags);
+        stores::check(&ix, diags);
+        streams::check(&ix, diags);
+        graph::check(&ix, diags);
+        reports::check(&ix, diags);
+        tests::check(&ix, diags);
+        let shapes = schemas::check(&ix, diags, &mut schema_sources);
+        exprs::check(&ix, &shapes, diags);
+    }
+    schemas::attach_sources(loaded, schema_sources, diags);
+}
+
+/// The span of part of a written string, when the string stands verbatim in the file
+/// (quoted or not); else the span of the whole string.
+pub(crate) fn sub_span(sources: &crate::source::SourceMap, text: &Spanned<String>, range: std::ops::Range<usize>) -> Span {
+    let written = sources.snippet(text.span);
+    let offset = usize::from(written.starts_with(['"', '\'']));
+    let inner = written.get(offset..).unwrap_or("");
+    if inner.starts_with(text.value.as_str()) && range.end <= text.value.len() {
+        text.span.sub(offset + range.start..offset + range.end)
+    } else {
+        text.span
+    }
+}
+
+/// Parses a duration, reporting PC0303 at the string.
+pub(crate) fn duration(text: &Spanned<String>, diags: &mut Diagnostics) -> Option<u64> {
+    match crate::units::parse_duration(&text.value) {
+        Ok(ms) => Some(ms),
+        Err(e) => {
+            diags.push(
+                Diagnostic::error("PC0303", format!("invalid duration `{}`", text.value))
+                    .at(text.span, e.message)
+                    .maybe_help(e.help),
+            );
+            None
+        }
+    }
+}
+
+/// Parses a size, reporting PC0304 at the string.
+pub(crate) fn size(text: &Spanned<String>, diags: &mut Diagnostics) -> Option<u64> {
+    match crate::units::parse_size(&text.value) {
+        Ok(b) => Some(b),
+        Err(e) => {
+            diags.push(
+                Diagnostic::error("PC0304", format!("invalid size `{}`", text.value))
+                    .at(text.span, e.message)
+                    .maybe_help(e.help),
+            );
+            None
+        }
+    }
+}
+
+/// Reports a count below 1 (PC0302).
+pub(crate) fn positive(what: &str, v: Option<&Spanned<u32>>, diags: &mut Diagnostics) {
+    if let Some(v) = v
+        && v.value == 0
+    {
+        diags.push(crate::diagnostics::catalog::count_too_small(what, v.span));
+    }
+}

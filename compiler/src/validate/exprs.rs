@@ -1,0 +1,473 @@
+//! Expressions: every filter, condition, key and computed field parses, and its field paths
+//! and types are checked against the schemas of the event types that can reach the step.
+//!
+//! Which types reach a step follows the topic graph: a topic carries the types its producers
+//! send to it (or what its `events` says, or every type when nothing in the pipeline writes
+//! it), and conditions on the type field (`eid == "LOG"`) narrow the types a route rule or
+//! filter passes on.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::Index;
+use super::schemas::Shapes;
+use crate::diagnostics::{Diagnostic, Diagnostics};
+use crate::expr::{self, Expr, FieldPath, FieldResolver, PathSegment, ProblemKind, Resolution, Ty};
+use crate::schema::{PathSeg, ShapeLookup};
+use crate::spec::steps::Step;
+use crate::spec::{ScalarOr, Spanned, Stream};
+
+/// The event types that can be at a place: unknown (batches, aggregates) or a set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Types {
+    /// Not typed events: fields are not checked.
+    Untyped,
+    /// These types.
+    Set(BTreeSet<String>),
+}
+
+impl Types {
+    fn union(&mut self, other: &Types) -> bool {
+        match (&mut *self, other) {
+            (Types::Untyped, _) => false,
+            (_, Types::Untyped) => {
+                *self = Types::Untyped;
+                true
+            }
+            (Types::Set(a), Types::Set(b)) => {
+                let before = a.len();
+                a.extend(b.iter().cloned());
+                a.len() != before
+            }
+        }
+    }
+
+    fn narrow(&self, to: &[String]) -> Types {
+        match self {
+            Types::Untyped => Types::Set(to.iter().cloned().collect()),
+            Types::Set(s) => Types::Set(s.iter().filter(|t| to.contains(t)).cloned().collect()),
+        }
+    }
+
+    fn remove(&mut self, these: &[String]) {
+        if let Types::Set(s) = self {
+            s.retain(|t| !these.contains(t));
+        }
+    }
+}
+
+/// A field that an earlier step sets, with its type.
+type Added = Vec<(Vec<String>, Ty)>;
+
+struct Resolver<'a> {
+    types: &'a Types,
+    shapes: &'a Shapes,
+    added: &'a Added,
+    free_roots: &'a [&'a str],
+}
+
+fn field_names(path: &FieldPath) -> Vec<&str> {
+    path.segments
+        .iter()
+        .filter_map(|s| match s {
+            PathSegment::Field { name, .. } => Some(name.as_str()),
+            PathSegment::Index { .. } => None,
+        })
+        .collect()
+}
+
+impl FieldResolver for Resolver<'_> {
+    fn resolve(&self, path: &FieldPath) -> Resolution {
+        let names = field_names(path);
+        let Types::Set(types) = self.types else {
+            return Resolution::Known(Ty::ANY);
+        };
+        if names.first().is_some_and(|n| self.free_roots.contains(n)) {
+            return Resolution::Known(Ty::ANY);
+        }
+        for (added, ty) in self.added {
+            let n = added.len().min(names.len());
+            if added[..n].iter().map(String::as_str).eq(names[..n].iter().copied()) {
+                return Resolution::Known(if names.len() == added.len() { *ty } else if names.len() < added.len() { Ty::OBJECT } else { Ty::ANY });
+            }
+        }
+        let segs: Vec<PathSeg<'_>> = path
+            .segments
+            .iter()
+            .map(|s| match s {
+                PathSegment::Field { name, .. } => PathSeg::Field(name),
+                PathSegment::Index { .. } => PathSeg::Index,
+            })
+            .collect();
+        let mut found = Ty::NEVER;
+        let mut unknown = None;
+        let mut all_closed = true;
+        for t in types {
+            match self.shapes.by_type.get(t) {
+                Some(Some(shape)) => match shape.lookup(&segs) {
+                    ShapeLookup::Found(ty) => found = found.or(ty),
+                    ShapeLookup::Unknown { segment, suggestion, closed } => {
+                        all_closed &= closed;
+                        if unknown.is_none() {
+                            unknown = Some((segment, suggestion, t.clone()));
+                        }
+                    }
+                },
+                _ => return Resolution::Known(Ty::ANY),
+            }
+        }
+        if !found.is_never() {
+            return Resolution::Known(found);
+        }
+        match unknown {
+            Some((segment, suggestion, t)) => Resolution::Unknown {
+                segment,
+                suggestion,
+                warning: !all_closed,
+                context: if types.len() == 1 {
+                    format!("the schema of {t}")
+                } else {
+                    format!("the schemas of the {} event types reaching this step", types.len())
+                },
+            },
+            None => Resolution::Known(Ty::ANY),
+        }
+    }
+}
+
+struct Ctx<'a, 'b> {
+    ix: &'a Index<'b>,
+    shapes: &'a Shapes,
+    all: Types,
+}
+
+/// Checks every expression of the spec.
+pub fn check(ix: &Index<'_>, shapes: &Shapes, diags: &mut Diagnostics) {
+    let all = Types::Set(ix.types.iter().map(|t| t.name.value.clone()).collect());
+    let cx = Ctx { ix, shapes, all };
+    let topic_types = cx.topic_types();
+    for s in &ix.streams.items {
+        let input = cx.input_types(&topic_types, &s.def.from.value);
+        cx.walk(s.def, input, Some(diags));
+    }
+    for t in &ix.topics.items {
+        if let Some(key) = &t.def.key {
+            let types = cx.input_types(&topic_types, &t.name.value);
+            let added = Added::new();
+            cx.check_expr(key, &types, &added, &[], false, diags);
+        }
+    }
+}
+
+impl Ctx<'_, '_> {
+    /// The types each topic carries, computed to a fixed point over the streams.
+    fn topic_types(&self) -> BTreeMap<String, Types> {
+        let mut types: BTreeMap<String, Types> = BTreeMap::new();
+        for _ in 0..=self.ix.streams.items.len() + 1 {
+            let mut changed = false;
+            for s in &self.ix.streams.items {
+                let input = self.input_types(&types, &s.def.from.value);
+                for (topic, t) in self.walk(s.def, input, None) {
+                    let entry = types.entry(topic).or_insert_with(|| Types::Set(BTreeSet::new()));
+                    changed |= entry.union(&t);
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+        types
+    }
+
+    fn input_types(&self, produced: &BTreeMap<String, Types>, topic: &str) -> Types {
+        if let Some(t) = self.ix.topics.get(topic)
+            && let Some(events) = &t.def.events
+        {
+            return Types::Set(events.iter().map(|e| e.value.clone()).collect());
+        }
+        match produced.get(topic) {
+            Some(t) => t.clone(),
+            None => self.all.clone(),
+        }
+    }
+
+    /// Walks a stream's steps, checking expressions when `diags` is given, and returns the
+    /// types sent to each output topic.
+    fn walk(&self, stream: &Stream, input: Types, mut diags: Option<&mut Diagnostics>) -> Vec<(String, Types)> {
+        let mut out: Vec<(String, Types)> = Vec::new();
+        let has_unbatch = stream.steps.iter().any(|s| matches!(s.value, Step::Unbatch(_)));
+        let mut types = if has_unbatch { Types::Untyped } else { input };
+        let mut added = Added::new();
+        let mut sink = Diagnostics::default();
+        let d: &mut Diagnostics = match diags.as_deref_mut() {
+            Some(d) => d,
+            None => &mut sink,
+        };
+        let send = |out: &mut Vec<(String, Types)>, to: &[Spanned<String>], t: &Types| {
+            out.extend(to.iter().map(|x| (x.value.clone(), t.clone())));
+        };
+        for step in stream.steps.iter() {
+            match &step.value {
+                Step::Unbatch(u) => {
+                    for (_, e) in u.carry.iter() {
+                        self.check_expr(e, &Types::Untyped, &added, &[], false, d);
+                    }
+                    send(&mut out, u.invalid.as_slice(), &Types::Untyped);
+                    types = self.all.clone();
+                    for (k, _) in u.carry.iter() {
+                        add_field(&mut added, k, Ty::ANY, d);
+                    }
+                    send(&mut out, u.oversized.as_slice(), &types);
+                }
+                Step::Validate(v) => {
+                    if let Some(w) = &v.when {
+                        self.check_expr(w, &types, &added, &[], true, d);
+                    }
+                    send(&mut out, std::slice::from_ref(&v.invalid), &types);
+                    for (k, val) in v.valid_flags.iter() {
+                        add_field(&mut added, k, literal_ty(&val.value), d);
+                    }
+                }
+                Step::Dedup(dd) => {
+                    self.check_expr(&dd.key, &types, &added, &[], false, d);
+                    if let Some(w) = &dd.when {
+                        self.check_expr(w, &types, &added, &[], true, d);
+                    }
+                    send(&mut out, dd.duplicates.as_slice(), &types);
+                }
+                Step::Set(fields) => {
+                    for (k, e) in fields.iter() {
+                        let ty = self.check_expr(e, &types, &added, &[], false, d);
+                        add_field(&mut added, k, ty, d);
+                    }
+                }
+                Step::Flag(fields) => {
+                    for (k, v) in fields.iter() {
+                        add_field(&mut added, k, literal_ty(&v.value), d);
+                    }
+                }
+                Step::Filter(f) => {
+                    let (when, otherwise) = match f {
+                        ScalarOr::Scalar(w) => (w, None),
+                        ScalarOr::Full(f) => (&f.when, f.otherwise.as_ref()),
+                    };
+                    self.check_expr(when, &types, &added, &[], true, d);
+                    let test = self.type_test(when);
+                    if let Some(o) = otherwise {
+                        let mut rest = types.clone();
+                        if let Some(t) = &test {
+                            rest.remove(t);
+                        }
+                        send(&mut out, std::slice::from_ref(o), &rest);
+                    }
+                    if let Some(t) = &test {
+                        types = types.narrow(t);
+                    }
+                }
+                Step::Route(rules) => {
+                    let mut remaining = types.clone();
+                    for r in rules.iter() {
+                        let mut rule_types = remaining.clone();
+                        let mut test = None;
+                        if let Some(w) = &r.when {
+                            self.check_expr(w, &remaining, &added, &[], true, d);
+                            test = self.type_test(w);
+                            if let Some(t) = &test {
+                                rule_types = remaining.narrow(t);
+                            }
+                        }
+                        for (_, e) in r.set.iter() {
+                            self.check_expr(e, &rule_types, &added, &[], false, d);
+                        }
+                        if let Some(to) = &r.to {
+                            send(&mut out, to, &rule_types);
+                        }
+                        if let Some(to) = &r.otherwise {
+                            send(&mut out, to, &remaining);
+                        }
+                        if let (Some(t), false) = (&test, r.continue_) {
+                            remaining.remove(t);
+                        }
+                    }
+                }
+                Step::Explode(e) => {
+                    let ty = self.check_expr(&e.items, &types, &added, &[], false, d);
+                    if !ty.overlaps(Ty::LIST) {
+                        d.push(
+                            Diagnostic::error("PC0603", format!("`{}` is not a list", e.items.value))
+                                .at(e.items.span, format!("this is {ty}"))
+                                .help("explode a field that holds a list"),
+                        );
+                    }
+                    for (_, x) in e.set.iter() {
+                        self.check_expr(x, &types, &added, &["item"], false, d);
+                    }
+                    let new_types = match &e.as_type {
+                        Some(t) => Types::Set([t.value.clone()].into()),
+                        None => types.clone(),
+                    };
+                    send(&mut out, &e.to, &new_types);
+                }
+                Step::Enrich(en) => {
+                    self.check_expr(&en.key, &types, &added, &[], false, d);
+                    if let Some(w) = &en.when {
+                        self.check_expr(w, &types, &added, &[], true, d);
+                    }
+                    add_field(&mut added, &en.into, Ty::OBJECT.or(Ty::NULL), d);
+                    if let Some(f) = &en.flag {
+                        add_field(&mut added, f, Ty::BOOL, d);
+                    }
+                }
+                Step::Window(w) => {
+                    for k in w.key.iter() {
+                        self.check_expr(k, &types, &added, &[], false, d);
+                    }
+                    if let Some(t) = &w.time {
+                        let ty = self.check_expr(t, &types, &added, &[], false, d);
+                        if !ty.overlaps(Ty::NUMBER) {
+                            d.push(
+                                Diagnostic::error("PC0603", "the event-time field is not a number")
+                                    .at(t.span, format!("this is {ty}"))
+                                    .help("use a field holding epoch milliseconds, such as `ets`"),
+                            );
+                        }
+                    }
+                    send(&mut out, w.late.as_slice(), &types);
+                }
+                Step::Aggregate(a) => {
+                    for (_, e) in a.fields.iter() {
+                        self.check_aggregate(e, &types, &added, d);
+                    }
+                    types = match &a.as_type {
+                        Some(t) => Types::Set([t.value.clone()].into()),
+                        None => Types::Untyped,
+                    };
+                    added.clear();
+                }
+                Step::Emit(to) => send(&mut out, to, &types),
+            }
+        }
+        out
+    }
+
+    fn type_test(&self, text: &Spanned<String>) -> Option<Vec<String>> {
+        expr::parse(&text.value).ok()?.as_type_test(self.ix.type_field())
+    }
+
+    /// Parses and type-checks one expression; returns its type (ANY after an error).
+    fn check_expr(
+        &self,
+        text: &Spanned<String>,
+        types: &Types,
+        added: &Added,
+        free_roots: &[&str],
+        condition: bool,
+        diags: &mut Diagnostics,
+    ) -> Ty {
+        let parsed = match expr::parse(&text.value) {
+            Ok(e) => e,
+            Err(e) => {
+                diags.push(
+                    crate::diagnostics::catalog::expr_syntax(&e.message)
+                        .at(super::sub_span(self.ix.sources, text, e.span.clone()), e.label)
+                        .maybe_help(e.help),
+                );
+                return Ty::ANY;
+            }
+        };
+        self.check_parsed(&parsed, text, types, added, free_roots, condition, diags)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn check_parsed(
+        &self,
+        parsed: &Expr,
+        text: &Spanned<String>,
+        types: &Types,
+        added: &Added,
+        free_roots: &[&str],
+        condition: bool,
+        diags: &mut Diagnostics,
+    ) -> Ty {
+        let resolver = Resolver {
+            types,
+            shapes: self.shapes,
+            added,
+            free_roots,
+        };
+        let checked = if condition {
+            expr::check_condition(parsed, &resolver)
+        } else {
+            expr::check(parsed, &resolver)
+        };
+        for p in checked.problems {
+            let code = match p.kind {
+                ProblemKind::UnknownField => "PC0602",
+                ProblemKind::TypeMismatch => "PC0603",
+                ProblemKind::UnknownFunction => "PC0604",
+                ProblemKind::Arity => "PC0605",
+                ProblemKind::ArgumentType => "PC0606",
+                ProblemKind::NotBoolean => "PC0607",
+            };
+            let d = if p.warning {
+                Diagnostic::warning(code, p.message)
+            } else {
+                Diagnostic::error(code, p.message)
+            };
+            diags.push(
+                d.at(super::sub_span(self.ix.sources, text, p.span), p.label)
+                    .maybe_help(p.help),
+            );
+        }
+        checked.ty
+    }
+
+    /// Aggregate fields call an aggregate function (`count()`, `sum(x)`, ...) whose
+    /// arguments are per-event expressions.
+    fn check_aggregate(&self, text: &Spanned<String>, types: &Types, added: &Added, diags: &mut Diagnostics) {
+        const AGGREGATES: &[&str] = &["count", "count_if", "sum", "min", "max", "avg", "first", "last", "distinct", "collect"];
+        let parsed = match expr::parse(&text.value) {
+            Ok(e) => e,
+            Err(_) => {
+                self.check_expr(text, types, added, &[], false, diags);
+                return;
+            }
+        };
+        if let expr::ExprKind::Call { name, args, .. } = &parsed.kind
+            && AGGREGATES.contains(&name.as_str())
+        {
+            for a in args {
+                self.check_parsed(a, text, types, added, &[], name == "count_if", diags);
+            }
+            return;
+        }
+        diags.push(
+            Diagnostic::error("PC0604", "an aggregate field must call an aggregate function")
+                .at(text.span, "not an aggregate")
+                .help(format!("use one of: {}", AGGREGATES.join(", "))),
+        );
+    }
+}
+
+fn literal_ty(v: &serde_json::Value) -> Ty {
+    match v {
+        serde_json::Value::Null => Ty::NULL,
+        serde_json::Value::Bool(_) => Ty::BOOL,
+        serde_json::Value::Number(n) if n.is_f64() => Ty::FLOAT,
+        serde_json::Value::Number(_) => Ty::INT,
+        serde_json::Value::String(_) => Ty::STRING,
+        serde_json::Value::Array(_) => Ty::LIST,
+        serde_json::Value::Object(_) => Ty::OBJECT,
+    }
+}
+
+/// Records a field that a step sets; reports a target that is not a field path.
+fn add_field(added: &mut Added, target: &Spanned<String>, ty: Ty, diags: &mut Diagnostics) {
+    match FieldPath::parse(&target.value) {
+        Ok(p) => added.push((field_names(&p).into_iter().map(String::from).collect(), ty)),
+        Err(e) => diags.push(
+            crate::diagnostics::catalog::expr_syntax(&format!("`{}` is not a field path: {}", target.value, e.message))
+                .at(target.span, "not a field path")
+                .help("write a dotted path such as `flags.pp_duplicate`"),
+        ),
+    }
+}

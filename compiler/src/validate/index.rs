@@ -1,0 +1,245 @@
+//! The merged view of all spec files that the checks work on: every named definition with
+//! the file it came from, and lookups by name.
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use crate::diagnostics::{Diagnostics, catalog};
+use crate::source::Span;
+use crate::spec::load::{Loaded, LoadedFile};
+use crate::spec::{
+    Backup, Cluster, EventType, OrderedMap, Report, SeqOr, SpecFile, SpecTest, Spanned, Store,
+    Stream, Topic,
+};
+
+/// A named definition and the file that holds it.
+#[derive(Debug)]
+pub struct Item<'a, T> {
+    /// The name, as written.
+    pub name: &'a Spanned<String>,
+    /// The definition.
+    pub def: &'a T,
+    /// Directory of the file that defines it.
+    pub dir: &'a Path,
+}
+
+/// Definitions of one kind, in source order.
+#[derive(Debug)]
+pub struct Named<'a, T> {
+    /// What they are called in messages ("topic").
+    pub what: &'static str,
+    /// Their section in the spec ("topics").
+    pub section: &'static str,
+    /// The definitions (the first of each name).
+    pub items: Vec<Item<'a, T>>,
+    /// Names whose definition could not be read (already reported).
+    pub broken: HashSet<&'a str>,
+}
+
+impl<'a, T> Named<'a, T> {
+    fn new(what: &'static str, section: &'static str) -> Self {
+        Named {
+            what,
+            section,
+            items: Vec::new(),
+            broken: HashSet::new(),
+        }
+    }
+
+    fn add(&mut self, map: &'a OrderedMap<T>, dir: &'a Path, diags: &mut Diagnostics) {
+        for (name, def) in map.iter() {
+            if let Some(first) = self.get(&name.value) {
+                diags.push(catalog::duplicate_name(self.what, &name.value, name.span, first.name.span));
+                continue;
+            }
+            self.items.push(Item { name, def, dir });
+        }
+        self.broken.extend(map.1.iter().map(|k| k.value.as_str()));
+    }
+
+    /// The definition of a name.
+    pub fn get(&self, name: &str) -> Option<&Item<'a, T>> {
+        self.items.iter().find(|i| i.name.value == name)
+    }
+
+    /// Whether the name is defined (or its definition was broken and already reported).
+    pub fn knows(&self, name: &str) -> bool {
+        self.get(name).is_some() || self.broken.contains(name)
+    }
+
+    /// All names.
+    pub fn names(&self) -> impl Iterator<Item = &'a str> + '_ {
+        self.items.iter().map(|i| i.name.value.as_str())
+    }
+
+    /// Reports `reference` with `code` unless it names a definition.
+    pub fn resolve(&self, code: &'static str, reference: &Spanned<String>, diags: &mut Diagnostics) -> Option<&Item<'a, T>> {
+        if let Some(i) = self.get(&reference.value) {
+            return Some(i);
+        }
+        if !self.broken.contains(reference.value.as_str()) {
+            diags.push(catalog::unknown_ref(
+                code,
+                self.what,
+                &reference.value,
+                reference.span,
+                self.names(),
+                self.section,
+            ));
+        }
+        None
+    }
+}
+
+/// An event type declared in `events.types`.
+#[derive(Debug)]
+pub struct TypeDecl<'a> {
+    /// The type name, as written.
+    pub name: &'a Spanned<String>,
+    /// Its settings, when written as a mapping.
+    pub def: Option<&'a EventType>,
+}
+
+/// Everything the checks need, merged over the files.
+#[derive(Debug)]
+pub struct Index<'a> {
+    /// The root file.
+    pub root: Option<&'a LoadedFile>,
+    /// Clusters.
+    pub clusters: Named<'a, Cluster>,
+    /// Stores.
+    pub stores: Named<'a, Store>,
+    /// Topics.
+    pub topics: Named<'a, Topic>,
+    /// Streams.
+    pub streams: Named<'a, Stream>,
+    /// Backups.
+    pub backups: Named<'a, Backup>,
+    /// Reports.
+    pub reports: Named<'a, Report>,
+    /// Declared event types, in order.
+    pub types: Vec<TypeDecl<'a>>,
+    /// Where `events` is written and the directory of that file.
+    pub events: Option<(&'a crate::spec::Events, &'a Path)>,
+    /// Tests, with the directory of their file.
+    pub tests: Vec<(&'a Spanned<SpecTest>, &'a Path)>,
+    /// Variables.
+    pub vars: &'a BTreeMap<String, String>,
+    /// The text of every file, for positions inside strings.
+    pub sources: &'a crate::source::SourceMap,
+}
+
+impl<'a> Index<'a> {
+    /// Builds the index, reporting duplicate names and misplaced root settings.
+    pub fn build(loaded: &'a Loaded, diags: &mut Diagnostics) -> Self {
+        let mut ix = Index {
+            root: loaded.files.first(),
+            clusters: Named::new("cluster", "clusters"),
+            stores: Named::new("store", "stores"),
+            topics: Named::new("topic", "topics"),
+            streams: Named::new("stream", "streams"),
+            backups: Named::new("backup", "backups"),
+            reports: Named::new("report", "reports"),
+            types: Vec::new(),
+            events: None,
+            tests: Vec::new(),
+            vars: &loaded.vars,
+            sources: &loaded.sources,
+        };
+        let mut seen_types: BTreeMap<&str, Span> = BTreeMap::new();
+        for (i, f) in loaded.files.iter().enumerate() {
+            let s: &SpecFile = &f.spec;
+            let dir = f.dir.as_path();
+            if i > 0
+                && let Some(p) = &s.pipeline
+            {
+                diags.push(
+                    catalog::invalid_value("`pipeline` belongs in the root spec file".into())
+                        .at(p.span, "in an included file")
+                        .help("remove it; the root file names the pipeline"),
+                );
+            }
+            ix.clusters.add(&s.clusters, dir, diags);
+            ix.stores.add(&s.stores, dir, diags);
+            ix.topics.add(&s.topics, dir, diags);
+            ix.streams.add(&s.streams, dir, diags);
+            ix.backups.add(&s.backups, dir, diags);
+            ix.reports.add(&s.reports, dir, diags);
+            ix.tests.extend(s.tests.iter().map(|t| (t, dir)));
+            if let Some(ev) = &s.events {
+                if ix.events.is_some() {
+                    diags.push(
+                        catalog::invalid_value("`events` is set in more than one file".into())
+                            .at(f_span(f), "set again in this file")
+                            .help("keep one `events` section"),
+                    );
+                    continue;
+                }
+                ix.events = Some((ev, dir));
+                let decls: Vec<TypeDecl<'a>> = match &ev.types {
+                    Some(SeqOr::Seq(list)) => list.iter().map(|n| TypeDecl { name: n, def: None }).collect(),
+                    Some(SeqOr::Full(map)) => map
+                        .iter()
+                        .map(|(n, d)| TypeDecl { name: n, def: d.as_ref() })
+                        .collect(),
+                    None => Vec::new(),
+                };
+                for d in decls {
+                    if let Some(first) = seen_types.get(d.name.value.as_str()) {
+                        diags.push(catalog::duplicate_name("event type", &d.name.value, d.name.span, *first));
+                        continue;
+                    }
+                    seen_types.insert(&d.name.value, d.name.span);
+                    ix.types.push(d);
+                }
+            }
+        }
+        if let Some(root) = ix.root
+            && root.spec.pipeline.is_none()
+        {
+            diags.push(
+                crate::diagnostics::Diagnostic::error("PC0901", "the spec does not name its pipeline")
+                    .at(Span::new(root.id, 0..0), "root spec file")
+                    .help("add `pipeline: <name>` at the top"),
+            );
+        }
+        ix
+    }
+
+    /// The field naming an event's type (default `eid`).
+    pub fn type_field(&self) -> &str {
+        self.events
+            .and_then(|(e, _)| e.type_field.as_ref())
+            .map_or("eid", |t| t.value.as_str())
+    }
+
+    /// Whether an event type is declared.
+    pub fn has_type(&self, name: &str) -> bool {
+        self.types.iter().any(|t| t.name.value == name)
+    }
+
+    /// Reports an unknown event type.
+    pub fn resolve_type(&self, reference: &Spanned<String>, diags: &mut Diagnostics) -> bool {
+        if self.has_type(&reference.value) {
+            return true;
+        }
+        diags.push(catalog::unknown_ref(
+            "PC0105",
+            "event type",
+            &reference.value,
+            reference.span,
+            self.types.iter().map(|t| t.name.value.as_str()),
+            "events.types",
+        ));
+        false
+    }
+}
+
+fn f_span(f: &LoadedFile) -> Span {
+    Span::new(f.id, 0..0)
+}
+
+/// A path relative to a spec file's directory.
+pub fn rel(dir: &Path, p: &str) -> PathBuf {
+    dir.join(p)
+}

@@ -1,0 +1,165 @@
+//! Event schemas: every declared type's schema loads, its `$ref`s resolve and it compiles;
+//! the shapes of the schemas are handed to the expression checks.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use super::Index;
+use super::index::rel;
+use crate::diagnostics::{Diagnostic, Diagnostics};
+use crate::schema::{Draft, RefMap, SchemaProblemKind, SchemaStore, Shape};
+use crate::source::Span;
+use crate::spec::load::Loaded;
+
+/// What the schemas say about each event type: `None` for a type without a schema.
+#[derive(Debug, Default)]
+pub struct Shapes {
+    /// Shape per declared type name.
+    pub by_type: BTreeMap<String, Option<Shape>>,
+}
+
+/// A problem inside a schema file, placed once the file is in the source map.
+#[derive(Debug)]
+pub struct Pending {
+    file: PathBuf,
+    text: String,
+    range: Range<usize>,
+    diag: Diagnostic,
+    label: String,
+}
+
+/// Parses `events.draft`.
+pub fn parse_draft(s: &str) -> Option<Draft> {
+    match s.trim().trim_start_matches("draft").trim_start_matches(['-', '_']) {
+        "4" | "04" => Some(Draft::Draft4),
+        "6" | "06" => Some(Draft::Draft6),
+        "7" | "07" => Some(Draft::Draft7),
+        "2019-09" | "201909" => Some(Draft::Draft201909),
+        "2020-12" | "202012" => Some(Draft::Draft202012),
+        _ => None,
+    }
+}
+
+/// Loads every schema and reports its problems.
+pub fn check(ix: &Index<'_>, diags: &mut Diagnostics, pending: &mut Vec<Pending>) -> Shapes {
+    let mut shapes = Shapes::default();
+    let Some((events, dir)) = ix.events else {
+        return shapes;
+    };
+    let draft = match &events.draft {
+        Some(d) => parse_draft(&d.value).unwrap_or_else(|| {
+            diags.push(
+                crate::diagnostics::catalog::invalid_value(format!("unknown JSON Schema draft `{}`", d.value))
+                    .at(d.span, "not a draft")
+                    .help("write 4, 6, 7, 2019-09 or 2020-12"),
+            );
+            Draft::Draft4
+        }),
+        None => Draft::Draft4,
+    };
+    let mut prefixes = Vec::new();
+    for (prefix, target) in events.refs.iter() {
+        let path = rel(dir, &target.value);
+        if !path.is_dir() {
+            diags.push(missing_dir(&target.value, target.span));
+        }
+        prefixes.push((prefix.value.clone(), path));
+    }
+    let schema_dir = events.schemas.as_ref().map(|s| {
+        let p = rel(dir, &s.value);
+        if !p.is_dir() {
+            diags.push(missing_dir(&s.value, s.span));
+        }
+        p
+    });
+    let mut store = SchemaStore::new(RefMap::new(prefixes), draft);
+    for t in &ix.types {
+        let explicit = t.def.and_then(|d| d.schema.as_ref());
+        let path: Option<(PathBuf, Span)> = match explicit {
+            Some(s) if s.value == "none" => None,
+            Some(s) => Some((rel(dir, &s.value), s.span)),
+            None => schema_dir
+                .as_ref()
+                .filter(|d| d.is_dir())
+                .map(|d| (d.join(format!("{}.json", t.name.value.to_lowercase())), t.name.span)),
+        };
+        let Some((path, at)) = path else {
+            shapes.by_type.insert(t.name.value.clone(), None);
+            continue;
+        };
+        if !path.is_file() {
+            let help = if explicit.is_some() {
+                "check the path (relative to the spec file)".to_string()
+            } else {
+                format!(
+                    "add `{}`, or set `schema: none` on this type if it has no schema",
+                    path.display()
+                )
+            };
+            diags.push(
+                Diagnostic::error("PC0201", format!("no schema for event type `{}`", t.name.value))
+                    .at(at, format!("`{}` does not exist", path.display()))
+                    .help(help),
+            );
+            continue;
+        }
+        match store.load(&path) {
+            Ok(loaded) => {
+                shapes.by_type.insert(t.name.value.clone(), Some(loaded.shape));
+            }
+            Err(problems) => {
+                for p in problems {
+                    let code = match p.kind {
+                        SchemaProblemKind::NotFound | SchemaProblemKind::Io => "PC0201",
+                        SchemaProblemKind::Json => "PC0202",
+                        SchemaProblemKind::Compile => "PC0203",
+                        SchemaProblemKind::UnresolvedRef => "PC0204",
+                    };
+                    let diag = Diagnostic::error(code, p.message.clone())
+                        .maybe_help(p.help.clone())
+                        .also(t.name.span, format!("schema of event type `{}`", t.name.value));
+                    match (p.span, store.source(&p.file)) {
+                        (Some(range), Some(text)) => {
+                            let already = pending.iter().any(|q| {
+                                q.file == p.file && q.range == range && q.diag.message == diag.message
+                            });
+                            if !already {
+                                pending.push(Pending {
+                                    file: p.file.clone(),
+                                    text: text.to_string(),
+                                    range,
+                                    diag,
+                                    label: p.label.clone(),
+                                });
+                            }
+                        }
+                        _ => diags.push(
+                            Diagnostic::error(code, p.message.clone())
+                                .at(at, format!("in `{}`: {}", p.file.display(), p.label))
+                                .maybe_help(p.help),
+                        ),
+                    }
+                }
+            }
+        }
+    }
+    shapes
+}
+
+fn missing_dir(path: &str, span: Span) -> Diagnostic {
+    Diagnostic::error("PC0205", format!("schema directory `{path}` not found"))
+        .at(span, "no such directory")
+        .help("paths are relative to the spec file")
+}
+
+/// Adds the schema files that have problems to the source map and reports the problems there.
+pub fn attach_sources(loaded: &mut Loaded, pending: Vec<Pending>, diags: &mut Diagnostics) {
+    for p in pending {
+        let id = match loaded.sources.find(Path::new(&p.file)) {
+            Some(id) => id,
+            None => loaded.sources.add(p.file.clone(), p.text),
+        };
+        diags.push(p.diag.at(Span::new(id, p.range), p.label));
+    }
+}

@@ -1,0 +1,146 @@
+//! The `pipec` binary: exit codes, output formats, explain and schema, and "did you mean"
+//! for every topic and store reference of the quickstart.
+
+use std::process::{Command, Output};
+
+use crate::support::{check, root, scratch};
+
+fn pipec(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_pipec"))
+        .args(args)
+        .current_dir(root())
+        .env_remove("PIPEC_ENV")
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run pipec")
+}
+
+#[test]
+fn clean_spec_exits_zero() {
+    let out = pipec(&["check", "examples/quickstart"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(err.contains("examples/quickstart: ok"), "{err}");
+}
+
+#[test]
+fn errors_exit_one_and_missing_path_exits_two() {
+    let out = pipec(&["check", "tests/golden/check/unknown-topic-in-from"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("error[PC0102]"));
+    let out = pipec(&["check", "no/such/dir"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("PC0902"));
+    let out = pipec(&["check", "--format", "yaml"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn json_format_has_code_and_place() {
+    let out = pipec(&["check", "tests/golden/check/unknown-topic-in-from", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json output");
+    let first = &v[0];
+    assert_eq!(first["code"], "PC0102");
+    assert_eq!(first["severity"], "error");
+    assert!(first["file"].as_str().is_some_and(|f| f.ends_with("pipeline.yaml")));
+    assert!(first["line"].as_u64().is_some_and(|l| l > 0));
+    assert!(first["column"].as_u64().is_some_and(|c| c > 0));
+    assert!(first["help"].as_str().is_some_and(|h| h.contains("did you mean")));
+}
+
+#[test]
+fn deny_warnings_turns_warnings_into_failure() {
+    let case = "tests/golden/check/unused-topic";
+    assert_eq!(pipec(&["check", case]).status.code(), Some(0));
+    assert_eq!(pipec(&["check", case, "--deny-warnings"]).status.code(), Some(1));
+}
+
+#[test]
+fn explain_and_schema() {
+    let out = pipec(&["explain", "pc0102"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("PC0102: unknown topic"));
+    assert_eq!(pipec(&["explain", "PC9999"]).status.code(), Some(2));
+    let out = pipec(&["explain", "all"]);
+    assert!(String::from_utf8_lossy(&out.stdout).lines().count() >= 40);
+    let out = pipec(&["schema"]);
+    assert_eq!(out.status.code(), Some(0));
+    let schema: serde_json::Value = serde_json::from_slice(&out.stdout).expect("schema is JSON");
+    for key in ["pipeline", "topics", "streams", "stores", "events", "backups", "reports", "tests"] {
+        assert!(schema["properties"][key].is_object(), "schema lacks `{key}`");
+    }
+    assert_eq!(schema["additionalProperties"], false);
+}
+
+/// Keys whose values name a topic or a store in the quickstart.
+const REF_KEYS: &[&str] = &["from: ", "invalid: ", "duplicates: ", "store: ", "emit: ", "topic: ", "to: ", "else: "];
+
+#[test]
+fn every_reference_typo_is_located_with_a_suggestion() {
+    let src = std::fs::read_to_string(root().join("examples/quickstart/pipeline.yaml")).expect("spec");
+    let topics = ["raw", "unique", "failed", "duplicate", "clicks", "logs", "click_counts"];
+    let mut tried = 0;
+    for (line_no, line) in src.lines().enumerate() {
+        for key in REF_KEYS {
+            let mut from = 0;
+            while let Some(pos) = line[from..].find(key) {
+                let start = from + pos + key.len();
+                from = start;
+                let rest = &line[start..];
+                let list = rest.starts_with('[');
+                let name_start = start + usize::from(list);
+                let name: String = line[name_start..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
+                    .collect();
+                if name.len() < 3 || !(topics.contains(&name.as_str()) || name == "seen") {
+                    continue;
+                }
+                // A typo: the last letter doubled.
+                let typo = format!("{name}{}", name.chars().last().unwrap_or('x'));
+                let mut lines: Vec<String> = src.lines().map(String::from).collect();
+                lines[line_no].replace_range(name_start..name_start + name.len(), &typo);
+                let dir = scratch(&format!("typo-{line_no}-{name_start}"));
+                copy_example(&dir);
+                std::fs::write(dir.join("pipeline.yaml"), lines.join("\n")).expect("write");
+                let result = check(&dir);
+                let found = result.diagnostics.iter().any(|d| {
+                    let place = d.primary.as_ref().and_then(|p| {
+                        result.sources.get(p.span.file).map(|f| f.line_col(p.span.start))
+                    });
+                    place == Some((line_no + 1, name_start + 1))
+                        && d.help.as_deref() == Some(&format!("did you mean `{name}`?"))
+                });
+                assert!(
+                    found,
+                    "typo `{typo}` at {}:{} not reported there with `{name}` suggested:\n{}",
+                    line_no + 1,
+                    name_start + 1,
+                    crate::support::render(&result)
+                );
+                tried += 1;
+                let _ = std::fs::remove_dir_all(&dir);
+            }
+        }
+    }
+    assert!(tried >= 10, "only {tried} references were tried");
+}
+
+fn copy_example(dir: &std::path::Path) {
+    let src = root().join("examples/quickstart");
+    copy_dir(&src, dir);
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for e in std::fs::read_dir(from).expect("read dir").flatten() {
+        let p = e.path();
+        let target = to.join(e.file_name());
+        if p.is_dir() {
+            copy_dir(&p, &target);
+        } else {
+            std::fs::copy(&p, &target).expect("copy");
+        }
+    }
+}

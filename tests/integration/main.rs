@@ -1,0 +1,7 @@
+//! The integration tests of `pipec`: golden diagnostics, the command line, and properties
+//! that no input makes the checker panic.
+
+mod cli;
+mod golden;
+mod no_panic;
+mod support;
