@@ -2,6 +2,7 @@
 
 pub mod ast;
 mod builtins;
+pub mod check;
 mod display;
 pub mod eval;
 pub mod functions;
@@ -13,6 +14,10 @@ mod time;
 pub mod ty;
 
 pub use ast::{BinaryOp, Expr, ExprKind, FieldPath, Literal, PathSegment, UnaryOp};
+pub use check::{
+    AnyFields, Checked, FieldResolver, ProblemKind, Resolution, TypeProblem, check,
+    check_condition, suggest,
+};
 pub use eval::{EvalError, eval};
 pub use functions::{FunctionDef, Param, Ret, functions, lookup, render_markdown};
 pub use parser::{ExprError, parse};
