@@ -29,7 +29,8 @@ impl Checker<'_> {
             }
             BinaryOp::Eq | BinaryOp::Ne => {
                 if !ln.is_never() && !rn.is_never() && !widen(ln).overlaps(widen(rn)) {
-                    self.mismatch(e, lhs, ln, rhs, rn, op, "these can never be equal");
+                    let help = comparison_help(lhs, ln, rhs, rn, op);
+                    self.mismatch(e, ln, rn, "these can never be equal", help);
                 }
                 Ty::BOOL
             }
@@ -38,7 +39,8 @@ impl Checker<'_> {
                 let strings = ln.overlaps(Ty::STRING) && rn.overlaps(Ty::STRING);
                 if !ln.is_never() && !rn.is_never() && !numbers && !strings {
                     let label = format!("`{}` needs two numbers or two strings", op.symbol());
-                    self.mismatch(e, lhs, ln, rhs, rn, op, &label);
+                    let help = comparison_help(lhs, ln, rhs, rn, op);
+                    self.mismatch(e, ln, rn, &label, help);
                 }
                 Ty::BOOL
             }
@@ -85,23 +87,14 @@ impl Checker<'_> {
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn mismatch(
-        &mut self,
-        e: &Expr,
-        a: &Expr,
-        ta: Ty,
-        b: &Expr,
-        tb: Ty,
-        op: BinaryOp,
-        label: &str,
-    ) {
+    /// Reports comparison `e` of a `ta` with a `tb`.
+    fn mismatch(&mut self, e: &Expr, ta: Ty, tb: Ty, label: &str, help: Option<String>) {
         self.report(
             ProblemKind::TypeMismatch,
             e.span.clone(),
             format!("comparing {ta} with {tb}"),
             label.to_string(),
-            comparison_help(a, ta, b, tb, op),
+            help,
         );
     }
 

@@ -52,10 +52,21 @@ fn write_expr(out: &mut String, e: &Expr, min_prec: u8) {
                 NEG_PREC
             };
             write_expr(&mut inner, expr, inner_prec);
-            if *op == UnaryOp::Not || inner.starts_with('-') {
+            if *op == UnaryOp::Not {
                 out.push(' ');
             }
-            out.push_str(&inner);
+            // `- -7` or `-7` would read back as a literal: keep such operands in parentheses.
+            let number = matches!(
+                expr.kind,
+                ExprKind::Literal(Literal::Int(_) | Literal::Float(_))
+            );
+            if *op == UnaryOp::Neg && (number || inner.starts_with('-')) {
+                out.push('(');
+                out.push_str(&inner);
+                out.push(')');
+            } else {
+                out.push_str(&inner);
+            }
         }
         ExprKind::Binary { op, lhs, rhs } => {
             let p = op.precedence();
@@ -129,7 +140,10 @@ mod tests {
         assert_eq!(canon("a == (not b)"), "a == (not b)");
         assert_eq!(canon("(a == b) == c"), "(a == b) == c");
         assert_eq!(canon("- (a + 1)"), "-(a + 1)");
-        assert_eq!(canon("-(-x)"), "- -x");
+        assert_eq!(canon("-(-x)"), "-(-x)");
+        assert_eq!(canon("-(-7)"), "-(-7)");
+        assert_eq!(canon("-(7)"), "-(7)");
+        assert_eq!(canon("-7"), "-7");
         assert_eq!(canon("- -3"), "3");
         assert_eq!(canon("x not in [1,2.0,'a']"), "x not in [1, 2.0, \"a\"]");
         assert_eq!(canon("f( a , g(b) )"), "f(a, g(b))");

@@ -8,6 +8,8 @@ pub mod eval;
 pub mod functions;
 mod md5;
 pub mod parser;
+#[cfg(test)]
+mod proptests;
 mod scan;
 mod syntax_error;
 mod time;

@@ -183,7 +183,12 @@ pub(crate) fn prescan(src: &str) -> Result<(), ExprError> {
                 run = 0;
                 i += 1;
             }
-            _ => i += src[i..].chars().next().map_or(1, char::len_utf8),
+            _ => {
+                i += src
+                    .get(i..)
+                    .and_then(|rest| rest.chars().next())
+                    .map_or(1, char::len_utf8);
+            }
         }
         after_dot = dot;
     }

@@ -66,7 +66,7 @@ pub(crate) fn pest_error(src: &str, err: &Error<Rule>, mode: Mode) -> ExprError 
     };
     let has = |r: Rule| positives.contains(&r);
     let token = token_at(src, pos);
-    let text = &src[token.clone()];
+    let text = src.get(token.clone()).unwrap_or("");
     if has(Rule::field_name) {
         return ExprError::new(
             token,
