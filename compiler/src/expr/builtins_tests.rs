@@ -1,0 +1,207 @@
+//! Tests of every built-in function, including the examples in the reference table.
+
+use serde_json::{Value, json};
+
+use super::*;
+use crate::expr::functions::functions;
+use crate::expr::parse;
+
+fn event() -> Value {
+    json!({"edata": {"type": "click", "value": null}, "s": "Hello", "n": -4, "f": 2.5,
+           "list": [3, 1, 2], "obj": {"a": 1, "b": 2}})
+}
+
+fn run(src: &str) -> Result<Value, EvalError> {
+    let expr = parse(src).unwrap_or_else(|e| panic!("{src}: {e:?}"));
+    eval(&expr, &event())
+}
+
+fn ok(src: &str) -> Value {
+    run(src).unwrap_or_else(|e| panic!("{src}: {e:?}"))
+}
+
+fn fails(src: &str) -> String {
+    match run(src) {
+        Err(e) => e.message,
+        Ok(v) => panic!("{src}: expected an error, got {v}"),
+    }
+}
+
+#[test]
+fn documented_examples_hold() {
+    for f in functions().iter().filter(|f| f.name != "now_ms") {
+        let want: Value = serde_json::from_str(f.example_result)
+            .unwrap_or_else(|e| panic!("{}: bad example result: {e}", f.name));
+        assert_eq!(ok(f.example), want, "{}", f.example);
+    }
+}
+
+#[test]
+fn null_handling_functions() {
+    assert_eq!(ok("coalesce(edata.value, missing, 'x', 'y')"), json!("x"));
+    assert_eq!(ok("coalesce(null, missing)"), Value::Null);
+    assert_eq!(ok("is_null(missing)"), json!(true));
+    assert_eq!(ok("is_null(s)"), json!(false));
+    assert_eq!(ok("exists(edata.value)"), json!(true));
+    assert_eq!(ok("exists(edata.other)"), json!(false));
+    assert_eq!(fails("exists('edata')"), "`exists` takes a field path");
+    assert_eq!(ok("if(n < 0, 'neg', 'pos')"), json!("neg"));
+    assert_eq!(ok("if(missing, 1, 2)"), json!(2));
+    assert_eq!(ok("if(true, 1, 1 / 0)"), json!(1));
+    assert_eq!(fails("if(s, 1, 2)"), "expected true or false, found string");
+    for f in [
+        "lower",
+        "upper",
+        "trim",
+        "len",
+        "md5",
+        "to_string",
+        "to_int",
+        "to_float",
+        "round",
+    ] {
+        assert_eq!(ok(&format!("{f}(missing)")), Value::Null, "{f}");
+    }
+}
+
+#[test]
+fn string_functions() {
+    assert_eq!(ok("lower(s)"), json!("hello"));
+    assert_eq!(ok("upper('straße')"), json!("STRASSE"));
+    assert_eq!(ok("trim('\\t x \\n')"), json!("x"));
+    assert_eq!(ok("len(s)"), json!(5));
+    assert_eq!(ok("len(list)"), json!(3));
+    assert_eq!(ok("len(obj)"), json!(2));
+    assert_eq!(
+        fails("len(n)"),
+        "`len` needs a string, list or object for `value`, found int"
+    );
+    assert_eq!(
+        ok("concat(s, ' ', n, ' ', f, list, obj)"),
+        json!("Hello -4 2.5[3,1,2]{\"a\":1,\"b\":2}")
+    );
+    assert_eq!(ok("contains(s, 'ell')"), json!(true));
+    assert_eq!(ok("contains(list, 1.0)"), json!(true));
+    assert_eq!(ok("contains(list, 'x')"), json!(false));
+    assert_eq!(
+        fails("contains(s, 1)"),
+        "`contains` needs a string for `needle`, found int"
+    );
+    assert_eq!(ok("starts_with(s, 'He')"), json!(true));
+    assert_eq!(ok("ends_with(s, 'He')"), json!(false));
+    assert_eq!(ok("substr(s, 1)"), json!("ello"));
+    assert_eq!(ok("substr(s, -3, 2)"), json!("ll"));
+    assert_eq!(ok("substr(s, -30, 1)"), json!("H"));
+    assert_eq!(ok("substr(s, 10, 2)"), json!(""));
+    assert_eq!(ok("substr('héllo', 1, 1)"), json!("é"));
+    assert_eq!(
+        fails("substr(s, 0, -1)"),
+        "`substr` needs a length of 0 or more, found -1"
+    );
+    assert_eq!(
+        fails("substr(s, 'a')"),
+        "`substr` needs an int for `start`, found string"
+    );
+    assert_eq!(ok("replace('aXbX', 'X', '')"), json!("ab"));
+    assert_eq!(ok("split('a,,b', ',')"), json!(["a", "", "b"]));
+    assert_eq!(ok("split('ab', '')"), json!(["a", "b"]));
+    assert_eq!(ok("join(list, '+')"), json!("3+1+2"));
+    assert_eq!(
+        fails("join(s, '+')"),
+        "`join` needs a list for `list`, found string"
+    );
+    assert_eq!(ok("md5('')"), json!("d41d8cd98f00b204e9800998ecf8427e"));
+    assert_eq!(ok("md5('abc')"), json!("900150983cd24fb0d6963f7d28e17f72"));
+}
+
+#[test]
+fn conversions() {
+    assert_eq!(ok("to_string(s)"), json!("Hello"));
+    assert_eq!(ok("to_string(n)"), json!("-4"));
+    assert_eq!(ok("to_string(true)"), json!("true"));
+    assert_eq!(ok("to_string(list)"), json!("[3,1,2]"));
+    assert_eq!(ok("to_int(' 12 ')"), json!(12));
+    assert_eq!(ok("to_int('-1.9')"), json!(-1));
+    assert_eq!(ok("to_int(f)"), json!(2));
+    assert_eq!(ok("to_int(false)"), json!(0));
+    assert_eq!(fails("to_int('abc')"), "cannot convert \"abc\" to int");
+    assert_eq!(fails("to_int('1e30')"), "cannot convert \"1e30\" to int");
+    assert_eq!(fails("to_int(1e30)"), "1e30 is out of the int range");
+    assert_eq!(
+        fails("to_int(list)"),
+        "`to_int` needs a number, string or bool for `value`, found list"
+    );
+    assert_eq!(ok("to_float(n)"), json!(-4.0));
+    assert_eq!(ok("to_float('2.5')"), json!(2.5));
+    assert_eq!(ok("to_float(true)"), json!(1.0));
+    assert_eq!(fails("to_float('inf')"), "cannot convert \"inf\" to float");
+}
+
+#[test]
+fn time_functions() {
+    let now = ok("now_ms()").as_i64().unwrap_or(0);
+    assert!(now > 1_700_000_000_000, "{now}");
+    assert_eq!(ok("iso8601(0)"), json!("1970-01-01T00:00:00.000Z"));
+    assert_eq!(
+        ok("iso8601(1700000000123)"),
+        json!("2023-11-14T22:13:20.123Z")
+    );
+    assert_eq!(ok("iso8601(1.7e12)"), json!("2023-11-14T22:13:20.000Z"));
+    assert_eq!(
+        fails("iso8601(1.5)"),
+        "`iso8601` needs an int for `ms`, found float"
+    );
+    assert_eq!(
+        fails("iso8601(-99999999999999999)"),
+        "timestamp is outside the years 0000 to 9999"
+    );
+    assert_eq!(ok("from_iso8601('1970-01-02')"), json!(86_400_000));
+    assert_eq!(
+        fails("from_iso8601('yesterday')"),
+        "\"yesterday\" is not an ISO 8601 timestamp"
+    );
+    assert_eq!(
+        ok("from_iso8601(iso8601(1234567890123))"),
+        json!(1234567890123i64)
+    );
+}
+
+#[test]
+fn number_functions() {
+    assert_eq!(ok("abs(n)"), json!(4));
+    assert_eq!(ok("abs(-2.5)"), json!(2.5));
+    assert_eq!(fails("abs(-9223372036854775807 - 1)"), "integer overflow");
+    assert_eq!(ok("min(n, f, 3)"), json!(-4));
+    assert_eq!(ok("max(n, f, 1)"), json!(2.5));
+    assert_eq!(ok("max(1, 1.0)"), json!(1));
+    assert_eq!(
+        fails("min(1, 'a')"),
+        "`min` needs a number for `b`, found string"
+    );
+    assert_eq!(
+        fails("max(1, 2, null)"),
+        "`max` needs a number for `more`, found null"
+    );
+    assert_eq!(ok("round(f)"), json!(3));
+    assert_eq!(ok("round(-2.5)"), json!(-3));
+    assert_eq!(ok("round(2.4)"), json!(2));
+    assert_eq!(ok("round(n)"), json!(-4));
+    assert_eq!(fails("round(1e300)"), "1e300 is out of the int range");
+}
+
+#[test]
+fn bad_calls_are_errors_not_panics() {
+    assert_eq!(fails("nope(1)"), "unknown function `nope`");
+    assert_eq!(
+        fails("lower()"),
+        "wrong number of arguments: lower(s: string) -> string"
+    );
+    assert_eq!(
+        fails("lower(1)"),
+        "`lower` needs a string for `s`, found int"
+    );
+    assert_eq!(
+        fails("if(true, 1)"),
+        "wrong number of arguments: if(cond: bool or null, then: any, else: any) -> type of then/else"
+    );
+}
