@@ -1,11 +1,13 @@
 //! `pipec-compiler`: spec parsing, the expression language, validation, diagnostics and
 //! the manifest. No async, Kafka or DataFusion here, so that checking a spec stays fast.
 
+pub mod cron;
 pub mod diagnostics;
 pub mod expr;
 pub mod source;
 pub mod spec;
 pub mod suggest;
+pub mod units;
 pub mod validate;
 
 use std::path::Path;
