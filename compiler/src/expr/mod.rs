@@ -87,7 +87,7 @@ mod display;
 pub mod eval;
 pub mod functions;
 mod md5;
-pub mod parser;
+mod parser;
 #[cfg(test)]
 mod proptests;
 mod scan;
@@ -101,6 +101,6 @@ pub use check::{
     check_condition, suggest,
 };
 pub use eval::{EvalError, eval};
-pub use functions::{FunctionDef, Param, Ret, functions, lookup, render_markdown};
-pub use parser::{ExprError, parse};
+pub use functions::{FunctionDef, Param, Ret, functions, render_markdown};
+pub use parser::{ExprError, MAX_DEPTH, parse};
 pub use ty::Ty;
