@@ -204,6 +204,17 @@ fn error_messages() {
     assert_eq!(err("é").span, 0..2);
     assert_eq!(err("a + ").message, "expected an operand");
     assert_eq!(err("[1,,2]").span, 3..4);
+    assert_eq!(err("f(,)").message, "expected an operand");
+    assert_eq!(err("a == #").span, 5..6);
+    let e = err(".5");
+    assert_eq!(
+        (e.message.as_str(), e.help.as_deref()),
+        (
+            "expected an operand",
+            Some("write a digit before the point: `0.5`")
+        )
+    );
+    assert_eq!(err("`ab").help.as_deref(), Some("add a closing backquote"));
 }
 
 #[test]

@@ -154,7 +154,7 @@ pub(crate) fn prescan(src: &str) -> Result<(), ExprError> {
                 let (label, help) = if c == b'!' {
                     ("not an operator of this language", "write `not`")
                 } else {
-                    ("`=` does not compare", "write `==` to compare two values")
+                    ("`=` does not compare", "write `==`")
                 };
                 return Err(ExprError::new(
                     i..i + 1,
@@ -232,8 +232,12 @@ fn skip_quoted(src: &str, start: usize) -> Result<usize, ExprError> {
     } else {
         ("unclosed string", "this string is never closed")
     };
-    Err(ExprError::new(start..src.len(), what, label)
-        .with_help(format!("add a closing `{}`", char::from(quote))))
+    let help = match quote {
+        b'`' => "add a closing backquote",
+        b'\'' => "add a closing `'`",
+        _ => "add a closing `\"`",
+    };
+    Err(ExprError::new(start..src.len(), what, label).with_help(help))
 }
 
 fn check_depth(level: &Level, run: usize, pos: usize) -> Result<(), ExprError> {
@@ -307,7 +311,7 @@ mod tests {
         let e = err("a = 1");
         assert_eq!(
             (e.span.clone(), e.help.as_deref()),
-            (2..3, Some("write `==` to compare two values"))
+            (2..3, Some("write `==`"))
         );
     }
 

@@ -18,7 +18,8 @@ pub(crate) enum Mode {
 }
 
 /// Rules that start an operand.
-const OPERAND_RULES: [Rule; 13] = [
+const OPERAND_RULES: [Rule; 14] = [
+    Rule::expr,
     Rule::path,
     Rule::not_op,
     Rule::neg,
@@ -96,6 +97,15 @@ pub(crate) fn pest_error(src: &str, err: &Error<Rule>, mode: Mode) -> ExprError 
             err.with_help(format!(
                 "`{text}` is a keyword; write `` `{text}` `` for a field of that name"
             ))
+        } else if text == "."
+            && src
+                .get(pos..)
+                .unwrap_or("")
+                .chars()
+                .nth(1)
+                .is_some_and(|c| c.is_ascii_digit())
+        {
+            err.with_help("write a digit before the point: `0.5`")
         } else if text.starts_with(|c: char| c.is_ascii_digit()) && mode == Mode::Path {
             err.with_help(format!(
                 "a path cannot start with a digit; write `` `{text}` ``"
