@@ -409,4 +409,20 @@ mod tests {
         assert_eq!(closest("typo", ["id", "type"]), Some("type"));
         assert_eq!(closest("zzzz", ["id", "type"]), None);
     }
+
+    proptest::proptest! {
+        #[test]
+        fn never_panics_and_spans_are_in_bounds(s in proptest::arbitrary::any::<String>()) {
+            for result in [parse_duration(&s), parse_size(&s)] {
+                if let Err(e) = result {
+                    proptest::prop_assert!(s.get(e.span.clone()).is_some(), "{:?}", e.span);
+                }
+            }
+        }
+
+        #[test]
+        fn durations_round_trip(ms in 0u64..u64::MAX / 2) {
+            proptest::prop_assert_eq!(parse_duration(&format_duration(ms)), Ok(ms));
+        }
+    }
 }

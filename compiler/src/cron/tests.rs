@@ -203,3 +203,35 @@ fn errors() {
     );
     assert_eq!(error("@reboot").message, "`@reboot` is not supported");
 }
+
+proptest::proptest! {
+    #[test]
+    fn never_panics_and_spans_are_in_bounds(s in proptest::arbitrary::any::<String>()) {
+        if let Err(e) = parse_cron(&s) {
+            proptest::prop_assert!(s.get(e.span.clone()).is_some(), "{:?}", e.span);
+        }
+    }
+
+    #[test]
+    fn fields_round_trip(
+        fields in proptest::collection::vec(
+            proptest::sample::select(vec!["*", "*/7", "1-5", "2,4", "3-20/4", "5", "1/2", "0-7"]),
+            5,
+        ),
+        start in -10_000_000_000i64..10_000_000_000,
+    ) {
+        let text = fields.join(" ");
+        if let Ok(c) = parse_cron(&text) {
+            proptest::prop_assert_eq!(parse_cron(&c.to_string()), Ok(c.clone()));
+            if let Some(next) = c.next_after(start) {
+                proptest::prop_assert!(next > start && next % 60 == 0);
+                let days = next.div_euclid(86_400);
+                let (_, month, day) = civil_from_days(days);
+                let weekday = (days + 4).rem_euclid(7) as u32;
+                let secs = next.rem_euclid(86_400);
+                let (hour, minute) = ((secs / 3600) as u32, ((secs % 3600) / 60) as u32);
+                proptest::prop_assert!(c.matches(minute, hour, day, month, weekday));
+            }
+        }
+    }
+}
