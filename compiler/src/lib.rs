@@ -4,6 +4,7 @@
 pub mod cron;
 pub mod diagnostics;
 pub mod expr;
+pub mod schema;
 pub mod source;
 pub mod spec;
 pub mod suggest;
