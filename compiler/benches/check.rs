@@ -24,7 +24,10 @@ fn generate(streams: usize, topics: usize) -> PathBuf {
     );
     for t in 0..topics {
         let external = if t < streams { ", external: true" } else { "" };
-        let _ = writeln!(s, "  t{t}: {{ name: \"{{env}}.bench.topic.{t}\", key: context.did{external} }}");
+        let _ = writeln!(
+            s,
+            "  t{t}: {{ name: \"{{env}}.bench.topic.{t}\", key: context.did{external} }}"
+        );
     }
     s.push_str("streams:\n");
     for i in 0..streams {
@@ -42,10 +45,18 @@ fn generate(streams: usize, topics: usize) -> PathBuf {
 fn bench(c: &mut Criterion) {
     let spec = generate(200, 500);
     let none = |_: &str| None;
-    let opts = CheckOptions { env: None, env_lookup: &none };
+    let opts = CheckOptions {
+        env: None,
+        env_lookup: &none,
+    };
     let result = check(&spec, &opts);
-    assert!(!result.diagnostics.has_errors(), "generated spec has errors");
-    c.bench_function("check 200 streams x 500 topics", |b| b.iter(|| check(&spec, &opts)));
+    assert!(
+        !result.diagnostics.has_errors(),
+        "generated spec has errors"
+    );
+    c.bench_function("check 200 streams x 500 topics", |b| {
+        b.iter(|| check(&spec, &opts))
+    });
     let quickstart = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/quickstart");
     c.bench_function("check quickstart", |b| b.iter(|| check(&quickstart, &opts)));
 }

@@ -5,7 +5,7 @@
 use std::fmt;
 use std::ops::Range;
 
-use crate::units::closest;
+use crate::suggest::suggest;
 
 /// A malformed cron expression.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -176,7 +176,7 @@ fn parse_macro(text: &str, span: Range<usize>) -> Result<Cron, CronError> {
             Some("reports run on a schedule; use e.g. `@daily`".into()),
         ));
     }
-    let help = match closest(&lower, MACROS.iter().map(|(m, _)| *m)) {
+    let help = match suggest(&lower, MACROS.iter().map(|(m, _)| *m)) {
         Some(m) => format!("did you mean `{m}`?"),
         None => "use one of @hourly @daily @midnight @weekly @monthly @yearly @annually".into(),
     };
@@ -306,7 +306,7 @@ fn parse_value(text: &str, at: usize, field: &Field) -> Result<u32, CronError> {
         let prefix = text.get(..3).unwrap_or(text);
         let help = match field.names.iter().find(|n| n.eq_ignore_ascii_case(prefix)) {
             Some(n) if text.len() > 3 => Some(format!("use the three-letter name `{n}`")),
-            _ => closest(text, field.names.iter().copied()).map(|n| format!("did you mean `{n}`?")),
+            _ => suggest(text, field.names.iter().copied()).map(|n| format!("did you mean `{n}`?")),
         };
         let what = if field.max == 7 { "weekday" } else { "month" };
         return Err(err(span, format!("unknown {what} name `{text}`"), help));

@@ -85,5 +85,5 @@ pub fn spec_json_schema() -> String {
 
 /// The reference of built-in expression functions, as Markdown.
 pub fn functions_reference() -> String {
-    String::from("(functions reference pending)")
+    expr::render_markdown()
 }

@@ -1,25 +1,27 @@
 //! "Did you mean": the closest known name to a misspelt one.
 
-/// The candidate closest to `name`: a case-insensitive match first, else the one with the
-/// smallest edit distance within a third of the name's length (at least 1, at most 3);
-/// ties go to the earlier candidate.
+/// The candidate `name` was most likely meant to be: one equal to it ignoring case, else the
+/// closest by edit distance (at most max(1, len/3) edits), the earlier one on a tie.
 pub fn suggest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
-    let lower = name.to_lowercase();
-    let limit = (name.chars().count() / 3).clamp(1, 3);
+    if name.is_empty() {
+        return None;
+    }
+    let wanted = name.to_lowercase();
+    let threshold = (name.chars().count() / 3).max(1);
     let mut best: Option<(usize, &'a str)> = None;
-    for c in candidates {
-        if c == name {
+    let mut case_match = None;
+    for candidate in candidates {
+        let lower = candidate.to_lowercase();
+        if lower == wanted {
+            case_match = case_match.or(Some(candidate));
             continue;
         }
-        if c.to_lowercase() == lower {
-            return Some(c);
-        }
-        let d = strsim::damerau_levenshtein(&lower, &c.to_lowercase());
-        if d <= limit && best.is_none_or(|(bd, _)| d < bd) {
-            best = Some((d, c));
+        let distance = strsim::damerau_levenshtein(&wanted, &lower);
+        if distance <= threshold && best.is_none_or(|(d, _)| distance < d) {
+            best = Some((distance, candidate));
         }
     }
-    best.map(|(_, c)| c)
+    case_match.or(best.map(|(_, c)| c))
 }
 
 #[cfg(test)]

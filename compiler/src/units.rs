@@ -1,6 +1,7 @@
 //! Durations (`48h`, `1h30m`) and sizes (`5MB`, `512KiB`) as written in specs, with
 //! errors that point at the offending part of the text.
 
+use crate::suggest::suggest;
 use std::fmt;
 use std::ops::Range;
 
@@ -32,26 +33,6 @@ impl fmt::Display for UnitError {
 }
 
 impl std::error::Error for UnitError {}
-
-/// The candidate closest to `name`: a case-insensitive match first, else the one with the
-/// smallest edit distance, if that distance is small for the length of `name`.
-pub fn closest<'a, I>(name: &str, candidates: I) -> Option<&'a str>
-where
-    I: IntoIterator<Item = &'a str>,
-{
-    let candidates: Vec<&'a str> = candidates.into_iter().collect();
-    if let Some(c) = candidates.iter().find(|c| c.eq_ignore_ascii_case(name)) {
-        return Some(c);
-    }
-    let lower = name.to_lowercase();
-    let limit = (name.chars().count() / 3).max(1);
-    candidates
-        .iter()
-        .map(|c| (strsim::damerau_levenshtein(&lower, &c.to_lowercase()), *c))
-        .filter(|(d, _)| *d <= limit)
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, c)| c)
-}
 
 const DURATION_UNITS: [(&str, u64); 6] = [
     ("w", 604_800_000),
@@ -169,7 +150,7 @@ pub fn parse_duration(s: &str) -> Result<u64, UnitError> {
         }
         let Some(index) = DURATION_UNITS.iter().position(|(u, _)| *u == part.unit) else {
             let names = DURATION_UNITS.iter().map(|(u, _)| *u);
-            let help = match closest(part.unit, names) {
+            let help = match suggest(part.unit, names) {
                 Some(u) => format!("did you mean `{u}`? units are ms, s, m, h, d, w"),
                 None => "units are ms, s, m, h, d, w".into(),
             };
@@ -266,7 +247,7 @@ pub fn parse_size(s: &str) -> Result<u64, UnitError> {
             Some((_, f)) => *f,
             None => {
                 let names = SIZE_UNITS.iter().map(|(u, _)| *u);
-                let help = match closest(part.unit, names) {
+                let help = match suggest(part.unit, names) {
                     Some(u) => format!("did you mean `{u}`?"),
                     None => "units are B, KB, MB, GB, TB, KiB, MiB, GiB, TiB".into(),
                 };
@@ -401,13 +382,6 @@ mod tests {
             "size is too large"
         );
         assert_eq!(parse_size("-5").unwrap_err().span, 0..1);
-    }
-
-    #[test]
-    fn closest_names() {
-        assert_eq!(closest("TYPE", ["id", "type"]), Some("type"));
-        assert_eq!(closest("typo", ["id", "type"]), Some("type"));
-        assert_eq!(closest("zzzz", ["id", "type"]), None);
     }
 
     proptest::proptest! {

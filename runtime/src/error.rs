@@ -65,7 +65,10 @@ mod tests {
             reason: "connection refused".into(),
         };
         assert!(e.is_retryable());
-        assert_eq!(e.to_string(), "redis db 7 is unavailable: connection refused");
+        assert_eq!(
+            e.to_string(),
+            "redis db 7 is unavailable: connection refused"
+        );
         let e = RuntimeError::Event {
             step: "validate".into(),
             reason: "missing `mid`".into(),

@@ -37,23 +37,39 @@ fn errors_exit_one_and_missing_path_exits_two() {
 
 #[test]
 fn json_format_has_code_and_place() {
-    let out = pipec(&["check", "tests/golden/check/unknown-topic-in-from", "--format", "json"]);
+    let out = pipec(&[
+        "check",
+        "tests/golden/check/unknown-topic-in-from",
+        "--format",
+        "json",
+    ]);
     assert_eq!(out.status.code(), Some(1));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json output");
     let first = &v[0];
     assert_eq!(first["code"], "PC0102");
     assert_eq!(first["severity"], "error");
-    assert!(first["file"].as_str().is_some_and(|f| f.ends_with("pipeline.yaml")));
+    assert!(
+        first["file"]
+            .as_str()
+            .is_some_and(|f| f.ends_with("pipeline.yaml"))
+    );
     assert!(first["line"].as_u64().is_some_and(|l| l > 0));
     assert!(first["column"].as_u64().is_some_and(|c| c > 0));
-    assert!(first["help"].as_str().is_some_and(|h| h.contains("did you mean")));
+    assert!(
+        first["help"]
+            .as_str()
+            .is_some_and(|h| h.contains("did you mean"))
+    );
 }
 
 #[test]
 fn deny_warnings_turns_warnings_into_failure() {
     let case = "tests/golden/check/unused-topic";
     assert_eq!(pipec(&["check", case]).status.code(), Some(0));
-    assert_eq!(pipec(&["check", case, "--deny-warnings"]).status.code(), Some(1));
+    assert_eq!(
+        pipec(&["check", case, "--deny-warnings"]).status.code(),
+        Some(1)
+    );
 }
 
 #[test]
@@ -67,19 +83,42 @@ fn explain_and_schema() {
     let out = pipec(&["schema"]);
     assert_eq!(out.status.code(), Some(0));
     let schema: serde_json::Value = serde_json::from_slice(&out.stdout).expect("schema is JSON");
-    for key in ["pipeline", "topics", "streams", "stores", "events", "backups", "reports", "tests"] {
-        assert!(schema["properties"][key].is_object(), "schema lacks `{key}`");
+    for key in [
+        "pipeline", "topics", "streams", "stores", "events", "backups", "reports", "tests",
+    ] {
+        assert!(
+            schema["properties"][key].is_object(),
+            "schema lacks `{key}`"
+        );
     }
     assert_eq!(schema["additionalProperties"], false);
 }
 
 /// Keys whose values name a topic or a store in the quickstart.
-const REF_KEYS: &[&str] = &["from: ", "invalid: ", "duplicates: ", "store: ", "emit: ", "topic: ", "to: ", "else: "];
+const REF_KEYS: &[&str] = &[
+    "from: ",
+    "invalid: ",
+    "duplicates: ",
+    "store: ",
+    "emit: ",
+    "topic: ",
+    "to: ",
+    "else: ",
+];
 
 #[test]
 fn every_reference_typo_is_located_with_a_suggestion() {
-    let src = std::fs::read_to_string(root().join("examples/quickstart/pipeline.yaml")).expect("spec");
-    let topics = ["raw", "unique", "failed", "duplicate", "clicks", "logs", "click_counts"];
+    let src =
+        std::fs::read_to_string(root().join("examples/quickstart/pipeline.yaml")).expect("spec");
+    let topics = [
+        "raw",
+        "unique",
+        "failed",
+        "duplicate",
+        "clicks",
+        "logs",
+        "click_counts",
+    ];
     let mut tried = 0;
     for (line_no, line) in src.lines().enumerate() {
         for key in REF_KEYS {
@@ -107,7 +146,10 @@ fn every_reference_typo_is_located_with_a_suggestion() {
                 let result = check(&dir);
                 let found = result.diagnostics.iter().any(|d| {
                     let place = d.primary.as_ref().and_then(|p| {
-                        result.sources.get(p.span.file).map(|f| f.line_col(p.span.start))
+                        result
+                            .sources
+                            .get(p.span.file)
+                            .map(|f| f.line_col(p.span.start))
                     });
                     place == Some((line_no + 1, name_start + 1))
                         && d.help.as_deref() == Some(&format!("did you mean `{name}`?"))

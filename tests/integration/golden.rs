@@ -40,9 +40,17 @@ fn invalid_specs_report_exact_places_and_match_snapshots() {
     let dir = root().join(rel_dir);
     let mut failures = Vec::new();
     let all = cases(&dir);
-    assert!(all.len() >= 40, "expected at least 40 golden cases, found {}", all.len());
+    assert!(
+        all.len() >= 40,
+        "expected at least 40 golden cases, found {}",
+        all.len()
+    );
     for case in all {
-        let name = case.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string();
+        let name = case
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default()
+            .to_string();
         let spec_path = case.join("pipeline.yaml");
         let snapshot = case.join("expected.txt");
         let Ok(spec) = fs::read_to_string(&spec_path) else {
@@ -58,7 +66,9 @@ fn invalid_specs_report_exact_places_and_match_snapshots() {
         if want.is_empty() {
             failures.push(format!("{name}: no `# expect:` lines in the header"));
         } else if want != got {
-            failures.push(format!("{name}: places differ\n  want {want:?}\n  got  {got:?}"));
+            failures.push(format!(
+                "{name}: places differ\n  want {want:?}\n  got  {got:?}"
+            ));
         }
         let rendered = render(&result);
         if bless {
@@ -73,7 +83,12 @@ fn invalid_specs_report_exact_places_and_match_snapshots() {
             }
         }
     }
-    assert!(failures.is_empty(), "{} golden failures:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} golden failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]

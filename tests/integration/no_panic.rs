@@ -8,7 +8,14 @@ use pipec_compiler::{CheckOptions, check_text};
 
 fn run(text: &str) {
     let path = root().join("examples/quickstart/pipeline.yaml");
-    let result = check_text(&path, text, &CheckOptions { env: None, env_lookup: &no_env });
+    let result = check_text(
+        &path,
+        text,
+        &CheckOptions {
+            env: None,
+            env_lookup: &no_env,
+        },
+    );
     // Rendering must not panic either, whatever the spans.
     let _ = crate::support::render(&result);
 }
@@ -25,13 +32,25 @@ enum Mutation {
 fn mutation() -> impl Strategy<Value = Mutation> {
     prop_oneof![
         (any::<usize>(), 1usize..40).prop_map(|(a, n)| Mutation::Delete(a, n)),
-        (any::<usize>(), prop_oneof![
-            Just(":".to_string()), Just("{".to_string()), Just("[".to_string()),
-            Just("'".to_string()), Just("\"".to_string()), Just("\n  ".to_string()),
-            Just(" - ".to_string()), Just("{env}".to_string()), Just("${X}".to_string()),
-            Just("&a ".to_string()), Just("*a".to_string()), Just("é".to_string()),
-            "[a-z_.(){}=<>!\"' 0-9-]{1,12}",
-        ]).prop_map(|(a, s)| Mutation::Insert(a, s)),
+        (
+            any::<usize>(),
+            prop_oneof![
+                Just(":".to_string()),
+                Just("{".to_string()),
+                Just("[".to_string()),
+                Just("'".to_string()),
+                Just("\"".to_string()),
+                Just("\n  ".to_string()),
+                Just(" - ".to_string()),
+                Just("{env}".to_string()),
+                Just("${X}".to_string()),
+                Just("&a ".to_string()),
+                Just("*a".to_string()),
+                Just("é".to_string()),
+                "[a-z_.(){}=<>!\"' 0-9-]{1,12}",
+            ]
+        )
+            .prop_map(|(a, s)| Mutation::Insert(a, s)),
         any::<usize>().prop_map(Mutation::DuplicateLine),
         (any::<usize>(), any::<usize>()).prop_map(|(a, b)| Mutation::SwapLines(a, b)),
         any::<usize>().prop_map(Mutation::Truncate),

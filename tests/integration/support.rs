@@ -12,13 +12,26 @@ pub fn no_env(_: &str) -> Option<String> {
 
 /// Checks a spec path with a fixed environment.
 pub fn check(path: &Path) -> CheckResult {
-    pipec_compiler::check(path, &CheckOptions { env: None, env_lookup: &no_env })
+    pipec_compiler::check(
+        path,
+        &CheckOptions {
+            env: None,
+            env_lookup: &no_env,
+        },
+    )
 }
 
 /// Renders a result the way `pipec check` prints it, without colour.
 pub fn render(result: &CheckResult) -> String {
     let diags = result.diagnostics.sorted();
-    render_text(&diags, &result.sources, RenderOptions { color: false, width: 100 })
+    render_text(
+        &diags,
+        &result.sources,
+        RenderOptions {
+            color: false,
+            width: 100,
+        },
+    )
 }
 
 /// `(code, line, column)` of every diagnostic, by position.
@@ -31,7 +44,12 @@ pub fn positions(result: &CheckResult) -> Vec<(String, usize, usize)> {
             let (line, col) = d
                 .primary
                 .as_ref()
-                .and_then(|p| result.sources.get(p.span.file).map(|f| f.line_col(p.span.start)))
+                .and_then(|p| {
+                    result
+                        .sources
+                        .get(p.span.file)
+                        .map(|f| f.line_col(p.span.start))
+                })
                 .unwrap_or((0, 0));
             (d.code.to_string(), line, col)
         })

@@ -28,7 +28,8 @@ impl Default for RenderOptions {
 
 /// A diagnostic bound to the text of its file, in the shape miette renders.
 struct Report {
-    severity: Severity,
+    /// `None` for a note attached to another diagnostic.
+    severity: Option<Severity>,
     message: String,
     help: Option<String>,
     source: Option<NamedSource<String>>,
@@ -53,8 +54,9 @@ impl std::error::Error for Report {}
 impl miette::Diagnostic for Report {
     fn severity(&self) -> Option<miette::Severity> {
         Some(match self.severity {
-            Severity::Error => miette::Severity::Error,
-            Severity::Warning => miette::Severity::Warning,
+            Some(Severity::Error) => miette::Severity::Error,
+            Some(Severity::Warning) => miette::Severity::Warning,
+            None => miette::Severity::Advice,
         })
     }
 
@@ -121,7 +123,7 @@ fn to_report(d: &Diagnostic, map: &SourceMap) -> Report {
             ));
         } else {
             related.push(Report {
-                severity: Severity::Warning,
+                severity: None,
                 message: format!("note: {}", l.text),
                 help: None,
                 source: named_source(map, l.span),
@@ -134,7 +136,7 @@ fn to_report(d: &Diagnostic, map: &SourceMap) -> Report {
         }
     }
     Report {
-        severity: d.severity,
+        severity: Some(d.severity),
         message: format!("{}[{}]: {}", d.severity.as_str(), d.code, d.message),
         help: d.help.clone(),
         source,
@@ -153,7 +155,8 @@ pub fn render_text(diags: &[&Diagnostic], map: &SourceMap, opts: RenderOptions) 
     let handler = GraphicalReportHandler::new_themed(theme)
         .with_width(opts.width)
         .with_links(false)
-        .with_context_lines(1);
+        .with_context_lines(1)
+        .with_show_related_as_nested(true);
     let mut out = String::new();
     for d in diags {
         let report = to_report(d, map);

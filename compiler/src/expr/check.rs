@@ -130,29 +130,7 @@ pub fn check_condition(expr: &Expr, fields: &dyn FieldResolver) -> Checked {
     checked
 }
 
-/// The candidate `name` was most likely meant to be: one equal to it ignoring case, else the
-/// closest by edit distance (at most max(1, len/3) edits), the earlier one on a tie.
-pub fn suggest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
-    if name.is_empty() {
-        return None;
-    }
-    let wanted = name.to_lowercase();
-    let threshold = (name.chars().count() / 3).max(1);
-    let mut best: Option<(usize, &'a str)> = None;
-    let mut case_match = None;
-    for candidate in candidates {
-        let lower = candidate.to_lowercase();
-        if lower == wanted {
-            case_match = case_match.or(Some(candidate));
-            continue;
-        }
-        let distance = strsim::damerau_levenshtein(&wanted, &lower);
-        if distance <= threshold && best.is_none_or(|(d, _)| distance < d) {
-            best = Some((distance, candidate));
-        }
-    }
-    case_match.or(best.map(|(_, c)| c))
-}
+pub use crate::suggest::suggest;
 
 struct Checker<'a> {
     fields: &'a dyn FieldResolver,

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use crate::expr::Ty;
-use crate::units::closest;
+use crate::suggest::suggest;
 
 /// What a schema says about one value.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -107,7 +107,7 @@ impl Shape {
                         return ShapeLookup::Found(Ty::ANY);
                     } else {
                         let names = shape.properties.keys().map(String::as_str);
-                        let suggestion = closest(name, names).map(str::to_string);
+                        let suggestion = suggest(name, names).map(str::to_string);
                         return unknown(suggestion, shape.closed);
                     }
                 }

@@ -18,7 +18,7 @@ use super::refs::{
 };
 use super::text::{char_span, inner, offset_of, value_spans};
 use super::{Draft, LoadedSchema, RefMap, SchemaProblem, SchemaProblemKind};
-use crate::units::closest;
+use crate::suggest::suggest;
 
 /// Loads schemas, caching every file it reads (text and parsed JSON) and every schema it
 /// compiles, so that 40 schemas referring to one `common.json` read it once.
@@ -302,7 +302,7 @@ impl SchemaStore {
                     )
                 };
                 let names = missing.candidates.iter().map(String::as_str);
-                let help = closest(&missing.missing, names).map(|c| format!("did you mean `{c}`?"));
+                let help = suggest(&missing.missing, names).map(|c| format!("did you mean `{c}`?"));
                 Err(Some(Box::new(
                     self.ref_problem(from, r, message, label, help),
                 )))
@@ -419,6 +419,6 @@ fn sibling_help(path: &Path) -> Option<String> {
         .filter(|n| n.ends_with(".json"))
         .collect();
     names.sort();
-    let best = closest(name, names.iter().map(String::as_str))?;
+    let best = suggest(name, names.iter().map(String::as_str))?;
     Some(format!("did you mean `{best}`?"))
 }

@@ -24,7 +24,7 @@ pub(crate) const RECOVER: &str = "$__pipec_Recover";
 #[derive(Debug)]
 pub struct DeError {
     /// The diagnostic, possibly without a place yet.
-    pub diag: Diagnostic,
+    pub diag: Box<Diagnostic>,
 }
 
 impl DeError {
@@ -36,7 +36,8 @@ impl DeError {
                 catalog::UNKNOWN_VARIANT => "unknown kind",
                 _ => "here",
             };
-            self.diag = self.diag.at(span, label);
+            let diag = std::mem::replace(&mut *self.diag, Diagnostic::error("", ""));
+            *self.diag = diag.at(span, label);
         }
         self
     }
@@ -53,31 +54,37 @@ impl std::error::Error for DeError {}
 impl de::Error for DeError {
     fn custom<T: fmt::Display>(msg: T) -> Self {
         DeError {
-            diag: catalog::invalid_value(msg.to_string()),
+            diag: Box::new(catalog::invalid_value(msg.to_string())),
         }
     }
 
     fn invalid_type(unexp: de::Unexpected<'_>, exp: &dyn de::Expected) -> Self {
         DeError {
-            diag: catalog::wrong_type(&exp.to_string(), &unexpected_text(&unexp)),
+            diag: Box::new(catalog::wrong_type(
+                &exp.to_string(),
+                &unexpected_text(&unexp),
+            )),
         }
     }
 
     fn invalid_value(unexp: de::Unexpected<'_>, exp: &dyn de::Expected) -> Self {
         DeError {
-            diag: catalog::wrong_type(&exp.to_string(), &unexpected_text(&unexp)),
+            diag: Box::new(catalog::wrong_type(
+                &exp.to_string(),
+                &unexpected_text(&unexp),
+            )),
         }
     }
 
     fn unknown_variant(variant: &str, expected: &'static [&'static str]) -> Self {
         DeError {
-            diag: catalog::unknown_variant(variant, expected),
+            diag: Box::new(catalog::unknown_variant(variant, expected)),
         }
     }
 
     fn missing_field(field: &'static str) -> Self {
         DeError {
-            diag: catalog::missing_key(field),
+            diag: Box::new(catalog::missing_key(field)),
         }
     }
 }
@@ -119,7 +126,7 @@ pub fn from_node<'de, T: de::Deserialize<'de>>(node: &'de Node, sink: &'de Sink)
     match T::deserialize(NodeDe { node, sink }) {
         Ok(v) => Some(v),
         Err(e) => {
-            sink.push(e.at_if_missing(node.span).diag);
+            sink.push(*e.at_if_missing(node.span).diag);
             None
         }
     }
@@ -137,14 +144,14 @@ impl<'a> NodeDe<'a> {
         match &self.node.kind {
             NodeKind::Scalar(s) => Ok((s.value.as_str(), s.style)),
             _ => Err(DeError {
-                diag: catalog::wrong_type("a single value", self.node.kind_name()),
+                diag: Box::new(catalog::wrong_type("a single value", self.node.kind_name())),
             }),
         }
     }
 
     fn wrong(&self, expected: &str) -> DeError {
         DeError {
-            diag: catalog::wrong_type(expected, self.node.kind_name()),
+            diag: Box::new(catalog::wrong_type(expected, self.node.kind_name())),
         }
         .at_if_missing(self.node.span)
     }
@@ -446,13 +453,13 @@ impl<'de> de::Deserializer<'de> for NodeDe<'de> {
                     .map_err(|e: DeError| e.at_if_missing(k.span))
             }
             NodeKind::Map(entries) => Err(DeError {
-                diag: catalog::one_kind_key(
+                diag: Box::new(catalog::one_kind_key(
                     &entries
                         .iter()
                         .filter_map(|(k, _)| k.as_scalar().map(|s| s.value.clone()))
                         .collect::<Vec<_>>(),
                     variants,
-                ),
+                )),
             }
             .at_if_missing(self.node.span)),
             NodeKind::Seq(_) => Err(self.wrong(&format!("one of: {}", variants.join(", ")))),
@@ -516,7 +523,9 @@ impl<'de, I: Iterator<Item = &'de (Node, Node)>> de::MapAccess<'de> for MapAcces
 
     fn next_value_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<T::Value, DeError> {
         let v = self.value.take().ok_or_else(|| DeError {
-            diag: catalog::invalid_value("a value was read before its key".into()),
+            diag: Box::new(catalog::invalid_value(
+                "a value was read before its key".into(),
+            )),
         })?;
         seed.deserialize(self.de.child(v))
             .map_err(|e: DeError| e.at_if_missing(v.span))
@@ -559,7 +568,7 @@ impl<'de> VariantAccess<'de> {
     fn value(&self, expected: &str) -> Result<NodeDe<'de>, DeError> {
         self.value.ok_or_else(|| {
             DeError {
-                diag: catalog::wrong_type(expected, "nothing"),
+                diag: Box::new(catalog::wrong_type(expected, "nothing")),
             }
             .at_if_missing(self.tag.node.span)
         })
@@ -684,7 +693,7 @@ impl Recovering<'_> {
     fn record<T>(&self, r: Result<T, DeError>) -> Result<T, DeError> {
         r.map_err(|e| {
             let e = e.at_if_missing(self.0.node.span);
-            self.0.sink.push(e.diag.clone());
+            self.0.sink.push((*e.diag).clone());
             e
         })
     }

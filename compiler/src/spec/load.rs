@@ -45,26 +45,28 @@ pub struct Loaded {
 }
 
 /// Finds the root spec file of a path: the file itself, or `pipeline.yaml` in a directory.
-pub fn root_file(path: &Path) -> Result<PathBuf, Diagnostic> {
+pub fn root_file(path: &Path) -> Result<PathBuf, Box<Diagnostic>> {
     if path.is_dir() {
         ROOT_FILE_NAMES
             .iter()
             .map(|n| path.join(n))
             .find(|p| p.is_file())
             .ok_or_else(|| {
-                Diagnostic::error(
-                    "PC0902",
-                    format!("no `pipeline.yaml` in `{}`", path.display()),
+                Box::new(
+                    Diagnostic::error(
+                        "PC0902",
+                        format!("no `pipeline.yaml` in `{}`", path.display()),
+                    )
+                    .help("pass the spec file, or a directory that holds `pipeline.yaml`"),
                 )
-                .help("pass the spec file, or a directory that holds `pipeline.yaml`")
             })
     } else if path.is_file() {
         Ok(path.to_path_buf())
     } else {
-        Err(
+        Err(Box::new(
             Diagnostic::error("PC0902", format!("`{}` does not exist", path.display()))
                 .help("pass the spec file, or a directory that holds `pipeline.yaml`"),
-        )
+        ))
     }
 }
 
@@ -74,7 +76,7 @@ pub fn load(path: &Path, opts: &LoadOptions<'_>, diags: &mut Diagnostics) -> Loa
     let root = match root_file(path) {
         Ok(r) => r,
         Err(d) => {
-            diags.push(d);
+            diags.push(*d);
             return loaded;
         }
     };
@@ -85,7 +87,12 @@ pub fn load(path: &Path, opts: &LoadOptions<'_>, diags: &mut Diagnostics) -> Loa
 
 /// Loads a spec whose root file's text is given (includes are still read from disk,
 /// relative to `path`'s directory). Used by fuzzing and editors.
-pub fn load_text(path: &Path, text: String, opts: &LoadOptions<'_>, diags: &mut Diagnostics) -> Loaded {
+pub fn load_text(
+    path: &Path,
+    text: String,
+    opts: &LoadOptions<'_>,
+    diags: &mut Diagnostics,
+) -> Loaded {
     let mut loaded = Loaded::default();
     let mut stack = Vec::new();
     load_file(path, None, Some(text), opts, &mut loaded, &mut stack, diags);

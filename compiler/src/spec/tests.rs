@@ -22,15 +22,27 @@ fn read(text: &str) -> (SpecFile, Vec<crate::diagnostics::Diagnostic>) {
 
 #[test]
 fn every_unknown_key_is_reported_and_the_rest_is_read() {
-    let text = "pipeline: p\ntopics:\n  a: { name: x, partiton: 4 }\n  b: { name: y, retension: 1d }\n";
+    let text =
+        "pipeline: p\ntopics:\n  a: { name: x, partiton: 4 }\n  b: { name: y, retension: 1d }\n";
     let (spec, diags) = read(text);
     assert_eq!(spec.topics.len(), 2);
-    let msgs: Vec<_> = diags.iter().map(|d| (d.code, d.message.clone(), d.help.clone())).collect();
+    let msgs: Vec<_> = diags
+        .iter()
+        .map(|d| (d.code, d.message.clone(), d.help.clone()))
+        .collect();
     assert_eq!(
         msgs,
         vec![
-            ("PC0002", "unknown key `partiton`".to_string(), Some("did you mean `partitions`?".to_string())),
-            ("PC0002", "unknown key `retension`".to_string(), Some("did you mean `retention`?".to_string())),
+            (
+                "PC0002",
+                "unknown key `partiton`".to_string(),
+                Some("did you mean `partitions`?".to_string())
+            ),
+            (
+                "PC0002",
+                "unknown key `retension`".to_string(),
+                Some("did you mean `retention`?".to_string())
+            ),
         ]
     );
     let span = diags[0].primary.as_ref().expect("place").span;
@@ -66,7 +78,9 @@ fn shorthand_and_full_forms() {
     let (_, s) = spec.streams.iter().next().expect("stream");
     let steps: Vec<&Step> = s.steps.iter().map(|s| &s.value).collect();
     assert!(matches!(steps[0], Step::Filter(ScalarOr::Scalar(w)) if w.value == "x > 1"));
-    assert!(matches!(steps[1], Step::Filter(ScalarOr::Full(f)) if f.otherwise.as_ref().is_some_and(|o| o.value == "rejected")));
+    assert!(
+        matches!(steps[1], Step::Filter(ScalarOr::Full(f)) if f.otherwise.as_ref().is_some_and(|o| o.value == "rejected"))
+    );
     assert!(matches!(steps[2], Step::Emit(t) if t.len() == 1));
     assert!(matches!(steps[3], Step::Emit(t) if t.len() == 2));
 }
@@ -80,10 +94,21 @@ fn includes_and_variables() {
         "pipeline: p\nvars: { env: dev, team: data }\ninclude: [more]\ntopics:\n  a: { name: \"{env}.{team}.a\" }\n",
     )
     .expect("write");
-    std::fs::write(dir.join("more/t.yaml"), "topics:\n  b: { name: \"${PREFIX:-x}.{env}.b\" }\n").expect("write");
+    std::fs::write(
+        dir.join("more/t.yaml"),
+        "topics:\n  b: { name: \"${PREFIX:-x}.{env}.b\" }\n",
+    )
+    .expect("write");
     let env = |n: &str| (n == "PREFIX").then(|| "pre".to_string());
     let mut diags = Diagnostics::default();
-    let loaded = load(&dir, &LoadOptions { env: Some("prod".into()), env_lookup: &env }, &mut diags);
+    let loaded = load(
+        &dir,
+        &LoadOptions {
+            env: Some("prod".into()),
+            env_lookup: &env,
+        },
+        &mut diags,
+    );
     assert!(diags.is_empty(), "{diags:?}");
     let names: Vec<String> = loaded
         .files
@@ -91,6 +116,12 @@ fn includes_and_variables() {
         .flat_map(|f| f.spec.topics.iter().map(|(_, t)| t.name.value.clone()))
         .collect();
     assert_eq!(names, ["prod.data.a", "pre.prod.b"]);
-    assert_eq!(loaded.vars, BTreeMap::from([("env".into(), "prod".into()), ("team".into(), "data".into())]));
+    assert_eq!(
+        loaded.vars,
+        BTreeMap::from([
+            ("env".into(), "prod".into()),
+            ("team".into(), "data".into())
+        ])
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

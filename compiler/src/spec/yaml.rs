@@ -251,25 +251,27 @@ fn finish_map(
         }
         !is_merge
     });
+    // A key written twice is reported, and only its first value is kept.
     let mut seen: HashMap<String, Span> = HashMap::new();
-    for (k, _) in &entries {
-        if let Some(s) = k.as_scalar() {
-            if let Some(first) = seen.get(&s.value) {
-                problems.push(YamlProblem {
-                    span: k.span,
-                    message: format!("duplicate key `{}`", s.value),
-                    fatal: false,
-                    first: Some(*first),
-                });
-            } else {
-                seen.insert(s.value.clone(), k.span);
-            }
+    entries.retain(|(k, _)| {
+        let Some(s) = k.as_scalar() else { return true };
+        if let Some(first) = seen.get(&s.value) {
+            problems.push(YamlProblem {
+                span: k.span,
+                message: format!("duplicate key `{}`", s.value),
+                fatal: false,
+                first: Some(*first),
+            });
+            false
+        } else {
+            seen.insert(s.value.clone(), k.span);
+            true
         }
-    }
+    });
     for (k, v) in merged {
         let name = k.as_scalar().map(|s| s.value.clone()).unwrap_or_default();
-        if !seen.contains_key(&name) {
-            seen.insert(name, k.span);
+        if let std::collections::hash_map::Entry::Vacant(e) = seen.entry(name) {
+            e.insert(k.span);
             entries.push((k, v));
         }
     }
@@ -437,6 +439,12 @@ mod tests {
             .map(|(k, _)| k.as_scalar().unwrap().value.clone())
             .collect();
         assert_eq!(keys, ["y", "x"]);
+        assert_eq!(
+            n.get("m2")
+                .and_then(|v| v.as_scalar())
+                .map(|s| s.value.as_str()),
+            Some("1")
+        );
         assert_eq!(probs.len(), 1);
         assert_eq!(probs[0].message, "duplicate key `m2`");
     }

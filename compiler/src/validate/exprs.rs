@@ -86,8 +86,18 @@ impl FieldResolver for Resolver<'_> {
         }
         for (added, ty) in self.added {
             let n = added.len().min(names.len());
-            if added[..n].iter().map(String::as_str).eq(names[..n].iter().copied()) {
-                return Resolution::Known(if names.len() == added.len() { *ty } else if names.len() < added.len() { Ty::OBJECT } else { Ty::ANY });
+            if added[..n]
+                .iter()
+                .map(String::as_str)
+                .eq(names[..n].iter().copied())
+            {
+                return Resolution::Known(if names.len() == added.len() {
+                    *ty
+                } else if names.len() < added.len() {
+                    Ty::OBJECT
+                } else {
+                    Ty::ANY
+                });
             }
         }
         let segs: Vec<PathSeg<'_>> = path
@@ -105,7 +115,11 @@ impl FieldResolver for Resolver<'_> {
             match self.shapes.by_type.get(t) {
                 Some(Some(shape)) => match shape.lookup(&segs) {
                     ShapeLookup::Found(ty) => found = found.or(ty),
-                    ShapeLookup::Unknown { segment, suggestion, closed } => {
+                    ShapeLookup::Unknown {
+                        segment,
+                        suggestion,
+                        closed,
+                    } => {
                         all_closed &= closed;
                         if unknown.is_none() {
                             unknown = Some((segment, suggestion, t.clone()));
@@ -126,7 +140,10 @@ impl FieldResolver for Resolver<'_> {
                 context: if types.len() == 1 {
                     format!("the schema of {t}")
                 } else {
-                    format!("the schemas of the {} event types reaching this step", types.len())
+                    format!(
+                        "the schemas of the {} event types reaching this step",
+                        types.len()
+                    )
                 },
             },
             None => Resolution::Known(Ty::ANY),
@@ -167,7 +184,9 @@ impl Ctx<'_, '_> {
             for s in &self.ix.streams.items {
                 let input = self.input_types(&types, &s.def.from.value);
                 for (topic, t) in self.walk(s.def, input, None) {
-                    let entry = types.entry(topic).or_insert_with(|| Types::Set(BTreeSet::new()));
+                    let entry = types
+                        .entry(topic)
+                        .or_insert_with(|| Types::Set(BTreeSet::new()));
                     changed |= entry.union(&t);
                 }
             }
@@ -192,13 +211,21 @@ impl Ctx<'_, '_> {
 
     /// Walks a stream's steps, checking expressions when `diags` is given, and returns the
     /// types sent to each output topic.
-    fn walk(&self, stream: &Stream, input: Types, mut diags: Option<&mut Diagnostics>) -> Vec<(String, Types)> {
+    fn walk(
+        &self,
+        stream: &Stream,
+        input: Types,
+        diags: Option<&mut Diagnostics>,
+    ) -> Vec<(String, Types)> {
         let mut out: Vec<(String, Types)> = Vec::new();
-        let has_unbatch = stream.steps.iter().any(|s| matches!(s.value, Step::Unbatch(_)));
+        let has_unbatch = stream
+            .steps
+            .iter()
+            .any(|s| matches!(s.value, Step::Unbatch(_)));
         let mut types = if has_unbatch { Types::Untyped } else { input };
         let mut added = Added::new();
         let mut sink = Diagnostics::default();
-        let d: &mut Diagnostics = match diags.as_deref_mut() {
+        let d: &mut Diagnostics = match diags {
             Some(d) => d,
             None => &mut sink,
         };
@@ -250,8 +277,11 @@ impl Ctx<'_, '_> {
                         ScalarOr::Scalar(w) => (w, None),
                         ScalarOr::Full(f) => (&f.when, f.otherwise.as_ref()),
                     };
-                    self.check_expr(when, &types, &added, &[], true, d);
                     let test = self.type_test(when);
+                    let narrowed = test
+                        .as_ref()
+                        .map_or_else(|| types.clone(), |t| types.narrow(t));
+                    self.check_expr(when, &narrowed, &added, &[], true, d);
                     if let Some(o) = otherwise {
                         let mut rest = types.clone();
                         if let Some(t) = &test {
@@ -269,11 +299,11 @@ impl Ctx<'_, '_> {
                         let mut rule_types = remaining.clone();
                         let mut test = None;
                         if let Some(w) = &r.when {
-                            self.check_expr(w, &remaining, &added, &[], true, d);
                             test = self.type_test(w);
                             if let Some(t) = &test {
                                 rule_types = remaining.narrow(t);
                             }
+                            self.check_expr(w, &rule_types, &added, &[], true, d);
                         }
                         for (_, e) in r.set.iter() {
                             self.check_expr(e, &rule_types, &added, &[], false, d);
@@ -293,9 +323,12 @@ impl Ctx<'_, '_> {
                     let ty = self.check_expr(&e.items, &types, &added, &[], false, d);
                     if !ty.overlaps(Ty::LIST) {
                         d.push(
-                            Diagnostic::error("PC0603", format!("`{}` is not a list", e.items.value))
-                                .at(e.items.span, format!("this is {ty}"))
-                                .help("explode a field that holds a list"),
+                            Diagnostic::error(
+                                "PC0603",
+                                format!("`{}` is not a list", e.items.value),
+                            )
+                            .at(e.items.span, format!("this is {ty}"))
+                            .help("explode a field that holds a list"),
                         );
                     }
                     for (_, x) in e.set.iter() {
@@ -349,8 +382,11 @@ impl Ctx<'_, '_> {
         out
     }
 
+    /// The event types a condition lets through, when it tests the type field: `eid == "X"`,
+    /// `eid in [...]`, an `or` of such tests, or an `and` with such a test on either side.
     fn type_test(&self, text: &Spanned<String>) -> Option<Vec<String>> {
-        expr::parse(&text.value).ok()?.as_type_test(self.ix.type_field())
+        let parsed = expr::parse(&text.value).ok()?;
+        conj_type_test(&parsed, self.ix.type_field())
     }
 
     /// Parses and type-checks one expression; returns its type (ANY after an error).
@@ -368,7 +404,10 @@ impl Ctx<'_, '_> {
             Err(e) => {
                 diags.push(
                     crate::diagnostics::catalog::expr_syntax(&e.message)
-                        .at(super::sub_span(self.ix.sources, text, e.span.clone()), e.label)
+                        .at(
+                            super::sub_span(self.ix.sources, text, e.span.clone()),
+                            e.label,
+                        )
                         .maybe_help(e.help),
                 );
                 return Ty::ANY;
@@ -423,8 +462,16 @@ impl Ctx<'_, '_> {
 
     /// Aggregate fields call an aggregate function (`count()`, `sum(x)`, ...) whose
     /// arguments are per-event expressions.
-    fn check_aggregate(&self, text: &Spanned<String>, types: &Types, added: &Added, diags: &mut Diagnostics) {
-        const AGGREGATES: &[&str] = &["count", "count_if", "sum", "min", "max", "avg", "first", "last", "distinct", "collect"];
+    fn check_aggregate(
+        &self,
+        text: &Spanned<String>,
+        types: &Types,
+        added: &Added,
+        diags: &mut Diagnostics,
+    ) {
+        const AGGREGATES: &[&str] = &[
+            "count", "count_if", "sum", "min", "max", "avg", "first", "last", "distinct", "collect",
+        ];
         let parsed = match expr::parse(&text.value) {
             Ok(e) => e,
             Err(_) => {
@@ -441,10 +488,31 @@ impl Ctx<'_, '_> {
             return;
         }
         diags.push(
-            Diagnostic::error("PC0604", "an aggregate field must call an aggregate function")
-                .at(text.span, "not an aggregate")
-                .help(format!("use one of: {}", AGGREGATES.join(", "))),
+            Diagnostic::error(
+                "PC0604",
+                "an aggregate field must call an aggregate function",
+            )
+            .at(text.span, "not an aggregate")
+            .help(format!("use one of: {}", AGGREGATES.join(", "))),
         );
+    }
+}
+
+fn conj_type_test(e: &Expr, field: &str) -> Option<Vec<String>> {
+    if let Some(t) = e.as_type_test(field) {
+        return Some(t);
+    }
+    match &e.kind {
+        expr::ExprKind::Binary {
+            op: expr::BinaryOp::And,
+            lhs,
+            rhs,
+        } => match (conj_type_test(lhs, field), conj_type_test(rhs, field)) {
+            (Some(a), Some(b)) => Some(a.into_iter().filter(|t| b.contains(t)).collect()),
+            (Some(a), None) | (None, Some(a)) => Some(a),
+            (None, None) => None,
+        },
+        _ => None,
     }
 }
 
@@ -465,9 +533,12 @@ fn add_field(added: &mut Added, target: &Spanned<String>, ty: Ty, diags: &mut Di
     match FieldPath::parse(&target.value) {
         Ok(p) => added.push((field_names(&p).into_iter().map(String::from).collect(), ty)),
         Err(e) => diags.push(
-            crate::diagnostics::catalog::expr_syntax(&format!("`{}` is not a field path: {}", target.value, e.message))
-                .at(target.span, "not a field path")
-                .help("write a dotted path such as `flags.pp_duplicate`"),
+            crate::diagnostics::catalog::expr_syntax(&format!(
+                "`{}` is not a field path: {}",
+                target.value, e.message
+            ))
+            .at(target.span, "not a field path")
+            .help("write a dotted path such as `flags.pp_duplicate`"),
         ),
     }
 }

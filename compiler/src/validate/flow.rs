@@ -31,7 +31,11 @@ pub fn step_outputs(step: &Step) -> Vec<&Spanned<String>> {
 
 /// Every topic a stream sends events to.
 pub fn stream_outputs(stream: &Stream) -> Vec<&Spanned<String>> {
-    stream.steps.iter().flat_map(|s| step_outputs(&s.value)).collect()
+    stream
+        .steps
+        .iter()
+        .flat_map(|s| step_outputs(&s.value))
+        .collect()
 }
 
 /// Whether no event goes past this step to the next one.

@@ -7,15 +7,20 @@ use super::Index;
 use super::flow::stream_outputs;
 use crate::diagnostics::{Diagnostic, Diagnostics};
 
-/// Checks the topic graph.
+/// Checks the topic graph. Unused topics are only reported when nothing else is wrong: a
+/// broken stream or step leaves topics looking unused that are not.
 pub fn check(ix: &Index<'_>, diags: &mut Diagnostics) {
+    let report_unused = !diags.has_errors();
     let mut produced: BTreeSet<&str> = BTreeSet::new();
     let mut consumed: BTreeSet<&str> = BTreeSet::new();
     // stream -> topics it writes
     let mut writes: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for s in &ix.streams.items {
         consumed.insert(&s.def.from.value);
-        let outs: Vec<&str> = stream_outputs(s.def).into_iter().map(|t| t.value.as_str()).collect();
+        let outs: Vec<&str> = stream_outputs(s.def)
+            .into_iter()
+            .map(|t| t.value.as_str())
+            .collect();
         produced.extend(outs.iter().copied());
         writes.insert(&s.name.value, outs);
     }
@@ -44,14 +49,20 @@ pub fn check(ix: &Index<'_>, diags: &mut Diagnostics) {
                 .filter(|s| s.def.from.value == name)
                 .map(|s| s.name.value.as_str())
                 .collect();
-            let mut d = Diagnostic::error("PC0401", format!("topic `{name}` is read but nothing writes it"))
-                .at(t.name.span, "never written by this pipeline")
-                .help("mark it `external: true` if another system writes it, or send events to it");
+            let mut d = Diagnostic::error(
+                "PC0401",
+                format!("topic `{name}` is read but nothing writes it"),
+            )
+            .at(t.name.span, "never written by this pipeline")
+            .help("mark it `external: true` if another system writes it, or send events to it");
             if let Some(s) = ix.streams.items.iter().find(|s| s.def.from.value == name) {
-                d = d.also(s.def.from.span, format!("read by stream `{}`", readers.join("`, `")));
+                d = d.also(
+                    s.def.from.span,
+                    format!("read by stream `{}`", readers.join("`, `")),
+                );
             }
             diags.push(d);
-        } else if !is_consumed && !is_produced {
+        } else if !is_consumed && !is_produced && report_unused {
             diags.push(
                 Diagnostic::warning("PC0402", format!("topic `{name}` is not used"))
                     .at(t.name.span, "nothing reads or writes it")

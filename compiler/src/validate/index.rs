@@ -8,7 +8,7 @@ use crate::diagnostics::{Diagnostics, catalog};
 use crate::source::Span;
 use crate::spec::load::{Loaded, LoadedFile};
 use crate::spec::{
-    Backup, Cluster, EventType, OrderedMap, Report, SeqOr, SpecFile, SpecTest, Spanned, Store,
+    Backup, Cluster, EventType, OrderedMap, Report, SeqOr, Spanned, SpecFile, SpecTest, Store,
     Stream, Topic,
 };
 
@@ -49,7 +49,12 @@ impl<'a, T> Named<'a, T> {
     fn add(&mut self, map: &'a OrderedMap<T>, dir: &'a Path, diags: &mut Diagnostics) {
         for (name, def) in map.iter() {
             if let Some(first) = self.get(&name.value) {
-                diags.push(catalog::duplicate_name(self.what, &name.value, name.span, first.name.span));
+                diags.push(catalog::duplicate_name(
+                    self.what,
+                    &name.value,
+                    name.span,
+                    first.name.span,
+                ));
                 continue;
             }
             self.items.push(Item { name, def, dir });
@@ -73,7 +78,12 @@ impl<'a, T> Named<'a, T> {
     }
 
     /// Reports `reference` with `code` unless it names a definition.
-    pub fn resolve(&self, code: &'static str, reference: &Spanned<String>, diags: &mut Diagnostics) -> Option<&Item<'a, T>> {
+    pub fn resolve(
+        &self,
+        code: &'static str,
+        reference: &Spanned<String>,
+        diags: &mut Diagnostics,
+    ) -> Option<&Item<'a, T>> {
         if let Some(i) = self.get(&reference.value) {
             return Some(i);
         }
@@ -177,16 +187,27 @@ impl<'a> Index<'a> {
                 }
                 ix.events = Some((ev, dir));
                 let decls: Vec<TypeDecl<'a>> = match &ev.types {
-                    Some(SeqOr::Seq(list)) => list.iter().map(|n| TypeDecl { name: n, def: None }).collect(),
+                    Some(SeqOr::Seq(list)) => list
+                        .iter()
+                        .map(|n| TypeDecl { name: n, def: None })
+                        .collect(),
                     Some(SeqOr::Full(map)) => map
                         .iter()
-                        .map(|(n, d)| TypeDecl { name: n, def: d.as_ref() })
+                        .map(|(n, d)| TypeDecl {
+                            name: n,
+                            def: d.as_ref(),
+                        })
                         .collect(),
                     None => Vec::new(),
                 };
                 for d in decls {
                     if let Some(first) = seen_types.get(d.name.value.as_str()) {
-                        diags.push(catalog::duplicate_name("event type", &d.name.value, d.name.span, *first));
+                        diags.push(catalog::duplicate_name(
+                            "event type",
+                            &d.name.value,
+                            d.name.span,
+                            *first,
+                        ));
                         continue;
                     }
                     seen_types.insert(&d.name.value, d.name.span);
@@ -198,9 +219,12 @@ impl<'a> Index<'a> {
             && root.spec.pipeline.is_none()
         {
             diags.push(
-                crate::diagnostics::Diagnostic::error("PC0901", "the spec does not name its pipeline")
-                    .at(Span::new(root.id, 0..0), "root spec file")
-                    .help("add `pipeline: <name>` at the top"),
+                crate::diagnostics::Diagnostic::error(
+                    "PC0901",
+                    "the spec does not name its pipeline",
+                )
+                .at(Span::new(root.id, 0..0), "root spec file")
+                .help("add `pipeline: <name>` at the top"),
             );
         }
         ix
@@ -239,7 +263,37 @@ fn f_span(f: &LoadedFile) -> Span {
     Span::new(f.id, 0..0)
 }
 
-/// A path relative to a spec file's directory.
+/// A path relative to a spec file's directory, with `.` and `..` folded away lexically so
+/// that messages show `schemas/x.json` rather than `spec/../schemas/x.json`.
 pub fn rel(dir: &Path, p: &str) -> PathBuf {
-    dir.join(p)
+    use std::path::Component;
+    let mut parts: Vec<Component<'_>> = Vec::new();
+    let joined = dir.join(p);
+    for c in joined.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir if matches!(parts.last(), Some(Component::Normal(_))) => {
+                parts.pop();
+            }
+            Component::ParentDir if matches!(parts.last(), Some(Component::RootDir)) => {}
+            other => parts.push(other),
+        }
+    }
+    parts.iter().map(|c| c.as_os_str()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rel;
+    use std::path::{Path, PathBuf};
+
+    #[test]
+    fn rel_folds_dots() {
+        assert_eq!(
+            rel(Path::new("a/b"), "../../c/x.json"),
+            PathBuf::from("c/x.json")
+        );
+        assert_eq!(rel(Path::new("a"), "./x.json"), PathBuf::from("a/x.json"));
+        assert_eq!(rel(Path::new(""), "../x"), PathBuf::from("../x"));
+    }
 }

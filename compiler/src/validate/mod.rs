@@ -38,7 +38,11 @@ pub fn validate(loaded: &mut Loaded, diags: &mut Diagnostics) {
 
 /// The span of part of a written string, when the string stands verbatim in the file
 /// (quoted or not); else the span of the whole string.
-pub(crate) fn sub_span(sources: &crate::source::SourceMap, text: &Spanned<String>, range: std::ops::Range<usize>) -> Span {
+pub(crate) fn sub_span(
+    sources: &crate::source::SourceMap,
+    text: &Spanned<String>,
+    range: std::ops::Range<usize>,
+) -> Span {
     let written = sources.snippet(text.span);
     let offset = usize::from(written.starts_with(['"', '\'']));
     let inner = written.get(offset..).unwrap_or("");

@@ -15,7 +15,12 @@ pub struct BuiltinModel {
 /// The built-in models.
 pub const MODELS: &[BuiltinModel] = &[BuiltinModel {
     name: "workflow_summary",
-    params: &[("session_gap", true), ("idle_time", true), ("exclude", false), ("producer", false)],
+    params: &[
+        ("session_gap", true),
+        ("idle_time", true),
+        ("exclude", false),
+        ("producer", false),
+    ],
 }];
 
 /// Checks backups and reports.
@@ -35,9 +40,12 @@ pub fn check(ix: &Index<'_>, diags: &mut Diagnostics) {
         if let Err(e) = crate::cron::parse_cron(&rep.schedule.value) {
             let span = super::sub_span(ix.sources, &rep.schedule, e.span.clone());
             diags.push(
-                Diagnostic::error("PC0305", format!("invalid cron expression `{}`", rep.schedule.value))
-                    .at(span, e.message)
-                    .maybe_help(e.help),
+                Diagnostic::error(
+                    "PC0305",
+                    format!("invalid cron expression `{}`", rep.schedule.value),
+                )
+                .at(span, e.message)
+                .maybe_help(e.help),
             );
         }
         match (&rep.model, &rep.sql) {
@@ -82,7 +90,13 @@ pub fn check(ix: &Index<'_>, diags: &mut Diagnostics) {
                                 if let Some(s) = v.value.as_str() {
                                     duration(&Spanned::new(v.span, s.to_string()), diags);
                                 } else {
-                                    diags.push(catalog::wrong_type("a duration such as `30m`", "another value").at(v.span, "here"));
+                                    diags.push(
+                                        catalog::wrong_type(
+                                            "a duration such as `30m`",
+                                            "another value",
+                                        )
+                                        .at(v.span, "here"),
+                                    );
                                 }
                             }
                             Some(_) => {}
@@ -106,7 +120,9 @@ pub fn check(ix: &Index<'_>, diags: &mut Diagnostics) {
             if let Some(d) = &input.date {
                 let v = d.value.as_str();
                 let ok = matches!(v, "yesterday" | "today")
-                    || v.strip_prefix('-').and_then(|n| n.strip_suffix('d')).is_some_and(|n| n.parse::<u32>().is_ok());
+                    || v.strip_prefix('-')
+                        .and_then(|n| n.strip_suffix('d'))
+                        .is_some_and(|n| n.parse::<u32>().is_ok());
                 if !ok {
                     diags.push(
                         catalog::invalid_value(format!("invalid input date `{v}`"))
@@ -123,9 +139,15 @@ pub fn check(ix: &Index<'_>, diags: &mut Diagnostics) {
                 }
                 (None, Some(_)) => {}
                 _ => diags.push(
-                    Diagnostic::error("PC0804", format!("output `{}` needs exactly one of `topic` and `path`", name.value))
-                        .at(name.span, "this output")
-                        .help("write to a topic (`topic: derived`) or files (`path: reports/{date}/`)"),
+                    Diagnostic::error(
+                        "PC0804",
+                        format!(
+                            "output `{}` needs exactly one of `topic` and `path`",
+                            name.value
+                        ),
+                    )
+                    .at(name.span, "this output")
+                    .help("write to a topic (`topic: derived`) or files (`path: reports/{date}/`)"),
                 ),
             }
         }

@@ -31,7 +31,11 @@ pub struct Pending {
 
 /// Parses `events.draft`.
 pub fn parse_draft(s: &str) -> Option<Draft> {
-    match s.trim().trim_start_matches("draft").trim_start_matches(['-', '_']) {
+    match s
+        .trim()
+        .trim_start_matches("draft")
+        .trim_start_matches(['-', '_'])
+    {
         "4" | "04" => Some(Draft::Draft4),
         "6" | "06" => Some(Draft::Draft6),
         "7" | "07" => Some(Draft::Draft7),
@@ -50,9 +54,12 @@ pub fn check(ix: &Index<'_>, diags: &mut Diagnostics, pending: &mut Vec<Pending>
     let draft = match &events.draft {
         Some(d) => parse_draft(&d.value).unwrap_or_else(|| {
             diags.push(
-                crate::diagnostics::catalog::invalid_value(format!("unknown JSON Schema draft `{}`", d.value))
-                    .at(d.span, "not a draft")
-                    .help("write 4, 6, 7, 2019-09 or 2020-12"),
+                crate::diagnostics::catalog::invalid_value(format!(
+                    "unknown JSON Schema draft `{}`",
+                    d.value
+                ))
+                .at(d.span, "not a draft")
+                .help("write 4, 6, 7, 2019-09 or 2020-12"),
             );
             Draft::Draft4
         }),
@@ -79,10 +86,12 @@ pub fn check(ix: &Index<'_>, diags: &mut Diagnostics, pending: &mut Vec<Pending>
         let path: Option<(PathBuf, Span)> = match explicit {
             Some(s) if s.value == "none" => None,
             Some(s) => Some((rel(dir, &s.value), s.span)),
-            None => schema_dir
-                .as_ref()
-                .filter(|d| d.is_dir())
-                .map(|d| (d.join(format!("{}.json", t.name.value.to_lowercase())), t.name.span)),
+            None => schema_dir.as_ref().filter(|d| d.is_dir()).map(|d| {
+                (
+                    d.join(format!("{}.json", t.name.value.to_lowercase())),
+                    t.name.span,
+                )
+            }),
         };
         let Some((path, at)) = path else {
             shapes.by_type.insert(t.name.value.clone(), None);
@@ -98,15 +107,20 @@ pub fn check(ix: &Index<'_>, diags: &mut Diagnostics, pending: &mut Vec<Pending>
                 )
             };
             diags.push(
-                Diagnostic::error("PC0201", format!("no schema for event type `{}`", t.name.value))
-                    .at(at, format!("`{}` does not exist", path.display()))
-                    .help(help),
+                Diagnostic::error(
+                    "PC0201",
+                    format!("no schema for event type `{}`", t.name.value),
+                )
+                .at(at, format!("`{}` does not exist", path.display()))
+                .help(help),
             );
             continue;
         }
         match store.load(&path) {
             Ok(loaded) => {
-                shapes.by_type.insert(t.name.value.clone(), Some(loaded.shape));
+                shapes
+                    .by_type
+                    .insert(t.name.value.clone(), Some(loaded.shape));
             }
             Err(problems) => {
                 for p in problems {
@@ -118,11 +132,16 @@ pub fn check(ix: &Index<'_>, diags: &mut Diagnostics, pending: &mut Vec<Pending>
                     };
                     let diag = Diagnostic::error(code, p.message.clone())
                         .maybe_help(p.help.clone())
-                        .also(t.name.span, format!("schema of event type `{}`", t.name.value));
+                        .also(
+                            t.name.span,
+                            format!("schema of event type `{}`", t.name.value),
+                        );
                     match (p.span, store.source(&p.file)) {
                         (Some(range), Some(text)) => {
                             let already = pending.iter().any(|q| {
-                                q.file == p.file && q.range == range && q.diag.message == diag.message
+                                q.file == p.file
+                                    && q.range == range
+                                    && q.diag.message == diag.message
                             });
                             if !already {
                                 pending.push(Pending {
@@ -135,9 +154,12 @@ pub fn check(ix: &Index<'_>, diags: &mut Diagnostics, pending: &mut Vec<Pending>
                             }
                         }
                         _ => diags.push(
-                            Diagnostic::error(code, p.message.clone())
-                                .at(at, format!("in `{}`: {}", p.file.display(), p.label))
-                                .maybe_help(p.help),
+                            Diagnostic::error(code, shown_text(&p.message))
+                                .at(
+                                    at,
+                                    shown_text(&format!("in `{}`: {}", p.file.display(), p.label)),
+                                )
+                                .maybe_help(p.help.map(|h| shown_text(&h))),
                         ),
                     }
                 }
@@ -153,13 +175,33 @@ fn missing_dir(path: &str, span: Span) -> Diagnostic {
         .help("paths are relative to the spec file")
 }
 
+/// A path as shown to the user: relative to the working directory when it is inside it.
+fn shown(path: &Path) -> PathBuf {
+    std::env::current_dir()
+        .ok()
+        .and_then(|cwd| path.strip_prefix(&cwd).ok().map(Path::to_path_buf))
+        .unwrap_or_else(|| path.to_path_buf())
+}
+
+/// Replaces absolute paths under the working directory by relative ones in a message.
+fn shown_text(text: &str) -> String {
+    match std::env::current_dir() {
+        Ok(cwd) => text.replace(&format!("{}/", cwd.display()), ""),
+        Err(_) => text.to_string(),
+    }
+}
+
 /// Adds the schema files that have problems to the source map and reports the problems there.
 pub fn attach_sources(loaded: &mut Loaded, pending: Vec<Pending>, diags: &mut Diagnostics) {
     for p in pending {
-        let id = match loaded.sources.find(Path::new(&p.file)) {
+        let file = shown(&p.file);
+        let id = match loaded.sources.find(&file) {
             Some(id) => id,
-            None => loaded.sources.add(p.file.clone(), p.text),
+            None => loaded.sources.add(file, p.text),
         };
-        diags.push(p.diag.at(Span::new(id, p.range), p.label));
+        let mut diag = p.diag.at(Span::new(id, p.range), shown_text(&p.label));
+        diag.message = shown_text(&diag.message);
+        diag.help = diag.help.map(|h| shown_text(&h));
+        diags.push(diag);
     }
 }

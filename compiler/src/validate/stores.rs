@@ -42,9 +42,12 @@ pub fn check(ix: &Index<'_>, diags: &mut Diagnostics) {
                 );
             } else if db.value > 15 {
                 diags.push(
-                    Diagnostic::error("PC0307", format!("Redis database {} is out of range", db.value))
-                        .at(db.span, "databases are 0 to 15")
-                        .help("pick a database from 0 to 15"),
+                    Diagnostic::error(
+                        "PC0307",
+                        format!("Redis database {} is out of range", db.value),
+                    )
+                    .at(db.span, "databases are 0 to 15")
+                    .help("pick a database from 0 to 15"),
                 );
             }
         }

@@ -8,7 +8,11 @@ use crate::spec::{Resources, ScalarOr, Spanned};
 
 /// Checks every stream.
 pub fn check(ix: &Index<'_>, diags: &mut Diagnostics) {
-    if let Some(d) = ix.root.and_then(|r| r.spec.defaults.as_ref()).and_then(|d| d.stream.as_ref()) {
+    if let Some(d) = ix
+        .root
+        .and_then(|r| r.spec.defaults.as_ref())
+        .and_then(|d| d.stream.as_ref())
+    {
         positive("replicas", d.replicas.as_ref(), diags);
         if let Some(r) = &d.resources {
             resources(r, diags);
@@ -33,10 +37,13 @@ pub fn check(ix: &Index<'_>, diags: &mut Diagnostics) {
         for (i, step) in steps.iter().enumerate() {
             if let Some(prev) = ended {
                 diags.push(
-                    Diagnostic::error("PC0404", format!("no event reaches this `{}` step", step.kind()))
-                        .at(step.span, "unreachable")
-                        .also(prev.span, "every event leaves the stream here")
-                        .help("move this step before the route or emit, or remove it"),
+                    Diagnostic::error(
+                        "PC0404",
+                        format!("no event reaches this `{}` step", step.kind()),
+                    )
+                    .at(step.span, "unreachable")
+                    .also(prev.span, "every event leaves the stream here")
+                    .help("move this step before the route or emit, or remove it"),
                 );
                 break;
             }
@@ -55,7 +62,12 @@ pub fn check(ix: &Index<'_>, diags: &mut Diagnostics) {
                 _ => {}
             }
             if matches!(step.value, Step::Aggregate(_))
-                && !matches!(i.checked_sub(1).and_then(|p| steps.get(p)).map(|p| &p.value), Some(Step::Window(_)))
+                && !matches!(
+                    i.checked_sub(1)
+                        .and_then(|p| steps.get(p))
+                        .map(|p| &p.value),
+                    Some(Step::Window(_))
+                )
             {
                 diags.push(
                     Diagnostic::error("PC0501", "an `aggregate` needs a `window` before it")
@@ -71,28 +83,34 @@ pub fn check(ix: &Index<'_>, diags: &mut Diagnostics) {
             && let Some(last) = steps.last()
         {
             diags.push(
-                Diagnostic::error("PC0405", format!("events of stream `{}` fall off its end", s.name.value))
-                    .at(last.span, "events go nowhere after this step")
-                    .help("end the stream with `emit: <topic>` or a `route` with an `else` rule"),
+                Diagnostic::error(
+                    "PC0405",
+                    format!("events of stream `{}` fall off its end", s.name.value),
+                )
+                .at(last.span, "events go nowhere after this step")
+                .help("end the stream with `emit: <topic>` or a `route` with an `else` rule"),
             );
         }
     }
 }
 
-fn check_step(ix: &Index<'_>, dir: &std::path::Path, step: &Spanned<Step>, diags: &mut Diagnostics) {
+fn check_step(
+    ix: &Index<'_>,
+    dir: &std::path::Path,
+    step: &Spanned<Step>,
+    diags: &mut Diagnostics,
+) {
     match &step.value {
         Step::Unbatch(u) => {
             if let Some(sz) = &u.max_event_size {
                 size(sz, diags);
                 if u.oversized.is_none() {
-                    diags.push(
-                        catalog::conflicting(
-                            "`max_event_size` without an `oversized` topic".into(),
-                            sz.span,
-                            "events over this size need a destination",
-                            "add `oversized: <topic>` so large events are kept, not dropped",
-                        ),
-                    );
+                    diags.push(catalog::conflicting(
+                        "`max_event_size` without an `oversized` topic".into(),
+                        sz.span,
+                        "events over this size need a destination",
+                        "add `oversized: <topic>` so large events are kept, not dropped",
+                    ));
                 }
             }
         }
@@ -101,9 +119,12 @@ fn check_step(ix: &Index<'_>, dir: &std::path::Path, step: &Spanned<Step>, diags
                 && !rel(dir, &d.value).is_dir()
             {
                 diags.push(
-                    Diagnostic::error("PC0205", format!("schema directory `{}` not found", d.value))
-                        .at(d.span, "no such directory")
-                        .help("paths are relative to the spec file"),
+                    Diagnostic::error(
+                        "PC0205",
+                        format!("schema directory `{}` not found", d.value),
+                    )
+                    .at(d.span, "no such directory")
+                    .help("paths are relative to the spec file"),
                 );
             }
         }
@@ -138,11 +159,18 @@ fn check_step(ix: &Index<'_>, dir: &std::path::Path, step: &Spanned<Step>, diags
                 .at(step.span, "empty")
                 .help("write `emit: <topic>`"),
         ),
-        Step::Set(_) | Step::Flag(_) | Step::Filter(ScalarOr::Scalar(_) | ScalarOr::Full(_)) | Step::Emit(_) => {}
+        Step::Set(_)
+        | Step::Flag(_)
+        | Step::Filter(ScalarOr::Scalar(_) | ScalarOr::Full(_))
+        | Step::Emit(_) => {}
     }
 }
 
-fn route_rules(rules: &crate::spec::Items<Spanned<crate::spec::steps::RouteRule>>, step: &Spanned<Step>, diags: &mut Diagnostics) {
+fn route_rules(
+    rules: &crate::spec::Items<Spanned<crate::spec::steps::RouteRule>>,
+    step: &Spanned<Step>,
+    diags: &mut Diagnostics,
+) {
     if rules.is_empty() {
         diags.push(
             Diagnostic::error("PC0407", "a route needs rules")
@@ -158,9 +186,18 @@ fn route_rules(rules: &crate::spec::Items<Spanned<crate::spec::steps::RouteRule>
             (None, None, Some(_)) if i + 1 == n => None,
             (None, None, Some(_)) => Some(("`else` must be the last rule", "move it to the end")),
             (Some(_), None, _) => Some(("a rule with `when` needs `to`", "add `to: <topic>`")),
-            (None, Some(_), _) => Some(("a rule with `to` needs `when`", "add `when: <condition>`, or use `else: <topic>`")),
-            (Some(_), Some(_), Some(_)) => Some(("`else` is a rule of its own", "move `else` to a separate last rule")),
-            (None, None, None) => Some(("a rule needs `when` and `to`, or `else`", "write `{ when: <condition>, to: <topic> }`")),
+            (None, Some(_), _) => Some((
+                "a rule with `to` needs `when`",
+                "add `when: <condition>`, or use `else: <topic>`",
+            )),
+            (Some(_), Some(_), Some(_)) => Some((
+                "`else` is a rule of its own",
+                "move `else` to a separate last rule",
+            )),
+            (None, None, None) => Some((
+                "a rule needs `when` and `to`, or `else`",
+                "write `{ when: <condition>, to: <topic> }`",
+            )),
         };
         if let Some((msg, help)) = label {
             diags.push(
@@ -181,15 +218,29 @@ fn route_rules(rules: &crate::spec::Items<Spanned<crate::spec::steps::RouteRule>
 }
 
 fn window(w: &Window, step: &Spanned<Step>, diags: &mut Diagnostics) {
-    let kinds = [w.tumbling.is_some(), w.sliding.is_some(), w.session.is_some()]
-        .iter()
-        .filter(|b| **b)
-        .count();
+    let kinds = [
+        w.tumbling.is_some(),
+        w.sliding.is_some(),
+        w.session.is_some(),
+    ]
+    .iter()
+    .filter(|b| **b)
+    .count();
     if kinds != 1 {
         diags.push(
-            Diagnostic::error("PC0502", "a window needs exactly one of `tumbling`, `sliding` and `session`")
-                .at(step.span, if kinds == 0 { "none given" } else { "more than one given" })
-                .help("keep one window kind"),
+            Diagnostic::error(
+                "PC0502",
+                "a window needs exactly one of `tumbling`, `sliding` and `session`",
+            )
+            .at(
+                step.span,
+                if kinds == 0 {
+                    "none given"
+                } else {
+                    "more than one given"
+                },
+            )
+            .help("keep one window kind"),
         );
     }
     let mut length = None;
@@ -203,10 +254,13 @@ fn window(w: &Window, step: &Spanned<Step>, diags: &mut Diagnostics) {
             && every > size
         {
             diags.push(
-                Diagnostic::error("PC0502", "a sliding window's `every` is longer than its `size`")
-                    .at(s.every.span, "longer than the window")
-                    .also(s.size.span, "window size")
-                    .help("events between windows would be missed: make `every` at most `size`"),
+                Diagnostic::error(
+                    "PC0502",
+                    "a sliding window's `every` is longer than its `size`",
+                )
+                .at(s.every.span, "longer than the window")
+                .also(s.size.span, "window size")
+                .help("events between windows would be missed: make `every` at most `size`"),
             );
         }
         length = size;
@@ -253,7 +307,9 @@ fn positive_duration(t: &Spanned<String>, diags: &mut Diagnostics) -> Option<u64
 fn resources(r: &Resources, diags: &mut Diagnostics) {
     if let Some(cpu) = &r.cpu {
         let v = cpu.value.strip_suffix('m').unwrap_or(&cpu.value);
-        if v.parse::<f64>().map_or(true, |x| x <= 0.0 || !x.is_finite()) {
+        if v.parse::<f64>()
+            .map_or(true, |x| x <= 0.0 || !x.is_finite())
+        {
             diags.push(
                 Diagnostic::error("PC0306", format!("invalid CPU quantity `{}`", cpu.value))
                     .at(cpu.span, "not a CPU quantity")
@@ -263,9 +319,14 @@ fn resources(r: &Resources, diags: &mut Diagnostics) {
     }
     if let Some(mem) = &r.memory {
         let v = mem.value.as_str();
-        let num_end = v.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(v.len());
+        let num_end = v
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(v.len());
         let (num, unit) = v.split_at(num_end);
-        let unit_ok = matches!(unit, "" | "k" | "K" | "M" | "G" | "T" | "Ki" | "Mi" | "Gi" | "Ti");
+        let unit_ok = matches!(
+            unit,
+            "" | "k" | "K" | "M" | "G" | "T" | "Ki" | "Mi" | "Gi" | "Ti"
+        );
         if num.parse::<f64>().map_or(true, |x| x <= 0.0) || !unit_ok {
             diags.push(
                 Diagnostic::error("PC0306", format!("invalid memory quantity `{v}`"))

@@ -9,7 +9,12 @@ pub fn check(ix: &Index<'_>, diags: &mut Diagnostics) {
     for (t, dir) in &ix.tests {
         let test = &t.value;
         if let Some((_, first)) = names.iter().find(|(n, _)| *n == test.name.value) {
-            diags.push(crate::diagnostics::catalog::duplicate_name("test", &test.name.value, test.name.span, *first));
+            diags.push(crate::diagnostics::catalog::duplicate_name(
+                "test",
+                &test.name.value,
+                test.name.span,
+                *first,
+            ));
         } else {
             names.push((&test.name.value, test.name.span));
         }
@@ -35,16 +40,14 @@ pub fn check(ix: &Index<'_>, diags: &mut Diagnostics) {
         }
         for (topic, _) in test.expect.iter() {
             if !ix.topics.knows(&topic.value) {
-                diags.push(
-                    crate::diagnostics::catalog::unknown_ref(
-                        "PC0702",
-                        "topic",
-                        &topic.value,
-                        topic.span,
-                        ix.topics.names(),
-                        "topics",
-                    ),
-                );
+                diags.push(crate::diagnostics::catalog::unknown_ref(
+                    "PC0702",
+                    "topic",
+                    &topic.value,
+                    topic.span,
+                    ix.topics.names(),
+                    "topics",
+                ));
             }
         }
     }

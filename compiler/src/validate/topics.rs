@@ -9,15 +9,36 @@ use crate::suggest::suggest;
 
 /// Kafka topic-level configs (Kafka 3.x), for checking `config` keys.
 pub const TOPIC_CONFIGS: &[&str] = &[
-    "cleanup.policy", "compression.type", "delete.retention.ms", "file.delete.delay.ms",
-    "flush.messages", "flush.ms", "follower.replication.throttled.replicas",
-    "index.interval.bytes", "leader.replication.throttled.replicas", "local.retention.bytes",
-    "local.retention.ms", "max.compaction.lag.ms", "max.message.bytes",
-    "message.downconversion.enable", "message.format.version", "message.timestamp.after.max.ms",
-    "message.timestamp.before.max.ms", "message.timestamp.difference.max.ms",
-    "message.timestamp.type", "min.cleanable.dirty.ratio", "min.compaction.lag.ms",
-    "min.insync.replicas", "preallocate", "remote.storage.enable", "retention.bytes",
-    "retention.ms", "segment.bytes", "segment.index.bytes", "segment.jitter.ms", "segment.ms",
+    "cleanup.policy",
+    "compression.type",
+    "delete.retention.ms",
+    "file.delete.delay.ms",
+    "flush.messages",
+    "flush.ms",
+    "follower.replication.throttled.replicas",
+    "index.interval.bytes",
+    "leader.replication.throttled.replicas",
+    "local.retention.bytes",
+    "local.retention.ms",
+    "max.compaction.lag.ms",
+    "max.message.bytes",
+    "message.downconversion.enable",
+    "message.format.version",
+    "message.timestamp.after.max.ms",
+    "message.timestamp.before.max.ms",
+    "message.timestamp.difference.max.ms",
+    "message.timestamp.type",
+    "min.cleanable.dirty.ratio",
+    "min.compaction.lag.ms",
+    "min.insync.replicas",
+    "preallocate",
+    "remote.storage.enable",
+    "retention.bytes",
+    "retention.ms",
+    "segment.bytes",
+    "segment.index.bytes",
+    "segment.jitter.ms",
+    "segment.ms",
     "unclean.leader.election.enable",
 ];
 
@@ -46,7 +67,10 @@ pub fn topic_cluster<'a>(ix: &'a Index<'_>, topic: &'a crate::spec::Topic) -> Op
     if let Some(c) = &topic.cluster {
         return Some(&c.value);
     }
-    let defaults = ix.root.and_then(|r| r.spec.defaults.as_ref()).and_then(|d| d.topic.as_ref());
+    let defaults = ix
+        .root
+        .and_then(|r| r.spec.defaults.as_ref())
+        .and_then(|d| d.topic.as_ref());
     if let Some(c) = defaults.and_then(|d| d.cluster.as_ref()) {
         return Some(&c.value);
     }
@@ -62,7 +86,10 @@ pub fn topic_cluster<'a>(ix: &'a Index<'_>, topic: &'a crate::spec::Topic) -> Op
 
 /// Checks every topic.
 pub fn check(ix: &Index<'_>, diags: &mut Diagnostics) {
-    let defaults = ix.root.and_then(|r| r.spec.defaults.as_ref()).and_then(|d| d.topic.as_ref());
+    let defaults = ix
+        .root
+        .and_then(|r| r.spec.defaults.as_ref())
+        .and_then(|d| d.topic.as_ref());
     if let Some(d) = defaults {
         positive("partitions", d.partitions.as_ref(), diags);
         positive("replication", d.replication.as_ref(), diags);
@@ -97,7 +124,9 @@ pub fn check(ix: &Index<'_>, diags: &mut Diagnostics) {
     for t in &ix.topics.items {
         let topic = t.def;
         let name = &topic.name;
-        if let Some(problem) = topic_name_problem(&name.value) {
+        if let Some(problem) = topic_name_problem(&name.value)
+            && !has_undefined_var(&name.value)
+        {
             let problem = if name.value.contains('{') {
                 "a `{...}` placeholder is left in the name".to_string()
             } else {
@@ -130,7 +159,10 @@ pub fn check(ix: &Index<'_>, diags: &mut Diagnostics) {
                     diags.push(
                         Diagnostic::error(
                             "PC0101",
-                            format!("two topics are both `{}` on cluster `{cluster}`", name.value),
+                            format!(
+                                "two topics are both `{}` on cluster `{cluster}`",
+                                name.value
+                            ),
                         )
                         .at(name.span, "this topic")
                         .also(*first, "has the same Kafka name as this one")
@@ -150,6 +182,18 @@ pub fn check(ix: &Index<'_>, diags: &mut Diagnostics) {
     }
 }
 
+/// Whether a name still holds a `{var}` that is not a runtime placeholder: that is already
+/// reported as an undefined variable.
+fn has_undefined_var(name: &str) -> bool {
+    name.split('{').skip(1).any(|rest| {
+        rest.split_once('}').is_some_and(|(v, _)| {
+            !v.is_empty()
+                && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                && !crate::spec::vars::RUNTIME_PLACEHOLDERS.contains(&v)
+        })
+    })
+}
+
 fn check_configs(
     config: &crate::spec::OrderedMap<crate::spec::Spanned<serde_json::Value>>,
     diags: &mut Diagnostics,
@@ -158,11 +202,17 @@ fn check_configs(
         if !TOPIC_CONFIGS.contains(&k.value.as_str()) {
             let help = suggest(&k.value, TOPIC_CONFIGS.iter().copied())
                 .map(|s| format!("did you mean `{s}`?"))
-                .unwrap_or_else(|| "see Kafka's topic configs; `retention` and `partitions` have keys of their own".into());
+                .unwrap_or_else(|| {
+                    "see Kafka's topic configs; `retention` and `partitions` have keys of their own"
+                        .into()
+                });
             diags.push(
-                Diagnostic::error("PC0308", format!("unknown Kafka topic config `{}`", k.value))
-                    .at(k.span, "not a topic config")
-                    .help(help),
+                Diagnostic::error(
+                    "PC0308",
+                    format!("unknown Kafka topic config `{}`", k.value),
+                )
+                .at(k.span, "not a topic config")
+                .help(help),
             );
         }
         if v.value.is_object() || v.value.is_array() || v.value.is_null() {
