@@ -6,13 +6,16 @@
 //! it), and conditions on the type field (`eid == "LOG"`) narrow the types a route rule or
 //! filter passes on.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::rc::Rc;
 
 use super::Index;
 use super::schemas::Shapes;
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::expr::{self, Expr, FieldPath, FieldResolver, PathSegment, ProblemKind, Resolution, Ty};
 use crate::schema::{PathSeg, ShapeLookup};
+use crate::source::Span;
 use crate::spec::steps::Step;
 use crate::spec::{ScalarOr, Spanned, Stream};
 
@@ -155,12 +158,20 @@ struct Ctx<'a, 'b> {
     ix: &'a Index<'b>,
     shapes: &'a Shapes,
     all: Types,
+    /// Each expression parsed once, by where it is written (the type-flow pass and the
+    /// checking pass both need it).
+    parsed: RefCell<HashMap<Span, Rc<Result<Expr, expr::ExprError>>>>,
 }
 
 /// Checks every expression of the spec.
 pub fn check(ix: &Index<'_>, shapes: &Shapes, diags: &mut Diagnostics) {
     let all = Types::Set(ix.types.iter().map(|t| t.name.value.clone()).collect());
-    let cx = Ctx { ix, shapes, all };
+    let cx = Ctx {
+        ix,
+        shapes,
+        all,
+        parsed: RefCell::default(),
+    };
     let topic_types = cx.topic_types();
     for s in &ix.streams.items {
         let input = cx.input_types(&topic_types, &s.def.from.value);
@@ -385,8 +396,19 @@ impl Ctx<'_, '_> {
     /// The event types a condition lets through, when it tests the type field: `eid == "X"`,
     /// `eid in [...]`, an `or` of such tests, or an `and` with such a test on either side.
     fn type_test(&self, text: &Spanned<String>) -> Option<Vec<String>> {
-        let parsed = expr::parse(&text.value).ok()?;
-        conj_type_test(&parsed, self.ix.type_field())
+        match &*self.parse(text) {
+            Ok(parsed) => conj_type_test(parsed, self.ix.type_field()),
+            Err(_) => None,
+        }
+    }
+
+    /// The parsed expression of a written string (parsed once).
+    fn parse(&self, text: &Spanned<String>) -> Rc<Result<Expr, expr::ExprError>> {
+        let mut cache = self.parsed.borrow_mut();
+        cache
+            .entry(text.span)
+            .or_insert_with(|| Rc::new(expr::parse(&text.value)))
+            .clone()
     }
 
     /// Parses and type-checks one expression; returns its type (ANY after an error).
@@ -399,21 +421,22 @@ impl Ctx<'_, '_> {
         condition: bool,
         diags: &mut Diagnostics,
     ) -> Ty {
-        let parsed = match expr::parse(&text.value) {
+        let parsed = self.parse(text);
+        let parsed = match &*parsed {
             Ok(e) => e,
             Err(e) => {
                 diags.push(
                     crate::diagnostics::catalog::expr_syntax(&e.message)
                         .at(
                             super::sub_span(self.ix.sources, text, e.span.clone()),
-                            e.label,
+                            e.label.clone(),
                         )
-                        .maybe_help(e.help),
+                        .maybe_help(e.help.clone()),
                 );
                 return Ty::ANY;
             }
         };
-        self.check_parsed(&parsed, text, types, added, free_roots, condition, diags)
+        self.check_parsed(parsed, text, types, added, free_roots, condition, diags)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -472,12 +495,10 @@ impl Ctx<'_, '_> {
         const AGGREGATES: &[&str] = &[
             "count", "count_if", "sum", "min", "max", "avg", "first", "last", "distinct", "collect",
         ];
-        let parsed = match expr::parse(&text.value) {
-            Ok(e) => e,
-            Err(_) => {
-                self.check_expr(text, types, added, &[], false, diags);
-                return;
-            }
+        let parsed = self.parse(text);
+        let Ok(parsed) = &*parsed else {
+            self.check_expr(text, types, added, &[], false, diags);
+            return;
         };
         if let expr::ExprKind::Call { name, args, .. } = &parsed.kind
             && AGGREGATES.contains(&name.as_str())

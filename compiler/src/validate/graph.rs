@@ -75,22 +75,32 @@ pub fn check(ix: &Index<'_>, diags: &mut Diagnostics) {
 
 fn cycles(ix: &Index<'_>, writes: &BTreeMap<&str, Vec<&str>>, diags: &mut Diagnostics) {
     // stream -> streams reading a topic it writes
-    let next = |s: &str| -> Vec<&str> {
-        let outs = writes.get(s).cloned().unwrap_or_default();
-        ix.streams
-            .items
-            .iter()
-            .filter(|r| outs.contains(&r.def.from.value.as_str()))
-            .map(|r| r.name.value.as_str())
-            .collect()
-    };
+    let mut readers: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for r in &ix.streams.items {
+        readers
+            .entry(r.def.from.value.as_str())
+            .or_default()
+            .push(r.name.value.as_str());
+    }
+    let next: BTreeMap<&str, Vec<&str>> = writes
+        .iter()
+        .map(|(s, outs)| {
+            let mut n: Vec<&str> = outs
+                .iter()
+                .flat_map(|t| readers.get(t).into_iter().flatten().copied())
+                .collect();
+            n.sort_unstable();
+            n.dedup();
+            (*s, n)
+        })
+        .collect();
     let mut reported: BTreeSet<Vec<&str>> = BTreeSet::new();
     for start in ix.streams.items.iter().map(|s| s.name.value.as_str()) {
         // depth-first search for a path back to `start`
         let mut stack = vec![(start, vec![start])];
         let mut seen = BTreeSet::new();
         while let Some((cur, path)) = stack.pop() {
-            for n in next(cur) {
+            for &n in next.get(cur).into_iter().flatten() {
                 if n == start {
                     let mut key = path.clone();
                     key.sort_unstable();

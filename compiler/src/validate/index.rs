@@ -1,7 +1,7 @@
 //! The merged view of all spec files that the checks work on: every named definition with
 //! the file it came from, and lookups by name.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use crate::diagnostics::{Diagnostics, catalog};
@@ -34,6 +34,7 @@ pub struct Named<'a, T> {
     pub items: Vec<Item<'a, T>>,
     /// Names whose definition could not be read (already reported).
     pub broken: HashSet<&'a str>,
+    by_name: HashMap<&'a str, usize>,
 }
 
 impl<'a, T> Named<'a, T> {
@@ -43,6 +44,7 @@ impl<'a, T> Named<'a, T> {
             section,
             items: Vec::new(),
             broken: HashSet::new(),
+            by_name: HashMap::new(),
         }
     }
 
@@ -57,6 +59,7 @@ impl<'a, T> Named<'a, T> {
                 ));
                 continue;
             }
+            self.by_name.insert(&name.value, self.items.len());
             self.items.push(Item { name, def, dir });
         }
         self.broken.extend(map.1.iter().map(|k| k.value.as_str()));
@@ -64,7 +67,7 @@ impl<'a, T> Named<'a, T> {
 
     /// The definition of a name.
     pub fn get(&self, name: &str) -> Option<&Item<'a, T>> {
-        self.items.iter().find(|i| i.name.value == name)
+        self.by_name.get(name).and_then(|&i| self.items.get(i))
     }
 
     /// Whether the name is defined (or its definition was broken and already reported).
