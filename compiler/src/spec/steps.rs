@@ -164,6 +164,8 @@ pub struct Explode {
     pub to: TopicRefs,
     /// Whether the original event also goes on (default true).
     pub keep: Option<bool>,
+    /// Only explode events for which this holds (`eid == "SHARE"`); others pass on.
+    pub when: Option<ExprText>,
 }
 
 /// `enrich`: look a key up in a store and put what is found into a field.

@@ -331,7 +331,15 @@ impl Ctx<'_, '_> {
                     }
                 }
                 Step::Explode(e) => {
-                    let ty = self.check_expr(&e.items, &types, &added, &[], false, d);
+                    let mut item_types = types.clone();
+                    if let Some(w) = &e.when {
+                        if let Some(t) = self.type_test(w) {
+                            item_types = types.narrow(&t);
+                        }
+                        self.check_expr(w, &item_types, &added, &[], true, d);
+                    }
+                    let types = &item_types;
+                    let ty = self.check_expr(&e.items, types, &added, &[], false, d);
                     if !ty.overlaps(Ty::LIST) {
                         d.push(
                             Diagnostic::error(
@@ -343,7 +351,7 @@ impl Ctx<'_, '_> {
                         );
                     }
                     for (_, x) in e.set.iter() {
-                        self.check_expr(x, &types, &added, &["item"], false, d);
+                        self.check_expr(x, types, &added, &["item"], false, d);
                     }
                     let new_types = match &e.as_type {
                         Some(t) => Types::Set([t.value.clone()].into()),
