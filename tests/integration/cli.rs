@@ -94,7 +94,7 @@ fn explain_and_schema() {
     assert_eq!(schema["additionalProperties"], false);
 }
 
-/// Keys whose values name a topic or a store in the quickstart.
+/// Keys whose values name a topic or a store.
 const REF_KEYS: &[&str] = &[
     "from: ",
     "invalid: ",
@@ -104,74 +104,89 @@ const REF_KEYS: &[&str] = &[
     "topic: ",
     "to: ",
     "else: ",
+    "oversized: ",
 ];
+
+/// Names of the topics and stores of a spec, read with the compiler.
+fn defined_names(dir: &std::path::Path) -> Vec<String> {
+    use pipec_compiler::diagnostics::Diagnostics;
+    use pipec_compiler::spec::load::{LoadOptions, load};
+    let mut diags = Diagnostics::default();
+    let loaded = load(
+        dir,
+        &LoadOptions {
+            env: None,
+            env_lookup: &crate::support::no_env,
+        },
+        &mut diags,
+    );
+    loaded
+        .files
+        .iter()
+        .flat_map(|f| {
+            f.spec
+                .topics
+                .keys()
+                .chain(f.spec.stores.keys())
+                .map(|k| k.value.clone())
+        })
+        .collect()
+}
 
 #[test]
 fn every_reference_typo_is_located_with_a_suggestion() {
-    let src =
-        std::fs::read_to_string(root().join("examples/quickstart/pipeline.yaml")).expect("spec");
-    let topics = [
-        "raw",
-        "unique",
-        "failed",
-        "duplicate",
-        "clicks",
-        "logs",
-        "click_counts",
-    ];
     let mut tried = 0;
-    for (line_no, line) in src.lines().enumerate() {
-        for key in REF_KEYS {
-            let mut from = 0;
-            while let Some(pos) = line[from..].find(key) {
-                let start = from + pos + key.len();
-                from = start;
-                let rest = &line[start..];
-                let list = rest.starts_with('[');
-                let name_start = start + usize::from(list);
-                let name: String = line[name_start..]
-                    .chars()
-                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
-                    .collect();
-                if name.len() < 3 || !(topics.contains(&name.as_str()) || name == "seen") {
-                    continue;
-                }
-                // A typo: the last letter doubled.
-                let typo = format!("{name}{}", name.chars().last().unwrap_or('x'));
-                let mut lines: Vec<String> = src.lines().map(String::from).collect();
-                lines[line_no].replace_range(name_start..name_start + name.len(), &typo);
-                let dir = scratch(&format!("typo-{line_no}-{name_start}"));
-                copy_example(&dir);
-                std::fs::write(dir.join("pipeline.yaml"), lines.join("\n")).expect("write");
-                let result = check(&dir);
-                let found = result.diagnostics.iter().any(|d| {
-                    let place = d.primary.as_ref().and_then(|p| {
-                        result
-                            .sources
-                            .get(p.span.file)
-                            .map(|f| f.line_col(p.span.start))
+    for example in ["quickstart", "sunbird-mini"] {
+        let dir = root().join("examples").join(example);
+        let names = defined_names(&dir);
+        let src = std::fs::read_to_string(dir.join("pipeline.yaml")).expect("spec");
+        for (line_no, line) in src.lines().enumerate() {
+            for key in REF_KEYS {
+                let mut from = 0;
+                while let Some(pos) = line[from..].find(key) {
+                    let start = from + pos + key.len();
+                    from = start;
+                    let name_start = start + usize::from(line[start..].starts_with('['));
+                    let name: String = line[name_start..]
+                        .chars()
+                        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
+                        .collect();
+                    if name.len() < 3 || !names.contains(&name) {
+                        continue;
+                    }
+                    // A typo: the last letter doubled.
+                    let typo = format!("{name}{}", name.chars().last().unwrap_or('x'));
+                    let mut lines: Vec<String> = src.lines().map(String::from).collect();
+                    lines[line_no].replace_range(name_start..name_start + name.len(), &typo);
+                    let scratch_dir = scratch(&format!("typo-{example}-{line_no}-{name_start}"));
+                    copy_dir(&dir, &scratch_dir);
+                    std::fs::write(scratch_dir.join("pipeline.yaml"), lines.join("\n"))
+                        .expect("write");
+                    let result = check(&scratch_dir);
+                    let found = result.diagnostics.iter().any(|d| {
+                        let place = d.primary.as_ref().and_then(|p| {
+                            result
+                                .sources
+                                .get(p.span.file)
+                                .map(|f| f.line_col(p.span.start))
+                        });
+                        place == Some((line_no + 1, name_start + 1))
+                            && d.help.as_deref() == Some(&format!("did you mean `{name}`?"))
                     });
-                    place == Some((line_no + 1, name_start + 1))
-                        && d.help.as_deref() == Some(&format!("did you mean `{name}`?"))
-                });
-                assert!(
-                    found,
-                    "typo `{typo}` at {}:{} not reported there with `{name}` suggested:\n{}",
-                    line_no + 1,
-                    name_start + 1,
-                    crate::support::render(&result)
-                );
-                tried += 1;
-                let _ = std::fs::remove_dir_all(&dir);
+                    assert!(
+                        found,
+                        "{example}: typo `{typo}` at {}:{} not reported there with `{name}` suggested:\n{}",
+                        line_no + 1,
+                        name_start + 1,
+                        crate::support::render(&result)
+                    );
+                    tried += 1;
+                    let _ = std::fs::remove_dir_all(&scratch_dir);
+                }
             }
         }
     }
-    assert!(tried >= 10, "only {tried} references were tried");
-}
-
-fn copy_example(dir: &std::path::Path) {
-    let src = root().join("examples/quickstart");
-    copy_dir(&src, dir);
+    assert!(tried >= 25, "only {tried} references were tried");
 }
 
 fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
