@@ -6,6 +6,7 @@ mod flow;
 mod graph;
 pub mod index;
 mod reports;
+mod resolve;
 mod schemas;
 mod stores;
 mod streams;
