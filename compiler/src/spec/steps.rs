@@ -86,6 +86,8 @@ pub struct Validate {
     pub invalid: Text,
     /// Directory of alternative schemas (`<dir>/<lower(type)>.json`) instead of the event types'.
     pub schemas: Option<Text>,
+    /// File in `schemas` for types without a file of their own (`envelope.json`).
+    pub default: Option<Text>,
     /// Flags set on invalid events (`pp_validation_processed: false`).
     #[serde(default)]
     pub flags: OrderedMap<Spanned<Value>>,

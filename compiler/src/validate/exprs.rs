@@ -28,6 +28,11 @@ struct Ctx<'a, 'b> {
     parsed: RefCell<HashMap<Span, Rc<Result<Expr, expr::ExprError>>>>,
 }
 
+/// Events sent to a topic: the topic, their types and the fields set on them.
+type Flow = (String, Types, Added);
+/// Per topic: the types it carries and the fields set upstream.
+type Flows = BTreeMap<String, (Types, Added)>;
+
 /// Checks every expression of the spec.
 pub fn check(ix: &Index<'_>, shapes: &Shapes, diags: &mut Diagnostics) {
     let all = Types::Set(ix.types.iter().map(|t| t.name.value.clone()).collect());
@@ -37,50 +42,69 @@ pub fn check(ix: &Index<'_>, shapes: &Shapes, diags: &mut Diagnostics) {
         all,
         parsed: RefCell::default(),
     };
-    let topic_types = cx.topic_types();
+    let flows = cx.topic_flows();
     for s in &ix.streams.items {
-        let input = cx.input_types(&topic_types, &s.def.from.value);
+        let input = cx.input(&flows, &s.def.from.value);
         cx.walk(s.def, input, Some(diags));
     }
     for t in &ix.topics.items {
         if let Some(key) = &t.def.key {
-            let types = cx.input_types(&topic_types, &t.name.value);
-            let added = Added::new();
+            let (types, added) = cx.input(&flows, &t.name.value);
             cx.check_expr(key, &types, &added, &[], false, diags);
         }
     }
 }
 
 impl Ctx<'_, '_> {
-    /// The types each topic carries, computed to a fixed point over the streams.
-    fn topic_types(&self) -> BTreeMap<String, Types> {
-        let mut types: BTreeMap<String, Types> = BTreeMap::new();
+    /// The types each topic carries and the fields earlier streams set on its events,
+    /// computed to a fixed point over the streams.
+    fn topic_flows(&self) -> Flows {
+        let mut flows = Flows::new();
         for _ in 0..=self.ix.streams.items.len() + 1 {
             let mut changed = false;
             for s in &self.ix.streams.items {
-                let input = self.input_types(&types, &s.def.from.value);
-                for (topic, t) in self.walk(s.def, input, None) {
-                    let entry = types
+                let input = self.input(&flows, &s.def.from.value);
+                for (topic, t, a) in self.walk(s.def, input, None) {
+                    let entry = flows
                         .entry(topic)
-                        .or_insert_with(|| Types::Set(BTreeSet::new()));
-                    changed |= entry.union(&t);
+                        .or_insert_with(|| (Types::Set(BTreeSet::new()), Added::new()));
+                    changed |= entry.0.union(&t);
+                    for (path, ty) in a {
+                        match entry.1.iter_mut().find(|(p, _)| *p == path) {
+                            Some((_, old)) if old.contains(ty) => {}
+                            Some((_, old)) => {
+                                *old = old.or(ty);
+                                changed = true;
+                            }
+                            None => {
+                                entry.1.push((path, ty));
+                                changed = true;
+                            }
+                        }
+                    }
                 }
             }
             if !changed {
                 break;
             }
         }
-        types
+        flows
     }
 
-    fn input_types(&self, produced: &BTreeMap<String, Types>, topic: &str) -> Types {
+    /// What reaches a stream reading `topic`: its types and the fields set upstream.
+    fn input(&self, flows: &Flows, topic: &str) -> (Types, Added) {
+        let added = flows.get(topic).map(|f| f.1.clone()).unwrap_or_default();
+        (self.input_types(flows, topic), added)
+    }
+
+    fn input_types(&self, produced: &Flows, topic: &str) -> Types {
         if let Some(t) = self.ix.topics.get(topic)
             && let Some(events) = &t.def.events
         {
             return Types::Set(events.iter().map(|e| e.value.clone()).collect());
         }
         match produced.get(topic) {
-            Some(t) => t.clone(),
+            Some((t, _)) => t.clone(),
             None => self.all.clone(),
         }
     }
@@ -90,23 +114,23 @@ impl Ctx<'_, '_> {
     fn walk(
         &self,
         stream: &Stream,
-        input: Types,
+        (input, input_added): (Types, Added),
         diags: Option<&mut Diagnostics>,
-    ) -> Vec<(String, Types)> {
-        let mut out: Vec<(String, Types)> = Vec::new();
+    ) -> Vec<Flow> {
+        let mut out: Vec<Flow> = Vec::new();
         let has_unbatch = stream
             .steps
             .iter()
             .any(|s| matches!(s.value, Step::Unbatch(_)));
         let mut types = if has_unbatch { Types::Untyped } else { input };
-        let mut added = Added::new();
+        let mut added = if has_unbatch { Added::new() } else { input_added };
         let mut sink = Diagnostics::default();
         let d: &mut Diagnostics = match diags {
             Some(d) => d,
             None => &mut sink,
         };
-        let send = |out: &mut Vec<(String, Types)>, to: &[Spanned<String>], t: &Types| {
-            out.extend(to.iter().map(|x| (x.value.clone(), t.clone())));
+        let send = |out: &mut Vec<Flow>, to: &[Spanned<String>], t: &Types, a: &Added| {
+            out.extend(to.iter().map(|x| (x.value.clone(), t.clone(), a.clone())));
         };
         for step in stream.steps.iter() {
             match &step.value {
@@ -114,18 +138,18 @@ impl Ctx<'_, '_> {
                     for (_, e) in u.carry.iter() {
                         self.check_expr(e, &Types::Untyped, &added, &[], false, d);
                     }
-                    send(&mut out, u.invalid.as_slice(), &Types::Untyped);
+                    send(&mut out, u.invalid.as_slice(), &Types::Untyped, &added);
                     types = self.all.clone();
                     for (k, _) in u.carry.iter() {
                         add_field(&mut added, k, Ty::ANY, d);
                     }
-                    send(&mut out, u.oversized.as_slice(), &types);
+                    send(&mut out, u.oversized.as_slice(), &types, &added);
                 }
                 Step::Validate(v) => {
                     if let Some(w) = &v.when {
                         self.check_expr(w, &types, &added, &[], true, d);
                     }
-                    send(&mut out, std::slice::from_ref(&v.invalid), &types);
+                    send(&mut out, std::slice::from_ref(&v.invalid), &types, &added);
                     for (k, val) in v.valid_flags.iter() {
                         add_field(&mut added, k, literal_ty(&val.value), d);
                     }
@@ -135,7 +159,7 @@ impl Ctx<'_, '_> {
                     if let Some(w) = &dd.when {
                         self.check_expr(w, &types, &added, &[], true, d);
                     }
-                    send(&mut out, dd.duplicates.as_slice(), &types);
+                    send(&mut out, dd.duplicates.as_slice(), &types, &added);
                 }
                 Step::Set(fields) => {
                     for (k, e) in fields.iter() {
@@ -163,7 +187,7 @@ impl Ctx<'_, '_> {
                         if let Some(t) = &test {
                             rest.remove(t);
                         }
-                        send(&mut out, std::slice::from_ref(o), &rest);
+                        send(&mut out, std::slice::from_ref(o), &rest, &added);
                     }
                     if let Some(t) = &test {
                         types = types.narrow(t);
@@ -185,10 +209,10 @@ impl Ctx<'_, '_> {
                             self.check_expr(e, &rule_types, &added, &[], false, d);
                         }
                         if let Some(to) = &r.to {
-                            send(&mut out, to, &rule_types);
+                            send(&mut out, to, &rule_types, &added);
                         }
                         if let Some(to) = &r.otherwise {
-                            send(&mut out, to, &remaining);
+                            send(&mut out, to, &remaining, &added);
                         }
                         if let (Some(t), false) = (&test, r.continue_) {
                             remaining.remove(t);
@@ -222,7 +246,7 @@ impl Ctx<'_, '_> {
                         Some(t) => Types::Set([t.value.clone()].into()),
                         None => types.clone(),
                     };
-                    send(&mut out, &e.to, &new_types);
+                    send(&mut out, &e.to, &new_types, &added);
                 }
                 Step::Enrich(en) => {
                     self.check_expr(&en.key, &types, &added, &[], false, d);
@@ -248,7 +272,7 @@ impl Ctx<'_, '_> {
                             );
                         }
                     }
-                    send(&mut out, w.late.as_slice(), &types);
+                    send(&mut out, w.late.as_slice(), &types, &added);
                 }
                 Step::Aggregate(a) => {
                     for (_, e) in a.fields.iter() {
@@ -260,7 +284,7 @@ impl Ctx<'_, '_> {
                     };
                     added.clear();
                 }
-                Step::Emit(to) => send(&mut out, to, &types),
+                Step::Emit(to) => send(&mut out, to, &types, &added),
             }
         }
         out

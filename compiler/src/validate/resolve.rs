@@ -102,6 +102,7 @@ impl FieldResolver for Resolver<'_> {
         let mut found = Ty::NEVER;
         let mut unknown = None;
         let mut all_closed = true;
+        let mut schemaless = 0;
         for t in types {
             match self.shapes.by_type.get(t) {
                 Some(Some(shape)) => match shape.lookup(&segs) {
@@ -117,24 +118,24 @@ impl FieldResolver for Resolver<'_> {
                         }
                     }
                 },
-                _ => return Resolution::Known(Ty::ANY),
+                // A type without a schema may have any field: it cannot make a field
+                // unknown, only soften the verdict on one no schema has.
+                _ => schemaless += 1,
             }
         }
         if !found.is_never() {
-            return Resolution::Known(found);
+            return Resolution::Known(if schemaless > 0 { Ty::ANY } else { found });
         }
+        let with_schema = types.len() - schemaless;
         match unknown {
             Some((segment, suggestion, t)) => Resolution::Unknown {
                 segment,
                 suggestion,
-                warning: !all_closed,
-                context: if types.len() == 1 {
+                warning: !all_closed || schemaless > 0,
+                context: if with_schema == 1 {
                     format!("the schema of {t}")
                 } else {
-                    format!(
-                        "the schemas of the {} event types reaching this step",
-                        types.len()
-                    )
+                    format!("the schemas of the {with_schema} event types reaching this step")
                 },
             },
             None => Resolution::Known(Ty::ANY),

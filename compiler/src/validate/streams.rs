@@ -127,6 +127,28 @@ fn check_step(
                     .help("paths are relative to the spec file"),
                 );
             }
+            match (&v.default, &v.schemas) {
+                (Some(f), Some(d)) => {
+                    let dir = rel(dir, &d.value);
+                    if dir.is_dir() && !dir.join(&f.value).is_file() {
+                        diags.push(
+                            Diagnostic::error(
+                                "PC0201",
+                                format!("default schema `{}` not found", f.value),
+                            )
+                            .at(f.span, format!("not in `{}`", d.value))
+                            .help("name a file of the `schemas` directory"),
+                        );
+                    }
+                }
+                (Some(f), None) => diags.push(catalog::conflicting(
+                    "`default` needs `schemas`".into(),
+                    f.span,
+                    "a file of which directory?",
+                    "add `schemas: <dir>` to this step",
+                )),
+                _ => {}
+            }
         }
         Step::Dedup(d) => {
             ix.stores.resolve("PC0103", &d.store, diags);
@@ -208,7 +230,8 @@ fn route_rules(
         }
     }
     let has_else = rules.iter().any(|r| r.otherwise.is_some());
-    if !has_else {
+    let terminal = rules.iter().any(|r| !r.continue_);
+    if !has_else && terminal {
         diags.push(
             Diagnostic::warning("PC0406", "route has no `else` rule")
                 .at(step.span, "events matching no rule are dropped")
