@@ -3,5 +3,6 @@
 
 mod cli;
 mod golden;
+mod igot;
 mod no_panic;
 mod support;

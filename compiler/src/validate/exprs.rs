@@ -123,7 +123,11 @@ impl Ctx<'_, '_> {
             .iter()
             .any(|s| matches!(s.value, Step::Unbatch(_)));
         let mut types = if has_unbatch { Types::Untyped } else { input };
-        let mut added = if has_unbatch { Added::new() } else { input_added };
+        let mut added = if has_unbatch {
+            Added::new()
+        } else {
+            input_added
+        };
         let mut sink = Diagnostics::default();
         let d: &mut Diagnostics = match diags {
             Some(d) => d,
