@@ -5,6 +5,7 @@
 use std::fmt;
 use std::ops::Range;
 
+use crate::civil::civil_from_days;
 use crate::suggest::suggest;
 
 /// A malformed cron expression.
@@ -383,20 +384,6 @@ impl Cron {
         }
         None
     }
-}
-
-/// Year, month (1-12) and day (1-31) of a day count since 1970-01-01 (proleptic Gregorian).
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
 }
 
 /// How a field renders its full set and evenly stepped sets.

@@ -1,6 +1,7 @@
 //! `pipec-compiler`: spec parsing, the expression language, validation, diagnostics and
 //! the manifest. No async, Kafka or DataFusion here, so that checking a spec stays fast.
 
+mod civil;
 pub mod cron;
 pub mod diagnostics;
 pub mod expr;
