@@ -5,4 +5,5 @@ mod cli;
 mod golden;
 mod igot;
 mod no_panic;
+mod schema;
 mod support;

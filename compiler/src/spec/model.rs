@@ -30,6 +30,7 @@ pub struct SpecFile {
     pub include: Vec<Text>,
     /// Variables substituted as `{name}` in every string; `env` is set by `--env` or `PIPEC_ENV`.
     #[serde(default)]
+    #[schemars(schema_with = "map_of_scalars")]
     pub vars: OrderedMap<Text>,
     /// Defaults for topics and streams.
     pub defaults: Option<Defaults>,
@@ -161,6 +162,8 @@ pub struct Events {
     #[serde(default)]
     pub refs: OrderedMap<Text>,
     /// JSON Schema draft of schemas that do not say (`4`, `6`, `7`, `2019-09`, `2020-12`).
+    #[serde(default)]
+    #[schemars(schema_with = "string_or_number")]
     pub draft: Option<Text>,
     /// Default compatibility mode of schema changes.
     pub compatibility: Option<Spanned<Compatibility>>,
@@ -230,8 +233,12 @@ pub struct Topic {
 #[serde(deny_unknown_fields)]
 pub struct Resources {
     /// CPU, such as `500m` or `2`.
+    #[serde(default)]
+    #[schemars(schema_with = "string_or_number")]
     pub cpu: Option<Text>,
     /// Memory, such as `1Gi`.
+    #[serde(default)]
+    #[schemars(schema_with = "string_or_number")]
     pub memory: Option<Text>,
 }
 
@@ -382,6 +389,19 @@ pub struct Expectation {
     /// Field values of single events, by position.
     #[serde(default)]
     pub events: Vec<OrderedMap<Spanned<Value>>>,
+}
+
+/// A string the spec also accepts as a bare number (`draft: 7`, `cpu: 2`).
+fn string_or_number(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({ "type": ["string", "number"] })
+}
+
+/// A mapping of names to strings, numbers or booleans (`vars`).
+fn map_of_scalars(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({
+        "type": "object",
+        "additionalProperties": { "type": ["string", "number", "boolean"] }
+    })
 }
 
 /// A shorthand-or-full form, re-exported for step types.
