@@ -14,6 +14,7 @@
 mod build;
 mod compile;
 mod refs;
+mod resolved;
 mod shape;
 mod store;
 mod text;
@@ -25,6 +26,7 @@ use std::ops::Range;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+pub use resolved::{RefTarget, ResolvedSchema};
 pub use shape::{PathSeg, Shape, ShapeLookup};
 pub use store::SchemaStore;
 

@@ -17,7 +17,7 @@ use super::refs::{
     split_ref,
 };
 use super::text::{char_span, inner, offset_of, value_spans};
-use super::{Draft, LoadedSchema, RefMap, SchemaProblem, SchemaProblemKind};
+use super::{Draft, LoadedSchema, RefMap, ResolvedSchema, SchemaProblem, SchemaProblemKind};
 use crate::suggest::suggest;
 
 /// Loads schemas, caching every file it reads (text and parsed JSON) and every schema it
@@ -161,6 +161,29 @@ impl SchemaStore {
         };
         self.loaded.insert(root_path, loaded.clone());
         Ok(loaded)
+    }
+
+    /// Loads the schema at `path` like [`SchemaStore::load`] and returns its documents with
+    /// every `$ref` resolved, for walking the schema itself rather than validating with it.
+    pub fn load_resolved(&mut self, path: &Path) -> Result<ResolvedSchema, Vec<SchemaProblem>> {
+        let loaded = self.load(path)?;
+        let mut docs = HashMap::new();
+        let mut root = None;
+        for file in &loaded.files {
+            let Some(&idx) = self.index.get(file) else {
+                continue;
+            };
+            root = root.or(Some(idx));
+            if let Ok(Parsed {
+                rewritten: Some(doc),
+                ..
+            }) = &self.files[idx].content
+            {
+                docs.insert(idx, Arc::clone(doc));
+            }
+        }
+        let root = root.unwrap_or_default();
+        Ok(ResolvedSchema::from_docs(root, loaded.draft, docs))
     }
 
     /// The index of the file at `path` (normalized), reading and parsing it if new.
