@@ -2,6 +2,7 @@
 //! the manifest. No async, Kafka or DataFusion here, so that checking a spec stays fast.
 
 mod civil;
+pub mod compat;
 pub mod cron;
 pub mod diagnostics;
 pub mod expr;
