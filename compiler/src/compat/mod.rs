@@ -9,6 +9,8 @@
 //! keeps each direction: BACKWARD (the new schema reads data written with the old one) and
 //! FORWARD (the old schema reads data written with the new one). The [`Verdict`] is the
 //! intersection over all changes: FULL, BACKWARD, FORWARD or NONE.
+//! [`subjects`] pairs schema files, directories of schemas or specs' event types and runs
+//! the comparison on each pair (`pipec compat`).
 //!
 //! `pipec plan` will call [`compare`] on the schemas of the deployed manifest and the new
 //! one; there is no manifest yet, so no `--against-manifest` either. That is why the core
@@ -75,6 +77,7 @@ mod diff;
 mod kind;
 mod object;
 mod scalar;
+pub mod subjects;
 mod types;
 
 #[cfg(test)]
@@ -85,6 +88,8 @@ mod tests;
 mod tests_combined;
 #[cfg(test)]
 mod tests_scalar;
+#[cfg(test)]
+mod tests_sunbird;
 
 use serde_json::Value;
 

@@ -7,7 +7,7 @@ mod graph;
 pub mod index;
 mod reports;
 mod resolve;
-mod schemas;
+pub(crate) mod schemas;
 mod stores;
 mod streams;
 mod tests;

@@ -176,7 +176,7 @@ fn missing_dir(path: &str, span: Span) -> Diagnostic {
 }
 
 /// A path as shown to the user: relative to the working directory when it is inside it.
-fn shown(path: &Path) -> PathBuf {
+pub(crate) fn shown(path: &Path) -> PathBuf {
     std::env::current_dir()
         .ok()
         .and_then(|cwd| path.strip_prefix(&cwd).ok().map(Path::to_path_buf))
@@ -184,7 +184,7 @@ fn shown(path: &Path) -> PathBuf {
 }
 
 /// Replaces absolute paths under the working directory by relative ones in a message.
-fn shown_text(text: &str) -> String {
+pub(crate) fn shown_text(text: &str) -> String {
     match std::env::current_dir() {
         Ok(cwd) => text.replace(&format!("{}/", cwd.display()), ""),
         Err(_) => text.to_string(),
