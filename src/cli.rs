@@ -59,6 +59,8 @@ enum Command {
     },
     /// Print the JSON Schema of the spec format (for editors' YAML language servers).
     Schema,
+    /// Check that new event schemas are compatible with old ones (as Confluent judges).
+    Compat(crate::compat::Args),
 }
 
 /// Parses the arguments and runs the command.
@@ -84,6 +86,7 @@ pub fn run() -> ExitCode {
             println!("{}", pipec_compiler::spec_json_schema());
             OK
         }
+        Command::Compat(args) => crate::compat::run(args),
     })
 }
 

@@ -1,7 +1,8 @@
-//! The integration tests of `pipec`: golden diagnostics, the command line, and properties
-//! that no input makes the checker panic.
+//! The integration tests of `pipec`: golden diagnostics, the command line, `pipec compat`,
+//! and properties that no input makes the checker panic.
 
 mod cli;
+mod compat;
 mod golden;
 mod igot;
 mod no_panic;
