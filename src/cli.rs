@@ -59,6 +59,8 @@ enum Command {
     },
     /// Print the JSON Schema of the spec format (for editors' YAML language servers).
     Schema,
+    /// Validate telemetry events (JSON, NDJSON) against the schemas of their types.
+    ValidateEvents(crate::validate_events::Args),
 }
 
 /// Parses the arguments and runs the command.
@@ -84,6 +86,7 @@ pub fn run() -> ExitCode {
             println!("{}", pipec_compiler::spec_json_schema());
             OK
         }
+        Command::ValidateEvents(args) => crate::validate_events::run(args),
     })
 }
 

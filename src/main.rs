@@ -1,6 +1,7 @@
 //! `pipec`: the command line. Thin wiring: argument parsing here, the work in the crates.
 
 mod cli;
+mod validate_events;
 
 use std::process::ExitCode;
 
