@@ -6,3 +6,4 @@ mod golden;
 mod igot;
 mod no_panic;
 mod support;
+mod validate_events;
