@@ -4,9 +4,10 @@
 //! read line by line, so that a broken line is reported and the next lines still read;
 //! each line may again hold any of these.
 //!
-//! Each value is parsed once into a `serde_json::Value`; only arrays and envelopes are
-//! scanned a second time (as `RawValue`s, without building values) to find where their
-//! elements start.
+//! Each event is parsed once into a `serde_json::Value`. Where the elements of an array
+//! or an envelope start is found by a scan into `RawValue`s, which builds no values: a
+//! top-level array is scanned first and its elements parsed one by one (a large file of
+//! one array is never held as one `Value`); an envelope is parsed whole and then scanned.
 
 use std::path::Path;
 
@@ -111,24 +112,99 @@ fn expand_flat(value: &Value, line: usize, type_field: &str, each: &mut dyn FnMu
 }
 
 fn json(text: &str, type_field: &str, each: &mut dyn FnMut(usize, &Value)) -> Vec<SyntaxError> {
-    let mut lines = Lines::new(text);
-    let mut stream = serde_json::Deserializer::from_str(text).into_iter::<Value>();
+    let mut cx = Json {
+        type_field,
+        lines: Lines::new(text),
+        errors: Vec::new(),
+    };
+    let mut pos = 0;
     loop {
-        let start = skip_whitespace(text, stream.byte_offset());
-        match stream.next() {
-            None => return Vec::new(),
-            Some(Ok(value)) => {
-                let raw = text.get(start..stream.byte_offset()).unwrap_or("");
-                expand_at(&value, raw, start, type_field, &mut lines, each);
-            }
-            Some(Err(e)) => {
-                return vec![SyntaxError {
-                    line: e.line().max(1),
-                    column: e.column().max(1),
-                    message: message(&e),
-                }];
+        pos = skip_whitespace(text, pos);
+        let rest = text.get(pos..).unwrap_or("");
+        if rest.is_empty() {
+            return cx.errors;
+        }
+        // An array is scanned raw and its elements parsed one at a time, so that a large
+        // array of events is never held as one `Value`.
+        let read = if rest.starts_with('[') {
+            next::<Vec<&RawValue>>(rest).map(|(items, len)| {
+                cx.raw_items(&items, rest, pos, each);
+                len
+            })
+        } else {
+            next::<Value>(rest).map(|(value, len)| {
+                let raw = rest.get(..len).unwrap_or("");
+                expand_at(&value, raw, pos, cx.type_field, &mut cx.lines, each);
+                len
+            })
+        };
+        match read {
+            Ok(len) => pos += len.max(1),
+            Err(e) => {
+                cx.error_at(pos, &e);
+                return cx.errors;
             }
         }
+    }
+}
+
+/// The next JSON value of `text` (which starts with one) and the length of its text.
+fn next<'t, T: Deserialize<'t>>(text: &'t str) -> Result<(T, usize), serde_json::Error> {
+    let mut stream = serde_json::Deserializer::from_str(text).into_iter::<T>();
+    match stream.next() {
+        Some(Ok(value)) => Ok((value, stream.byte_offset())),
+        Some(Err(e)) => Err(e),
+        None => Err(serde::de::Error::custom("expected value")),
+    }
+}
+
+/// Reading the values of a [`Format::Json`] file.
+struct Json<'t, 'f> {
+    type_field: &'f str,
+    lines: Lines<'t>,
+    errors: Vec<SyntaxError>,
+}
+
+impl Json<'_, '_> {
+    /// The events of array elements scanned from `outer`, which starts at byte `at`.
+    fn raw_items(
+        &mut self,
+        items: &[&RawValue],
+        outer: &str,
+        at: usize,
+        each: &mut dyn FnMut(usize, &Value),
+    ) {
+        for item in items {
+            let raw = item.get();
+            let offset = at + (raw.as_ptr() as usize).saturating_sub(outer.as_ptr() as usize);
+            if raw.starts_with('[') {
+                match serde_json::from_str::<Vec<&RawValue>>(raw) {
+                    Ok(inner) => self.raw_items(&inner, raw, offset, each),
+                    Err(e) => self.error_at(offset, &e),
+                }
+                continue;
+            }
+            // The scan accepts what a `Value` may not hold (a number out of range).
+            match serde_json::from_str::<Value>(raw) {
+                Ok(value) => expand_at(&value, raw, offset, self.type_field, &mut self.lines, each),
+                Err(e) => self.error_at(offset, &e),
+            }
+        }
+    }
+
+    /// Records an error of the text that starts at byte `at`, placed in the file.
+    fn error_at(&mut self, at: usize, e: &serde_json::Error) {
+        let (line, column) = self.lines.position(at);
+        let (line, column) = if e.line() <= 1 {
+            (line, column + e.column().saturating_sub(1))
+        } else {
+            (line + e.line() - 1, e.column())
+        };
+        self.errors.push(SyntaxError {
+            line,
+            column: column.max(1),
+            message: message(e),
+        });
     }
 }
 
@@ -200,6 +276,7 @@ struct Lines<'a> {
     text: &'a str,
     offset: usize,
     line: usize,
+    line_start: usize,
 }
 
 impl<'a> Lines<'a> {
@@ -208,18 +285,27 @@ impl<'a> Lines<'a> {
             text,
             offset: 0,
             line: 1,
+            line_start: 0,
         }
     }
 
     fn line_of(&mut self, offset: usize) -> usize {
         if offset < self.offset {
-            self.offset = 0;
-            self.line = 1;
+            *self = Lines::new(self.text);
         }
         let between = self.text.as_bytes().get(self.offset..offset).unwrap_or(&[]);
-        self.line += between.iter().filter(|&&b| b == b'\n').count();
+        if let Some(last) = between.iter().rposition(|&b| b == b'\n') {
+            self.line += between.iter().filter(|&&b| b == b'\n').count();
+            self.line_start = self.offset + last + 1;
+        }
         self.offset = offset;
         self.line
+    }
+
+    /// 1-based line and (byte) column of an offset.
+    fn position(&mut self, offset: usize) -> (usize, usize) {
+        let line = self.line_of(offset);
+        (line, offset.saturating_sub(self.line_start) + 1)
     }
 }
 
@@ -287,6 +373,21 @@ mod tests {
         assert!(evs.is_empty() && errs.is_empty());
         let (evs, errs) = events("\u{feff}{\"eid\": \"A\"}", Format::Json);
         assert_eq!((evs, errs.len()), (found(&[(1, "A")]), 0));
+    }
+
+    #[test]
+    fn array_elements_are_parsed_one_by_one_and_placed() {
+        let text = "[\n {\"eid\": \"A\"},\n [{\"eid\": \"B\"},\n  {\"eid\": \"C\", \"n\": 1e400}],\n {\"eid\": \"D\"}\n]\n  [1,\n 2,,]";
+        let (evs, errs) = events(text, Format::Json);
+        assert_eq!(evs, found(&[(2, "A"), (3, "B"), (5, "D")]));
+        let places: Vec<(usize, usize, &str)> = errs
+            .iter()
+            .map(|e| (e.line, e.column, e.message.as_str()))
+            .collect();
+        assert_eq!(
+            places,
+            vec![(4, 25, "number out of range"), (8, 4, "expected value")]
+        );
     }
 
     #[test]
