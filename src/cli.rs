@@ -61,6 +61,8 @@ enum Command {
     Schema,
     /// Check that new event schemas are compatible with old ones (as Confluent judges).
     Compat(crate::compat::Args),
+    /// Validate telemetry events (JSON, NDJSON) against the schemas of their types.
+    ValidateEvents(crate::validate_events::Args),
 }
 
 /// Parses the arguments and runs the command.
@@ -87,6 +89,7 @@ pub fn run() -> ExitCode {
             OK
         }
         Command::Compat(args) => crate::compat::run(args),
+        Command::ValidateEvents(args) => crate::validate_events::run(args),
     })
 }
 

@@ -2,6 +2,7 @@
 
 mod cli;
 mod compat;
+mod validate_events;
 
 use std::process::ExitCode;
 

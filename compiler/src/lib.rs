@@ -5,6 +5,7 @@ mod civil;
 pub mod compat;
 pub mod cron;
 pub mod diagnostics;
+pub mod events;
 pub mod expr;
 pub mod schema;
 pub mod source;
@@ -39,6 +40,25 @@ pub struct CheckResult {
 
 /// Loads and validates the spec at `path`, collecting every problem.
 pub fn check(path: &Path, opts: &CheckOptions<'_>) -> CheckResult {
+    check_with_schemas(path, opts).0
+}
+
+/// Loads and checks the spec at `path` and returns the schemas of its event types, each
+/// compiled once, for validating events (`pipec validate-events`). When the spec cannot be
+/// found or has errors, returns the check's result instead, to be reported.
+pub fn event_schemas(
+    path: &Path,
+    opts: &CheckOptions<'_>,
+) -> Result<events::EventSchemas, Box<CheckResult>> {
+    let (result, schemas) = check_with_schemas(path, opts);
+    if result.usage_error || result.diagnostics.has_errors() {
+        Err(Box::new(result))
+    } else {
+        Ok(schemas)
+    }
+}
+
+fn check_with_schemas(path: &Path, opts: &CheckOptions<'_>) -> (CheckResult, events::EventSchemas) {
     let mut diags = Diagnostics::default();
     let usage_error = spec::load::root_file(path).is_err();
     let mut loaded = spec::load::load(
@@ -49,14 +69,17 @@ pub fn check(path: &Path, opts: &CheckOptions<'_>) -> CheckResult {
         },
         &mut diags,
     );
-    if !usage_error {
-        validate::validate(&mut loaded, &mut diags);
-    }
-    CheckResult {
+    let schemas = if usage_error {
+        events::EventSchemas::default()
+    } else {
+        validate::validate_with_schemas(&mut loaded, &mut diags)
+    };
+    let result = CheckResult {
         sources: loaded.sources,
         diagnostics: diags,
         usage_error,
-    }
+    };
+    (result, schemas)
 }
 
 /// Validates a spec whose root file's text is given rather than read (fuzzing, editors).

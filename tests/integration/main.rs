@@ -8,3 +8,4 @@ mod igot;
 mod no_panic;
 mod schema;
 mod support;
+mod validate_events;

@@ -14,6 +14,7 @@ mod tests;
 mod topics;
 
 use crate::diagnostics::{Diagnostic, Diagnostics};
+use crate::events::EventSchemas;
 use crate::source::Span;
 use crate::spec::Spanned;
 use crate::spec::load::Loaded;
@@ -22,8 +23,15 @@ pub use index::Index;
 
 /// Runs every check on a loaded spec.
 pub fn validate(loaded: &mut Loaded, diags: &mut Diagnostics) {
+    validate_with_schemas(loaded, diags);
+}
+
+/// Runs every check on a loaded spec and returns the schemas of its event types, each
+/// compiled once (the same compilation the checks use). Types whose schema has problems
+/// are left out; those problems are in `diags`.
+pub fn validate_with_schemas(loaded: &mut Loaded, diags: &mut Diagnostics) -> EventSchemas {
     let mut schema_sources = Vec::new();
-    {
+    let events = {
         let ix = Index::build(loaded, diags);
         topics::check(&ix, diags);
         stores::check(&ix, diags);
@@ -31,10 +39,12 @@ pub fn validate(loaded: &mut Loaded, diags: &mut Diagnostics) {
         graph::check(&ix, diags);
         reports::check(&ix, diags);
         tests::check(&ix, diags);
-        let shapes = schemas::check(&ix, diags, &mut schema_sources);
-        exprs::check(&ix, &shapes, diags);
-    }
+        let schemas = schemas::check(&ix, diags, &mut schema_sources);
+        exprs::check(&ix, &schemas.shapes, diags);
+        EventSchemas::new(ix.type_field(), schemas.validators)
+    };
     schemas::attach_sources(loaded, schema_sources, diags);
+    events
 }
 
 /// The span of part of a written string, when the string stands verbatim in the file

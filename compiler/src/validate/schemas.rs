@@ -1,9 +1,11 @@
 //! Event schemas: every declared type's schema loads, its `$ref`s resolve and it compiles;
-//! the shapes of the schemas are handed to the expression checks.
+//! the shapes of the schemas are handed to the expression checks, and the compiled
+//! validators to [`crate::events::EventSchemas`].
 
 use std::collections::BTreeMap;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use super::Index;
 use super::index::rel;
@@ -17,6 +19,20 @@ use crate::spec::load::Loaded;
 pub struct Shapes {
     /// Shape per declared type name.
     pub by_type: BTreeMap<String, Option<Shape>>,
+}
+
+/// Compiled validator per declared type whose schema loaded: `None` for a type without a
+/// schema (`schema: none`, or no `events.schemas` directory), in declaration order.
+pub type Validators = Vec<(String, Option<Arc<jsonschema::Validator>>)>;
+
+/// What loading the schemas gave: the shapes and the compiled validators, each schema
+/// compiled once for both.
+#[derive(Debug, Default)]
+pub struct Schemas {
+    /// For the expression checks.
+    pub shapes: Shapes,
+    /// For validating events.
+    pub validators: Validators,
 }
 
 /// A problem inside a schema file, placed once the file is in the source map.
@@ -46,10 +62,10 @@ pub fn parse_draft(s: &str) -> Option<Draft> {
 }
 
 /// Loads every schema and reports its problems.
-pub fn check(ix: &Index<'_>, diags: &mut Diagnostics, pending: &mut Vec<Pending>) -> Shapes {
-    let mut shapes = Shapes::default();
+pub fn check(ix: &Index<'_>, diags: &mut Diagnostics, pending: &mut Vec<Pending>) -> Schemas {
+    let mut out = Schemas::default();
     let Some((events, dir)) = ix.events else {
-        return shapes;
+        return out;
     };
     let draft = match &events.draft {
         Some(d) => parse_draft(&d.value).unwrap_or_else(|| {
@@ -94,7 +110,8 @@ pub fn check(ix: &Index<'_>, diags: &mut Diagnostics, pending: &mut Vec<Pending>
             }),
         };
         let Some((path, at)) = path else {
-            shapes.by_type.insert(t.name.value.clone(), None);
+            out.shapes.by_type.insert(t.name.value.clone(), None);
+            out.validators.push((t.name.value.clone(), None));
             continue;
         };
         if !path.is_file() {
@@ -118,7 +135,9 @@ pub fn check(ix: &Index<'_>, diags: &mut Diagnostics, pending: &mut Vec<Pending>
         }
         match store.load(&path) {
             Ok(loaded) => {
-                shapes
+                out.validators
+                    .push((t.name.value.clone(), Some(loaded.validator)));
+                out.shapes
                     .by_type
                     .insert(t.name.value.clone(), Some(loaded.shape));
             }
@@ -166,7 +185,7 @@ pub fn check(ix: &Index<'_>, diags: &mut Diagnostics, pending: &mut Vec<Pending>
             }
         }
     }
-    shapes
+    out
 }
 
 fn missing_dir(path: &str, span: Span) -> Diagnostic {

@@ -1,0 +1,275 @@
+//! The three outputs of `pipec validate-events`: text for people, a JSON document for
+//! tools, and GitHub Actions workflow commands that annotate the files of a pull request.
+//!
+//! The JSON document (stable; fields are only ever added):
+//!
+//! ```json
+//! {
+//!   "events": [{"file": "a.json", "line": 1, "index": 0, "type": "START", "valid": false,
+//!               "errors": [{"pointer": "/ver", "keyword": "enum", "message": "..."}]}],
+//!   "file_errors": [{"file": "b.json", "line": 3, "column": 7, "message": "not JSON: ..."}],
+//!   "summary": {"START": {"valid": 0, "invalid": 1}},
+//!   "totals": {"files": 2, "events": 1, "valid": 0, "invalid": 1, "file_errors": 1}
+//! }
+//! ```
+//!
+//! `type` is `null` for an event without a string type field; such events are counted
+//! under `"(none)"` in `summary`. `line` and `column` of a file error are `null` when the
+//! file could not be read at all.
+
+use std::fmt::Write as _;
+
+use serde_json::{Map, Value, json};
+
+use super::report::{EventResult, FileError, Report, TypeCounts};
+
+/// One line per invalid event (`file:line: TYPE invalid: /pointer: reason [keyword]`),
+/// an indented line per further error, a line per file error, then the summary. With
+/// `verbose`, valid events get a line too (when the report kept them).
+pub fn render_text(report: &Report, verbose: bool) -> String {
+    let mut out = String::new();
+    for item in in_order(report) {
+        match item {
+            Item::Event(e) => text_event(&mut out, report, e, verbose),
+            Item::FileError(e) => {
+                let _ = writeln!(out, "{}: {}", place(report, e), e.message);
+            }
+        }
+    }
+    if !out.is_empty() {
+        out.push('\n');
+    }
+    out.push_str(&summary_text(report));
+    out
+}
+
+fn text_event(out: &mut String, report: &Report, e: &EventResult, verbose: bool) {
+    let file = file_name(report, e.file);
+    let what = e.type_name.as_deref().unwrap_or("event");
+    let Some((first, rest)) = e.errors.split_first() else {
+        if verbose {
+            let _ = writeln!(out, "{file}:{}: {what} valid", e.line);
+        }
+        return;
+    };
+    let _ = writeln!(
+        out,
+        "{file}:{}: {what} invalid: {}",
+        e.line,
+        error_text(first)
+    );
+    for err in rest {
+        let _ = writeln!(out, "    {}", error_text(err));
+    }
+}
+
+fn error_text(e: &super::EventError) -> String {
+    let pointer = if e.pointer.is_empty() {
+        "(root)"
+    } else {
+        &e.pointer
+    };
+    format!("{pointer}: {} [{}]", e.message, e.keyword)
+}
+
+/// The table of counts per type and verdict, with totals, and a closing sentence.
+pub fn summary_text(report: &Report) -> String {
+    let mut out = String::new();
+    let totals = report.totals();
+    let summary = report.summary();
+    if !summary.is_empty() {
+        let width = summary
+            .keys()
+            .map(|k| k.chars().count())
+            .chain([4, 5])
+            .max()
+            .unwrap_or(5);
+        let num = totals.valid.max(totals.invalid).to_string().len().max(7);
+        let _ = writeln!(
+            out,
+            "{:<width$}  {:>num$}  {:>num$}",
+            "type", "valid", "invalid"
+        );
+        for (name, c) in summary {
+            let _ = writeln!(
+                out,
+                "{name:<width$}  {:>num$}  {:>num$}",
+                c.valid, c.invalid
+            );
+        }
+        let _ = writeln!(
+            out,
+            "{:<width$}  {:>num$}  {:>num$}",
+            "total", totals.valid, totals.invalid
+        );
+    }
+    let events = totals.valid + totals.invalid;
+    let _ = write!(
+        out,
+        "{} in {}: {} valid, {} invalid",
+        plural(events, "event"),
+        plural(report.files().len(), "file"),
+        totals.valid,
+        totals.invalid
+    );
+    let errors = report.file_errors().len();
+    if errors > 0 {
+        let _ = write!(out, "; {}", plural(errors, "read error"));
+    }
+    out.push('\n');
+    out
+}
+
+/// The JSON document described in the module documentation.
+pub fn render_json(report: &Report) -> Value {
+    let events: Vec<Value> = report
+        .events()
+        .iter()
+        .map(|e| {
+            let errors: Vec<Value> = e
+                .errors
+                .iter()
+                .map(|x| json!({"pointer": x.pointer, "keyword": x.keyword, "message": x.message}))
+                .collect();
+            json!({
+                "file": file_name(report, e.file),
+                "line": e.line,
+                "index": e.index,
+                "type": e.type_name,
+                "valid": e.valid(),
+                "errors": errors,
+            })
+        })
+        .collect();
+    let file_errors: Vec<Value> = report
+        .file_errors()
+        .iter()
+        .map(|e| {
+            json!({
+                "file": file_name(report, e.file),
+                "line": e.position.map(|p| p.0),
+                "column": e.position.map(|p| p.1),
+                "message": e.message,
+            })
+        })
+        .collect();
+    let summary: Map<String, Value> = report
+        .summary()
+        .iter()
+        .map(|(name, c)| (name.clone(), counts_json(*c)))
+        .collect();
+    let totals = report.totals();
+    json!({
+        "events": events,
+        "file_errors": file_errors,
+        "summary": summary,
+        "totals": {
+            "files": report.files().len(),
+            "events": totals.valid + totals.invalid,
+            "valid": totals.valid,
+            "invalid": totals.invalid,
+            "file_errors": report.file_errors().len(),
+        },
+    })
+}
+
+fn counts_json(c: TypeCounts) -> Value {
+    json!({"valid": c.valid, "invalid": c.invalid})
+}
+
+/// An `::error` workflow command per invalid event (its errors one per line of the
+/// message) and per file error, then the summary as plain text.
+pub fn render_github(report: &Report) -> String {
+    let mut out = String::new();
+    for item in in_order(report) {
+        match item {
+            Item::Event(e) if !e.valid() => {
+                let what = e.type_name.as_deref().unwrap_or("event");
+                let message: Vec<String> = e.errors.iter().map(error_text).collect();
+                let _ = writeln!(
+                    out,
+                    "::error file={},line={},title={}::{}",
+                    escape_property(file_name(report, e.file)),
+                    e.line,
+                    escape_property(&format!("{what} invalid")),
+                    escape_data(&message.join("\n"))
+                );
+            }
+            Item::Event(_) => {}
+            Item::FileError(e) => {
+                let position = match e.position {
+                    Some((line, column)) => format!(",line={line},col={column}"),
+                    None => String::new(),
+                };
+                let _ = writeln!(
+                    out,
+                    "::error file={}{position},title=unreadable events file::{}",
+                    escape_property(file_name(report, e.file)),
+                    escape_data(&e.message)
+                );
+            }
+        }
+    }
+    if !out.is_empty() {
+        out.push('\n');
+    }
+    out.push_str(&summary_text(report));
+    out
+}
+
+/// Escapes the message of a workflow command.
+pub fn escape_data(s: &str) -> String {
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+/// Escapes a property value of a workflow command.
+pub fn escape_property(s: &str) -> String {
+    escape_data(s).replace(':', "%3A").replace(',', "%2C")
+}
+
+enum Item<'a> {
+    Event(&'a EventResult),
+    FileError(&'a FileError),
+}
+
+/// Events and file errors merged by file, then line.
+fn in_order(report: &Report) -> Vec<Item<'_>> {
+    let mut events = report.events().iter().peekable();
+    let mut errors = report.file_errors().iter().peekable();
+    let mut out = Vec::with_capacity(report.events().len() + report.file_errors().len());
+    loop {
+        let take_event = match (events.peek(), errors.peek()) {
+            (None, None) => return out,
+            (Some(_), None) => true,
+            (None, Some(_)) => false,
+            (Some(e), Some(x)) => (e.file, e.line) <= (x.file, x.position.map_or(0, |p| p.0)),
+        };
+        if take_event {
+            out.extend(events.next().map(Item::Event));
+        } else {
+            out.extend(errors.next().map(Item::FileError));
+        }
+    }
+}
+
+fn file_name(report: &Report, file: usize) -> &str {
+    report.files().get(file).map_or("?", String::as_str)
+}
+
+fn place(report: &Report, e: &FileError) -> String {
+    let file = file_name(report, e.file);
+    match e.position {
+        Some((line, column)) => format!("{file}:{line}:{column}"),
+        None => file.to_string(),
+    }
+}
+
+fn plural(n: usize, what: &str) -> String {
+    if n == 1 {
+        format!("1 {what}")
+    } else {
+        format!("{n} {what}s")
+    }
+}

@@ -1,0 +1,252 @@
+//! [`Report`]: the verdicts of the events of many files, the files that could not be read,
+//! and counts per event type; and [`collect_files`], which finds the event files of the
+//! paths given on the command line.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use super::input::{Format, for_each_event};
+use super::{EventError, EventSchemas};
+
+/// Summary key of the events without a (string) type field.
+pub const SUMMARY_NO_TYPE: &str = "(none)";
+
+/// The verdict on one event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventResult {
+    /// Index of its file in [`Report::files`].
+    pub file: usize,
+    /// 1-based line where the event starts.
+    pub line: usize,
+    /// 0-based position of the event among the events of its file.
+    pub index: usize,
+    /// The type it names, when its type field is a string.
+    pub type_name: Option<String>,
+    /// Why it is invalid; empty when valid.
+    pub errors: Vec<EventError>,
+}
+
+impl EventResult {
+    /// Whether the event is valid.
+    pub fn valid(&self) -> bool {
+        self.errors.is_empty()
+    }
+}
+
+/// A file, or a place in it, that could not be read as events.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileError {
+    /// Index of the file in [`Report::files`].
+    pub file: usize,
+    /// 1-based line and column, when the problem has a place.
+    pub position: Option<(usize, usize)>,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// How many events of one type were valid and invalid.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TypeCounts {
+    /// Valid events.
+    pub valid: usize,
+    /// Invalid events.
+    pub invalid: usize,
+}
+
+impl TypeCounts {
+    fn count(&mut self, valid: bool) {
+        if valid {
+            self.valid += 1;
+        } else {
+            self.invalid += 1;
+        }
+    }
+}
+
+/// The verdicts on the events of every file read.
+#[derive(Debug, Default)]
+pub struct Report {
+    files: Vec<String>,
+    events: Vec<EventResult>,
+    file_errors: Vec<FileError>,
+    summary: BTreeMap<String, TypeCounts>,
+    keep_valid: bool,
+}
+
+impl Report {
+    /// An empty report. Valid events are only counted unless `keep_valid` is set.
+    pub fn new(keep_valid: bool) -> Self {
+        Report {
+            keep_valid,
+            ..Report::default()
+        }
+    }
+
+    /// Reads the file at `path` and validates its events.
+    pub fn add_file(&mut self, schemas: &EventSchemas, path: &Path) {
+        let bytes = match std::fs::read(path) {
+            Ok(b) => b,
+            Err(e) => return self.add_unreadable(path, &e.to_string()),
+        };
+        match std::str::from_utf8(&bytes) {
+            Ok(text) => self.add_text(schemas, &path.display().to_string(), text, Format::of(path)),
+            Err(e) => {
+                let before = &bytes[..e.valid_up_to()];
+                let line = 1 + before.iter().filter(|&&b| b == b'\n').count();
+                let line_start = before
+                    .iter()
+                    .rposition(|&b| b == b'\n')
+                    .map_or(0, |i| i + 1);
+                let column = 1 + String::from_utf8_lossy(&before[line_start..])
+                    .chars()
+                    .count();
+                let file = self.new_file(path.display().to_string());
+                self.file_errors.push(FileError {
+                    file,
+                    position: Some((line, column)),
+                    message: "not UTF-8 text".into(),
+                });
+            }
+        }
+    }
+
+    /// Records a file (or directory) that could not be read.
+    pub fn add_unreadable(&mut self, path: &Path, message: &str) {
+        let file = self.new_file(path.display().to_string());
+        self.file_errors.push(FileError {
+            file,
+            position: None,
+            message: format!("cannot read: {message}"),
+        });
+    }
+
+    /// Validates the events of `text`, a file shown as `name`.
+    pub fn add_text(&mut self, schemas: &EventSchemas, name: &str, text: &str, format: Format) {
+        let file = self.new_file(name.to_string());
+        let mut index = 0;
+        let errors = for_each_event(text, format, schemas.type_field(), |line, event| {
+            let errors = schemas.check(event);
+            let type_name = schemas.event_type(event);
+            let key = type_name.unwrap_or(SUMMARY_NO_TYPE);
+            let valid = errors.is_empty();
+            if let Some(counts) = self.summary.get_mut(key) {
+                counts.count(valid);
+            } else {
+                self.summary
+                    .entry(key.to_string())
+                    .or_default()
+                    .count(valid);
+            }
+            if self.keep_valid || !errors.is_empty() {
+                self.events.push(EventResult {
+                    file,
+                    line,
+                    index,
+                    type_name: type_name.map(str::to_string),
+                    errors,
+                });
+            }
+            index += 1;
+        });
+        self.file_errors
+            .extend(errors.into_iter().map(|e| FileError {
+                file,
+                position: Some((e.line, e.column)),
+                message: format!("not JSON: {}", e.message),
+            }));
+    }
+
+    fn new_file(&mut self, name: String) -> usize {
+        self.files.push(name);
+        self.files.len() - 1
+    }
+
+    /// The files read, as shown.
+    pub fn files(&self) -> &[String] {
+        &self.files
+    }
+
+    /// The verdicts kept: every event with `keep_valid`, else the invalid ones; in order.
+    pub fn events(&self) -> &[EventResult] {
+        &self.events
+    }
+
+    /// Files and places that could not be read, in order.
+    pub fn file_errors(&self) -> &[FileError] {
+        &self.file_errors
+    }
+
+    /// Counts per event type, sorted by type; events without a type under
+    /// [`SUMMARY_NO_TYPE`].
+    pub fn summary(&self) -> &BTreeMap<String, TypeCounts> {
+        &self.summary
+    }
+
+    /// Counts over all types.
+    pub fn totals(&self) -> TypeCounts {
+        self.summary
+            .values()
+            .fold(TypeCounts::default(), |acc, c| TypeCounts {
+                valid: acc.valid + c.valid,
+                invalid: acc.invalid + c.invalid,
+            })
+    }
+
+    /// Whether any event is invalid or any file could not be read.
+    pub fn failed(&self) -> bool {
+        !self.file_errors.is_empty() || self.summary.values().any(|c| c.invalid > 0)
+    }
+}
+
+/// The event files found under the paths given.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct EventFiles {
+    /// The files, in order.
+    pub files: Vec<PathBuf>,
+    /// Directories that could not be listed, with the error.
+    pub unreadable: Vec<(PathBuf, String)>,
+}
+
+/// The event files of `paths`: each file as given, and the `*.json`, `*.ndjson` and
+/// `*.jsonl` files under each directory (recursively, sorted; symbolic links to
+/// directories are not followed). A path that does not exist is an `Err`.
+pub fn collect_files(paths: &[PathBuf]) -> Result<EventFiles, String> {
+    let mut found = EventFiles::default();
+    for path in paths {
+        if path.is_dir() {
+            walk(path, &mut found);
+        } else if path.exists() {
+            found.files.push(path.clone());
+        } else {
+            return Err(format!("`{}` does not exist", path.display()));
+        }
+    }
+    Ok(found)
+}
+
+fn walk(dir: &Path, found: &mut EventFiles) {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) => return found.unreadable.push((dir.to_path_buf(), e.to_string())),
+    };
+    let mut entries: Vec<(PathBuf, bool)> = entries
+        .filter_map(Result::ok)
+        .map(|e| (e.path(), e.file_type().is_ok_and(|t| t.is_dir())))
+        .collect();
+    entries.sort();
+    for (path, is_dir) in entries {
+        if is_dir {
+            walk(&path, found);
+        } else if is_event_file(&path) {
+            found.files.push(path);
+        }
+    }
+}
+
+fn is_event_file(path: &Path) -> bool {
+    path.extension().and_then(|e| e.to_str()).is_some_and(|e| {
+        ["json", "ndjson", "jsonl"]
+            .iter()
+            .any(|x| e.eq_ignore_ascii_case(x))
+    })
+}
