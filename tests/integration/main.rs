@@ -3,6 +3,7 @@
 
 mod cli;
 mod compat;
+mod gate;
 mod golden;
 mod igot;
 mod no_panic;
