@@ -3,9 +3,12 @@
 //! paths given on the command line.
 
 use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 
-use super::input::{Format, for_each_event};
+use serde_json::Value;
+
+use super::input::{Format, SyntaxError, for_each_event, ndjson_line};
 use super::{EventError, EventSchemas};
 
 /// Summary key of the events without a (string) type field.
@@ -82,30 +85,63 @@ impl Report {
         }
     }
 
-    /// Reads the file at `path` and validates its events.
+    /// Reads the file at `path` and validates its events. NDJSON files are read a line at a
+    /// time; other files whole.
     pub fn add_file(&mut self, schemas: &EventSchemas, path: &Path) {
+        if Format::of(path) == Format::Ndjson {
+            return self.add_ndjson_file(schemas, path);
+        }
         let bytes = match std::fs::read(path) {
             Ok(b) => b,
             Err(e) => return self.add_unreadable(path, &e.to_string()),
         };
         match std::str::from_utf8(&bytes) {
-            Ok(text) => self.add_text(schemas, &path.display().to_string(), text, Format::of(path)),
+            Ok(text) => self.add_text(schemas, &path.display().to_string(), text, Format::Json),
             Err(e) => {
-                let before = &bytes[..e.valid_up_to()];
-                let line = 1 + before.iter().filter(|&&b| b == b'\n').count();
-                let line_start = before
-                    .iter()
-                    .rposition(|&b| b == b'\n')
-                    .map_or(0, |i| i + 1);
-                let column = 1 + String::from_utf8_lossy(&before[line_start..])
-                    .chars()
-                    .count();
                 let file = self.new_file(path.display().to_string());
-                self.file_errors.push(FileError {
-                    file,
-                    position: Some((line, column)),
-                    message: "not UTF-8 text".into(),
-                });
+                self.file_errors
+                    .push(not_utf8(file, &bytes, e.valid_up_to(), 1));
+            }
+        }
+    }
+
+    fn add_ndjson_file(&mut self, schemas: &EventSchemas, path: &Path) {
+        let mut reader = match std::fs::File::open(path) {
+            Ok(f) => BufReader::with_capacity(1 << 16, f),
+            Err(e) => return self.add_unreadable(path, &e.to_string()),
+        };
+        let file = self.new_file(path.display().to_string());
+        let mut buf = Vec::new();
+        let (mut line, mut index) = (0, 0);
+        loop {
+            buf.clear();
+            match reader.read_until(b'\n', &mut buf) {
+                Ok(0) => return,
+                Ok(_) => line += 1,
+                Err(e) => {
+                    return self.file_errors.push(FileError {
+                        file,
+                        position: Some((line + 1, 1)),
+                        message: format!("cannot read: {e}"),
+                    });
+                }
+            }
+            let bytes = buf.strip_suffix(b"\n").unwrap_or(&buf);
+            let text = match std::str::from_utf8(bytes) {
+                Ok(t) if line == 1 => t.strip_prefix('\u{feff}').unwrap_or(t),
+                Ok(t) => t,
+                Err(e) => {
+                    self.file_errors
+                        .push(not_utf8(file, bytes, e.valid_up_to(), line));
+                    continue;
+                }
+            };
+            let read = ndjson_line(text, line, schemas.type_field(), &mut |l, event| {
+                self.record(schemas, file, l, index, event);
+                index += 1;
+            });
+            if let Err(e) = read {
+                self.file_errors.push(not_json(file, e));
             }
         }
     }
@@ -125,35 +161,43 @@ impl Report {
         let file = self.new_file(name.to_string());
         let mut index = 0;
         let errors = for_each_event(text, format, schemas.type_field(), |line, event| {
-            let errors = schemas.check(event);
-            let type_name = schemas.event_type(event);
-            let key = type_name.unwrap_or(SUMMARY_NO_TYPE);
-            let valid = errors.is_empty();
-            if let Some(counts) = self.summary.get_mut(key) {
-                counts.count(valid);
-            } else {
-                self.summary
-                    .entry(key.to_string())
-                    .or_default()
-                    .count(valid);
-            }
-            if self.keep_valid || !errors.is_empty() {
-                self.events.push(EventResult {
-                    file,
-                    line,
-                    index,
-                    type_name: type_name.map(str::to_string),
-                    errors,
-                });
-            }
+            self.record(schemas, file, line, index, event);
             index += 1;
         });
         self.file_errors
-            .extend(errors.into_iter().map(|e| FileError {
+            .extend(errors.into_iter().map(|e| not_json(file, e)));
+    }
+
+    /// Validates one event and counts (and maybe keeps) its verdict.
+    fn record(
+        &mut self,
+        schemas: &EventSchemas,
+        file: usize,
+        line: usize,
+        index: usize,
+        event: &Value,
+    ) {
+        let errors = schemas.check(event);
+        let type_name = schemas.event_type(event);
+        let key = type_name.unwrap_or(SUMMARY_NO_TYPE);
+        let valid = errors.is_empty();
+        if let Some(counts) = self.summary.get_mut(key) {
+            counts.count(valid);
+        } else {
+            self.summary
+                .entry(key.to_string())
+                .or_default()
+                .count(valid);
+        }
+        if self.keep_valid || !valid {
+            self.events.push(EventResult {
                 file,
-                position: Some((e.line, e.column)),
-                message: format!("not JSON: {}", e.message),
-            }));
+                line,
+                index,
+                type_name: type_name.map(str::to_string),
+                errors,
+            });
+        }
     }
 
     fn new_file(&mut self, name: String) -> usize {
@@ -195,6 +239,32 @@ impl Report {
     /// Whether any event is invalid or any file could not be read.
     pub fn failed(&self) -> bool {
         !self.file_errors.is_empty() || self.summary.values().any(|c| c.invalid > 0)
+    }
+}
+
+fn not_json(file: usize, e: SyntaxError) -> FileError {
+    FileError {
+        file,
+        position: Some((e.line, e.column)),
+        message: format!("not JSON: {}", e.message),
+    }
+}
+
+/// The error for `bytes` (starting on line `first_line`) whose UTF-8 breaks at `valid_up_to`.
+fn not_utf8(file: usize, bytes: &[u8], valid_up_to: usize, first_line: usize) -> FileError {
+    let before = bytes.get(..valid_up_to).unwrap_or(bytes);
+    let line = first_line + before.iter().filter(|&&b| b == b'\n').count();
+    let line_start = before
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    let column = 1 + String::from_utf8_lossy(before.get(line_start..).unwrap_or(&[]))
+        .chars()
+        .count();
+    FileError {
+        file,
+        position: Some((line, column)),
+        message: "not UTF-8 text".into(),
     }
 }
 
