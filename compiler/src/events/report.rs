@@ -66,23 +66,57 @@ impl TypeCounts {
     }
 }
 
+/// A verdict or a read error as it is found, with the name of its file.
+#[derive(Debug, Clone, Copy)]
+pub enum Finding<'a> {
+    /// The verdict on an event.
+    Event(&'a str, &'a EventResult),
+    /// A file, or a place in it, that could not be read.
+    FileError(&'a str, &'a FileError),
+}
+
+/// Where findings go as they are found (see [`Report::stream`]).
+type Sink<'s> = Box<dyn FnMut(Finding<'_>) + 's>;
+
 /// The verdicts on the events of every file read.
-#[derive(Debug, Default)]
-pub struct Report {
+#[derive(Default)]
+pub struct Report<'s> {
     files: Vec<String>,
     events: Vec<EventResult>,
     file_errors: Vec<FileError>,
     summary: BTreeMap<String, TypeCounts>,
     keep_valid: bool,
+    sink: Option<Sink<'s>>,
 }
 
-impl Report {
+impl std::fmt::Debug for Report<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Report")
+            .field("files", &self.files)
+            .field("events", &self.events)
+            .field("file_errors", &self.file_errors)
+            .field("summary", &self.summary)
+            .field("keep_valid", &self.keep_valid)
+            .field("streaming", &self.sink.is_some())
+            .finish()
+    }
+}
+
+impl<'s> Report<'s> {
     /// An empty report. Valid events are only counted unless `keep_valid` is set.
     pub fn new(keep_valid: bool) -> Self {
         Report {
             keep_valid,
             ..Report::default()
         }
+    }
+
+    /// Hands every verdict (the invalid ones, and the valid ones too with `keep_valid`)
+    /// and every read error to `sink` as soon as it is found, in file and line order,
+    /// instead of keeping the verdicts. Counts and read errors are still kept, so a
+    /// large input is reported in constant memory.
+    pub fn stream(&mut self, sink: impl FnMut(Finding<'_>) + 's) {
+        self.sink = Some(Box::new(sink));
     }
 
     /// Reads the file at `path` and validates its events. NDJSON files are read a line at a
@@ -119,7 +153,7 @@ impl Report {
                 Ok(0) => return,
                 Ok(_) => line += 1,
                 Err(e) => {
-                    return self.file_errors.push(FileError {
+                    return self.add_error(FileError {
                         file,
                         position: Some((line + 1, 1)),
                         message: format!("cannot read: {e}"),
@@ -131,8 +165,7 @@ impl Report {
                 Ok(t) if line == 1 => t.strip_prefix('\u{feff}').unwrap_or(t),
                 Ok(t) => t,
                 Err(e) => {
-                    self.file_errors
-                        .push(not_utf8(file, bytes, e.valid_up_to(), line));
+                    self.add_error(not_utf8(file, bytes, e.valid_up_to(), line));
                     continue;
                 }
             };
@@ -141,7 +174,7 @@ impl Report {
                 index += 1;
             });
             if let Err(e) = read {
-                self.file_errors.push(not_json(file, e));
+                self.add_error(not_json(file, e));
             }
         }
     }
@@ -149,7 +182,7 @@ impl Report {
     /// Records a file (or directory) that could not be read.
     pub fn add_unreadable(&mut self, path: &Path, message: &str) {
         let file = self.new_file(path.display().to_string());
-        self.file_errors.push(FileError {
+        self.add_error(FileError {
             file,
             position: None,
             message: format!("cannot read: {message}"),
@@ -160,12 +193,28 @@ impl Report {
     pub fn add_text(&mut self, schemas: &EventSchemas, name: &str, text: &str, format: Format) {
         let file = self.new_file(name.to_string());
         let mut index = 0;
-        let errors = for_each_event(text, format, schemas.type_field(), |line, event| {
+        let type_field = schemas.type_field();
+        if format == Format::Ndjson {
+            // Line by line, so that errors are found in order with the events.
+            let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+            for (i, line) in text.split('\n').enumerate() {
+                let read = ndjson_line(line, i + 1, type_field, &mut |l, event| {
+                    self.record(schemas, file, l, index, event);
+                    index += 1;
+                });
+                if let Err(e) = read {
+                    self.add_error(not_json(file, e));
+                }
+            }
+            return;
+        }
+        let errors = for_each_event(text, format, type_field, |line, event| {
             self.record(schemas, file, line, index, event);
             index += 1;
         });
-        self.file_errors
-            .extend(errors.into_iter().map(|e| not_json(file, e)));
+        for e in errors {
+            self.add_error(not_json(file, e));
+        }
     }
 
     /// Validates one event and counts (and maybe keeps) its verdict.
@@ -189,15 +238,27 @@ impl Report {
                 .or_default()
                 .count(valid);
         }
-        if self.keep_valid || !valid {
-            self.events.push(EventResult {
-                file,
-                line,
-                index,
-                type_name: type_name.map(str::to_string),
-                errors,
-            });
+        if !self.keep_valid && valid {
+            return;
         }
+        let result = EventResult {
+            file,
+            line,
+            index,
+            type_name: type_name.map(str::to_string),
+            errors,
+        };
+        match &mut self.sink {
+            Some(sink) => sink(Finding::Event(name(&self.files, file), &result)),
+            None => self.events.push(result),
+        }
+    }
+
+    fn add_error(&mut self, error: FileError) {
+        if let Some(sink) = &mut self.sink {
+            sink(Finding::FileError(name(&self.files, error.file), &error));
+        }
+        self.file_errors.push(error);
     }
 
     fn new_file(&mut self, name: String) -> usize {
@@ -211,6 +272,7 @@ impl Report {
     }
 
     /// The verdicts kept: every event with `keep_valid`, else the invalid ones; in order.
+    /// None when streaming.
     pub fn events(&self) -> &[EventResult] {
         &self.events
     }
@@ -240,6 +302,10 @@ impl Report {
     pub fn failed(&self) -> bool {
         !self.file_errors.is_empty() || self.summary.values().any(|c| c.invalid > 0)
     }
+}
+
+fn name(files: &[String], file: usize) -> &str {
+    files.get(file).map_or("?", String::as_str)
 }
 
 fn not_json(file: usize, e: SyntaxError) -> FileError {
