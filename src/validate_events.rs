@@ -2,7 +2,7 @@
 //! and NDJSON files against the schemas of their types in a spec, prints the verdicts
 //! (text, JSON or GitHub annotations) and exits 1 when any event is invalid.
 
-use std::io::{IsTerminal, Write};
+use std::io::{BufWriter, IsTerminal, Write};
 use std::path::PathBuf;
 
 use clap::ValueEnum;
@@ -86,19 +86,53 @@ pub fn run(args: Args) -> u8 {
             return USAGE;
         }
     };
-    let keep_valid = matches!(args.format, Format::Json) || args.verbose;
-    let mut report = Report::new(keep_valid);
-    for (dir, message) in &found.unreadable {
-        report.add_unreadable(dir, message);
-    }
-    for file in &found.files {
-        report.add_file(&schemas, file);
-    }
-    let out = match args.format {
-        Format::Text => render::render_text(&report, args.verbose),
-        Format::Json => format!("{:#}\n", render::render_json(&report)),
-        Format::Github => render::render_github(&report),
+    let stdout = std::io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    // Whether a finding was printed, to set the summary apart from the findings.
+    let mut wrote = false;
+    let (summary, failed) = {
+        let mut report = match args.format {
+            // One document: every verdict is kept until the end.
+            Format::Json => Report::new(true),
+            // Lines: each finding is printed as it is found.
+            Format::Text => {
+                let mut report = Report::new(args.verbose);
+                let verbose = args.verbose;
+                let (out, wrote) = (&mut out, &mut wrote);
+                report.stream(move |f| {
+                    let text = render::text_finding(f, verbose);
+                    *wrote |= !text.is_empty();
+                    let _ = out.write_all(text.as_bytes());
+                });
+                report
+            }
+            Format::Github => {
+                let mut report = Report::new(false);
+                let (out, wrote) = (&mut out, &mut wrote);
+                report.stream(move |f| {
+                    let text = render::github_finding(f);
+                    *wrote |= !text.is_empty();
+                    let _ = out.write_all(text.as_bytes());
+                });
+                report
+            }
+        };
+        for (dir, message) in &found.unreadable {
+            report.add_unreadable(dir, message);
+        }
+        for file in &found.files {
+            report.add_file(&schemas, file);
+        }
+        let summary = match args.format {
+            Format::Json => format!("{:#}\n", render::render_json(&report)),
+            Format::Text | Format::Github => render::summary_text(&report),
+        };
+        (summary, report.failed())
     };
-    let _ = std::io::stdout().lock().write_all(out.as_bytes());
-    if report.failed() { FOUND } else { OK }
+    if wrote {
+        let _ = out.write_all(b"\n");
+    }
+    let _ = out.write_all(summary.as_bytes());
+    let _ = out.flush();
+    if failed { FOUND } else { OK }
 }

@@ -300,6 +300,10 @@ fn files_that_are_not_json_are_errors_with_places() {
     write("binary.json", b"{\"eid\": \"\xff\xfe\"}");
     write("truncated.ndjson", b"{\"eid\": [\n");
     write("empty.json", b"");
+    write(
+        "mixed.ndjson",
+        b"\xef\xbb\xbf{\"eid\": \"START\"}\n{\"eid\": \"\xc3\"}\n{\"eid\": \"END\"}\n",
+    );
     write("skipped.json.tmpl", b"not even looked at");
     let dir_arg = dir.to_string_lossy().into_owned();
     let (code, doc) = json_run(&[&dir_arg]);
@@ -327,6 +331,13 @@ fn files_that_are_not_json_are_errors_with_places() {
                 10.into(),
                 "not UTF-8 text".into()
             ),
+            // Read a line at a time: a broken line does not stop the next.
+            (
+                "mixed.ndjson".into(),
+                2.into(),
+                10.into(),
+                "not UTF-8 text".into()
+            ),
             (
                 "text.json".into(),
                 2.into(),
@@ -341,8 +352,8 @@ fn files_that_are_not_json_are_errors_with_places() {
             ),
         ]
     );
-    assert_eq!(doc["totals"]["files"], 4);
-    assert_eq!(doc["totals"]["events"], 1);
+    assert_eq!(doc["totals"]["files"], 5);
+    assert_eq!(doc["totals"]["events"], 3);
 }
 
 #[test]

@@ -75,21 +75,34 @@ pub fn for_each_event(
 }
 
 fn ndjson(text: &str, type_field: &str, each: &mut dyn FnMut(usize, &Value)) -> Vec<SyntaxError> {
-    let mut errors = Vec::new();
-    for (i, line) in text.split('\n').enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        match serde_json::from_str::<Value>(line) {
-            Ok(value) => expand_flat(&value, i + 1, type_field, each),
-            Err(e) => errors.push(SyntaxError {
-                line: i + 1,
-                column: e.column().max(1),
-                message: message(&e),
-            }),
-        }
+    text.split('\n')
+        .enumerate()
+        .filter_map(|(i, line)| ndjson_line(line, i + 1, type_field, &mut *each).err())
+        .collect()
+}
+
+/// Calls `each(line, event)` for every event of `text`, line `line` of an NDJSON file
+/// (blank lines hold none). `Err` when the line is not JSON.
+pub fn ndjson_line(
+    text: &str,
+    line: usize,
+    type_field: &str,
+    each: &mut dyn FnMut(usize, &Value),
+) -> Result<(), SyntaxError> {
+    if text.trim().is_empty() {
+        return Ok(());
     }
-    errors
+    match serde_json::from_str::<Value>(text) {
+        Ok(value) => {
+            expand_flat(&value, line, type_field, each);
+            Ok(())
+        }
+        Err(e) => Err(SyntaxError {
+            line,
+            column: e.column().max(1),
+            message: message(&e),
+        }),
+    }
 }
 
 /// Every event of a value on one line: they all start there.

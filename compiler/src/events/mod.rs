@@ -21,7 +21,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 pub use report::{
-    EventFiles, EventResult, FileError, Report, SUMMARY_NO_TYPE, TypeCounts, collect_files,
+    EventFiles, EventResult, FileError, Finding, Report, SUMMARY_NO_TYPE, TypeCounts, collect_files,
 };
 
 /// The compiled schema of every declared event type, looked up by the event's type field.

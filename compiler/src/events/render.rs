@@ -21,20 +21,15 @@ use std::fmt::Write as _;
 
 use serde_json::{Map, Value, json};
 
-use super::report::{EventResult, FileError, Report, TypeCounts};
+use super::report::{Finding, Report, TypeCounts};
 
 /// One line per invalid event (`file:line: TYPE invalid: /pointer: reason [keyword]`),
 /// an indented line per further error, a line per file error, then the summary. With
 /// `verbose`, valid events get a line too (when the report kept them).
-pub fn render_text(report: &Report, verbose: bool) -> String {
+pub fn render_text(report: &Report<'_>, verbose: bool) -> String {
     let mut out = String::new();
-    for item in in_order(report) {
-        match item {
-            Item::Event(e) => text_event(&mut out, report, e, verbose),
-            Item::FileError(e) => {
-                let _ = writeln!(out, "{}: {}", place(report, e), e.message);
-            }
-        }
+    for finding in in_order(report) {
+        out.push_str(&text_finding(finding, verbose));
     }
     if !out.is_empty() {
         out.push('\n');
@@ -43,24 +38,38 @@ pub fn render_text(report: &Report, verbose: bool) -> String {
     out
 }
 
-fn text_event(out: &mut String, report: &Report, e: &EventResult, verbose: bool) {
-    let file = file_name(report, e.file);
-    let what = e.type_name.as_deref().unwrap_or("event");
-    let Some((first, rest)) = e.errors.split_first() else {
-        if verbose {
-            let _ = writeln!(out, "{file}:{}: {what} valid", e.line);
+/// The lines of one finding in the text format (none for a valid event unless `verbose`).
+pub fn text_finding(finding: Finding<'_>, verbose: bool) -> String {
+    let mut out = String::new();
+    match finding {
+        Finding::Event(file, e) => {
+            let what = e.type_name.as_deref().unwrap_or("event");
+            match e.errors.split_first() {
+                None if verbose => {
+                    let _ = writeln!(out, "{file}:{}: {what} valid", e.line);
+                }
+                None => {}
+                Some((first, rest)) => {
+                    let _ = writeln!(
+                        out,
+                        "{file}:{}: {what} invalid: {}",
+                        e.line,
+                        error_text(first)
+                    );
+                    for err in rest {
+                        let _ = writeln!(out, "    {}", error_text(err));
+                    }
+                }
+            }
         }
-        return;
-    };
-    let _ = writeln!(
-        out,
-        "{file}:{}: {what} invalid: {}",
-        e.line,
-        error_text(first)
-    );
-    for err in rest {
-        let _ = writeln!(out, "    {}", error_text(err));
+        Finding::FileError(file, e) => {
+            let _ = match e.position {
+                Some((line, column)) => writeln!(out, "{file}:{line}:{column}: {}", e.message),
+                None => writeln!(out, "{file}: {}", e.message),
+            };
+        }
     }
+    out
 }
 
 fn error_text(e: &super::EventError) -> String {
@@ -73,7 +82,7 @@ fn error_text(e: &super::EventError) -> String {
 }
 
 /// The table of counts per type and verdict, with totals, and a closing sentence.
-pub fn summary_text(report: &Report) -> String {
+pub fn summary_text(report: &Report<'_>) -> String {
     let mut out = String::new();
     let totals = report.totals();
     let summary = report.summary();
@@ -121,7 +130,7 @@ pub fn summary_text(report: &Report) -> String {
 }
 
 /// The JSON document described in the module documentation.
-pub fn render_json(report: &Report) -> Value {
+pub fn render_json(report: &Report<'_>) -> Value {
     let events: Vec<Value> = report
         .events()
         .iter()
@@ -179,42 +188,45 @@ fn counts_json(c: TypeCounts) -> Value {
 
 /// An `::error` workflow command per invalid event (its errors one per line of the
 /// message) and per file error, then the summary as plain text.
-pub fn render_github(report: &Report) -> String {
+pub fn render_github(report: &Report<'_>) -> String {
     let mut out = String::new();
-    for item in in_order(report) {
-        match item {
-            Item::Event(e) if !e.valid() => {
-                let what = e.type_name.as_deref().unwrap_or("event");
-                let message: Vec<String> = e.errors.iter().map(error_text).collect();
-                let _ = writeln!(
-                    out,
-                    "::error file={},line={},title={}::{}",
-                    escape_property(file_name(report, e.file)),
-                    e.line,
-                    escape_property(&format!("{what} invalid")),
-                    escape_data(&message.join("\n"))
-                );
-            }
-            Item::Event(_) => {}
-            Item::FileError(e) => {
-                let position = match e.position {
-                    Some((line, column)) => format!(",line={line},col={column}"),
-                    None => String::new(),
-                };
-                let _ = writeln!(
-                    out,
-                    "::error file={}{position},title=unreadable events file::{}",
-                    escape_property(file_name(report, e.file)),
-                    escape_data(&e.message)
-                );
-            }
-        }
+    for finding in in_order(report) {
+        out.push_str(&github_finding(finding));
     }
     if !out.is_empty() {
         out.push('\n');
     }
     out.push_str(&summary_text(report));
     out
+}
+
+/// The workflow command of one finding (none for a valid event).
+pub fn github_finding(finding: Finding<'_>) -> String {
+    match finding {
+        Finding::Event(_, e) if e.valid() => String::new(),
+        Finding::Event(file, e) => {
+            let what = e.type_name.as_deref().unwrap_or("event");
+            let message: Vec<String> = e.errors.iter().map(error_text).collect();
+            format!(
+                "::error file={},line={},title={}::{}\n",
+                escape_property(file),
+                e.line,
+                escape_property(&format!("{what} invalid")),
+                escape_data(&message.join("\n"))
+            )
+        }
+        Finding::FileError(file, e) => {
+            let position = match e.position {
+                Some((line, column)) => format!(",line={line},col={column}"),
+                None => String::new(),
+            };
+            format!(
+                "::error file={}{position},title=unreadable events file::{}\n",
+                escape_property(file),
+                escape_data(&e.message)
+            )
+        }
+    }
 }
 
 /// Escapes the message of a workflow command.
@@ -229,13 +241,8 @@ pub fn escape_property(s: &str) -> String {
     escape_data(s).replace(':', "%3A").replace(',', "%2C")
 }
 
-enum Item<'a> {
-    Event(&'a EventResult),
-    FileError(&'a FileError),
-}
-
 /// Events and file errors merged by file, then line.
-fn in_order(report: &Report) -> Vec<Item<'_>> {
+fn in_order<'r>(report: &'r Report<'_>) -> Vec<Finding<'r>> {
     let mut events = report.events().iter().peekable();
     let mut errors = report.file_errors().iter().peekable();
     let mut out = Vec::with_capacity(report.events().len() + report.file_errors().len());
@@ -247,23 +254,23 @@ fn in_order(report: &Report) -> Vec<Item<'_>> {
             (Some(e), Some(x)) => (e.file, e.line) <= (x.file, x.position.map_or(0, |p| p.0)),
         };
         if take_event {
-            out.extend(events.next().map(Item::Event));
+            out.extend(
+                events
+                    .next()
+                    .map(|e| Finding::Event(file_name(report, e.file), e)),
+            );
         } else {
-            out.extend(errors.next().map(Item::FileError));
+            out.extend(
+                errors
+                    .next()
+                    .map(|e| Finding::FileError(file_name(report, e.file), e)),
+            );
         }
     }
 }
 
-fn file_name(report: &Report, file: usize) -> &str {
+fn file_name<'r>(report: &'r Report<'_>, file: usize) -> &'r str {
     report.files().get(file).map_or("?", String::as_str)
-}
-
-fn place(report: &Report, e: &FileError) -> String {
-    let file = file_name(report, e.file);
-    match e.position {
-        Some((line, column)) => format!("{file}:{line}:{column}"),
-        None => file.to_string(),
-    }
 }
 
 fn plural(n: usize, what: &str) -> String {

@@ -5,7 +5,10 @@ use std::sync::Arc;
 use serde_json::{Value, json};
 
 use super::input::Format;
-use super::render::{escape_data, escape_property, render_github, render_json, render_text};
+use super::render::{
+    escape_data, escape_property, github_finding, render_github, render_json, render_text,
+    summary_text, text_finding,
+};
 use super::{EventSchemas, Report, TypeCounts, brief};
 
 fn schemas() -> EventSchemas {
@@ -129,16 +132,14 @@ fn long_values_are_shortened_in_messages() {
     assert_eq!(brief(&json!({"k": "v".repeat(50)})).chars().count(), 41);
 }
 
-fn sample_report(keep_valid: bool) -> Report {
+const SAMPLE_NDJSON: &str = "{\"eid\":\"START\",\"ver\":\"3.0\",\"edata\":{}}\n{\"eid\":\"START\",\"ver\":\"2\",\"edata\":{},\"x\":1}\n{oops\n{\"ver\":\"3.0\"}\n";
+const SAMPLE_JSON: &str = "[{\"eid\": \"NOPE\"}]";
+
+fn sample_report(keep_valid: bool) -> Report<'static> {
     let s = schemas();
     let mut report = Report::new(keep_valid);
-    report.add_text(
-        &s,
-        "a.ndjson",
-        "{\"eid\":\"START\",\"ver\":\"3.0\",\"edata\":{}}\n{\"eid\":\"START\",\"ver\":\"2\",\"edata\":{},\"x\":1}\n{oops\n{\"ver\":\"3.0\"}\n",
-        Format::Ndjson,
-    );
-    report.add_text(&s, "b, c.json", "[{\"eid\": \"NOPE\"}]", Format::Json);
+    report.add_text(&s, "a.ndjson", SAMPLE_NDJSON, Format::Ndjson);
+    report.add_text(&s, "b, c.json", SAMPLE_JSON, Format::Json);
     report
 }
 
@@ -212,6 +213,30 @@ total         1        3
     assert_eq!(render_text(&sample_report(false), false), expected);
     let verbose = render_text(&sample_report(true), true);
     assert!(verbose.starts_with("a.ndjson:1: START valid\na.ndjson:2: START invalid"));
+}
+
+#[test]
+fn streamed_findings_are_the_kept_ones_in_the_same_order() {
+    let s = schemas();
+    for verbose in [false, true] {
+        let mut lines = String::new();
+        let mut github = String::new();
+        let summary = {
+            let mut report = Report::new(verbose);
+            report.stream(|f| {
+                lines.push_str(&text_finding(f, verbose));
+                github.push_str(&github_finding(f));
+            });
+            report.add_text(&s, "a.ndjson", SAMPLE_NDJSON, Format::Ndjson);
+            report.add_text(&s, "b, c.json", SAMPLE_JSON, Format::Json);
+            assert!(report.events().is_empty());
+            assert_eq!(report.file_errors().len(), 1);
+            summary_text(&report)
+        };
+        let kept = sample_report(verbose);
+        assert_eq!(format!("{lines}\n{summary}"), render_text(&kept, verbose));
+        assert_eq!(format!("{github}\n{summary}"), render_github(&kept));
+    }
 }
 
 #[test]
