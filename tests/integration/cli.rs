@@ -1,19 +1,8 @@
 //! The `pipec` binary: exit codes, output formats, explain and schema, and "did you mean"
 //! for every topic and store reference of the quickstart.
 
-use std::process::{Command, Output};
-
 use crate::support::{check, root, scratch};
-
-fn pipec(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_pipec"))
-        .args(args)
-        .current_dir(root())
-        .env_remove("PIPEC_ENV")
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run pipec")
-}
+use crate::support::{copy_dir, pipec};
 
 #[test]
 fn clean_spec_exits_zero() {
@@ -187,17 +176,4 @@ fn every_reference_typo_is_located_with_a_suggestion() {
         }
     }
     assert!(tried >= 25, "only {tried} references were tried");
-}
-
-fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for e in std::fs::read_dir(from).expect("read dir").flatten() {
-        let p = e.path();
-        let target = to.join(e.file_name());
-        if p.is_dir() {
-            copy_dir(&p, &target);
-        } else {
-            std::fs::copy(&p, &target).expect("copy");
-        }
-    }
 }

@@ -4,21 +4,16 @@
 //! rewrites them, and without it a stale or orphaned snapshot fails the test.
 
 use std::fs;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use crate::support::root;
 
 const GOLDEN: &str = "tests/golden/compat";
 const REFS: &str = "--refs=resource:/schemas/telemetry/3.0/=.";
 
+/// `pipec compat ARGS...`.
 fn pipec(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_pipec"))
-        .arg("compat")
-        .args(args)
-        .current_dir(root())
-        .env_remove("PIPEC_ENV")
-        .output()
-        .expect("run pipec")
+    crate::support::pipec(&[&["compat"], args].concat())
 }
 
 fn golden(path: &str) -> String {

@@ -10,26 +10,16 @@
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::process::{Command, Output};
 
 use serde_json::Value;
 
+use crate::support::pipec;
 use crate::support::{root, scratch};
 
 const SPEC: &str = "tests/golden/validate-events/preprocessor";
 const FIXTURES: &str = "../shared/sunbird/fixtures/pipeline-preprocessor";
 const INPUTS: &str = "tests/golden/validate-events/inputs";
 const EXPECTED: &str = "tests/golden/validate-events/expected";
-
-fn pipec(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_pipec"))
-        .args(args)
-        .current_dir(root())
-        .env_remove("PIPEC_ENV")
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run pipec")
-}
 
 /// `validate-events --pipeline SPEC --format json PATHS...`, parsed, with its exit code.
 fn json_run(paths: &[&str]) -> (Option<i32>, Value) {
