@@ -23,6 +23,10 @@ use serde_json::Value;
 
 const EVENTS: usize = 100_000;
 
+/// The allocator of the `pipec` binary, so that the numbers are the command's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn schemas(root: &Path) -> EventSchemas {
     let none = |_: &str| None;
     let opts = CheckOptions {
