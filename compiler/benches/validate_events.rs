@@ -11,7 +11,8 @@
 //! - `is_valid only`: `jsonschema`'s yes/no on already parsed events, for comparison;
 //! - `check only`: `EventSchemas::check` (every error of invalid events) on parsed events.
 //!
-//! Needs the shared reference data next to the checkout (`../shared/sunbird`).
+//! Needs the shared reference data next to the checkout (`../shared/sunbird`). The events
+//! are left in `target/bench-events/100k.ndjson`, so that the whole command can be timed too.
 
 use std::path::Path;
 
@@ -22,6 +23,10 @@ use pipec_compiler::{CheckOptions, event_schemas};
 use serde_json::Value;
 
 const EVENTS: usize = 100_000;
+
+/// The allocator of the `pipec` binary, so that the numbers are the command's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn schemas(root: &Path) -> EventSchemas {
     let none = |_: &str| None;
@@ -67,6 +72,10 @@ fn bench(c: &mut Criterion) {
         .take(EVENTS)
         .collect();
     let ndjson = batch.join("\n");
+    // Left for timing the whole command (`hyperfine`, see BENCHMARKS.md).
+    let out = root.join("target/bench-events");
+    let _ = std::fs::create_dir_all(&out);
+    let _ = std::fs::write(out.join("100k.ndjson"), format!("{ndjson}\n"));
     let array = format!("[\n{}\n]", batch.join(",\n"));
     let parsed: Vec<Value> = batch
         .iter()
