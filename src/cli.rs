@@ -52,6 +52,11 @@ enum Command {
         #[arg(long, default_value = "auto")]
         color: String,
     },
+    /// Compile the spec into a manifest, Kafka topic configs, a Helm chart, a crontab and
+    /// the pipeline graph.
+    Compile(crate::compile::CompileArgs),
+    /// Print the topics and jobs as a graph (Mermaid or DOT).
+    Graph(crate::compile::GraphArgs),
     /// Print the long explanation of a diagnostic code (`PC0102`), or `functions`.
     Explain {
         /// The code, `functions`, or `all` to list the codes.
@@ -83,6 +88,8 @@ pub fn run() -> ExitCode {
             deny_warnings,
             color,
         } => cmd_check(path, env, format, deny_warnings, &color),
+        Command::Compile(args) => crate::compile::run_compile(args),
+        Command::Graph(args) => crate::compile::run_graph(args),
         Command::Explain { code } => cmd_explain(&code),
         Command::Schema => {
             println!("{}", pipec_compiler::spec_json_schema());

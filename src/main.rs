@@ -2,6 +2,7 @@
 
 mod cli;
 mod compat;
+mod compile;
 mod validate_events;
 
 use std::process::ExitCode;

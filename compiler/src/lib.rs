@@ -2,11 +2,13 @@
 //! the manifest. No async, Kafka or DataFusion here, so that checking a spec stays fast.
 
 mod civil;
+pub mod codegen;
 pub mod compat;
 pub mod cron;
 pub mod diagnostics;
 pub mod events;
 pub mod expr;
+pub mod manifest;
 pub mod schema;
 pub mod source;
 pub mod spec;
@@ -80,6 +82,54 @@ fn check_with_schemas(path: &Path, opts: &CheckOptions<'_>) -> (CheckResult, eve
         usage_error,
     };
     (result, schemas)
+}
+
+/// What compiling a spec gave: the check's findings, and the manifest when there were no
+/// errors.
+#[derive(Debug)]
+pub struct Compiled {
+    /// The check (warnings are here even when the manifest was made).
+    pub check: CheckResult,
+    /// The manifest; `None` when the spec has errors or could not be found.
+    pub manifest: Option<manifest::Manifest>,
+    /// Why lowering failed after a clean check (a file vanished between reads).
+    pub lower_error: Option<String>,
+}
+
+/// Loads, checks and lowers the spec at `path` into a [`manifest::Manifest`].
+pub fn compile(path: &Path, opts: &CheckOptions<'_>) -> Compiled {
+    let mut diags = Diagnostics::default();
+    let usage_error = spec::load::root_file(path).is_err();
+    let mut loaded = spec::load::load(
+        path,
+        &spec::load::LoadOptions {
+            env: opts.env.clone(),
+            env_lookup: opts.env_lookup,
+        },
+        &mut diags,
+    );
+    if !usage_error {
+        validate::validate(&mut loaded, &mut diags);
+    }
+    let (manifest, lower_error) = if usage_error || diags.has_errors() {
+        (None, None)
+    } else {
+        let mut scratch = Diagnostics::default();
+        let ix = validate::Index::build(&loaded, &mut scratch);
+        match manifest::lower(&ix) {
+            Ok(m) => (Some(m), None),
+            Err(e) => (None, Some(e)),
+        }
+    };
+    Compiled {
+        check: CheckResult {
+            sources: loaded.sources,
+            diagnostics: diags,
+            usage_error,
+        },
+        manifest,
+        lower_error,
+    }
 }
 
 /// Validates a spec whose root file's text is given rather than read (fuzzing, editors).

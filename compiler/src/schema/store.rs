@@ -87,6 +87,22 @@ impl SchemaStore {
         self.files.get(idx)?.text.as_deref()
     }
 
+    /// Every file read that parsed as JSON: its normalized path, text and document, in
+    /// the order first read.
+    pub fn read_files(&self) -> impl Iterator<Item = (&Path, &str, &Value)> {
+        self.files
+            .iter()
+            .filter_map(|f| match (&f.text, &f.content) {
+                (Some(text), Ok(parsed)) => Some((f.path.as_path(), text.as_str(), &parsed.json)),
+                _ => None,
+            })
+    }
+
+    /// The absolute, lexically normalized form of a path, as the store keys files.
+    pub fn normalized(path: &Path) -> PathBuf {
+        normalize(path)
+    }
+
     /// Loads, checks and compiles the schema at `path`. On failure, returns every problem
     /// found: each unresolvable `$ref` in every file reached, JSON syntax errors, and
     /// meta-schema violations.

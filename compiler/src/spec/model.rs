@@ -6,7 +6,7 @@
 //! to them are plain strings that validation resolves.
 
 use schemars::JsonSchema;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::wrappers::{Items, OneOrMany, OrderedMap, ScalarOr, SeqOr, Spanned};
@@ -57,6 +57,80 @@ pub struct SpecFile {
     /// Tests of the spec, run by `pipec test`.
     #[serde(default)]
     pub tests: Items<Spanned<SpecTest>>,
+    /// Per-environment settings, chosen by `--env` (root file only).
+    #[serde(default)]
+    pub environments: OrderedMap<Environment>,
+}
+
+/// What changes in one environment: its variables and overrides of topics, streams and
+/// report schedules. Everything not named here is as the rest of the spec says.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Environment {
+    /// Variables of this environment; they replace `vars` of the same name.
+    #[serde(default)]
+    #[schemars(schema_with = "map_of_scalars")]
+    pub vars: OrderedMap<Text>,
+    /// Defaults of this environment; they replace the spec's `defaults` key by key.
+    pub defaults: Option<Defaults>,
+    /// Topic settings of this environment, by topic.
+    #[serde(default)]
+    pub topics: OrderedMap<TopicOverride>,
+    /// Stream settings of this environment, by stream.
+    #[serde(default)]
+    pub streams: OrderedMap<StreamDefaults>,
+    /// Report settings of this environment, by report.
+    #[serde(default)]
+    pub reports: OrderedMap<ReportOverride>,
+}
+
+/// Topic settings one environment changes.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TopicOverride {
+    /// Partition count.
+    pub partitions: Option<Spanned<u32>>,
+    /// Replication factor.
+    pub replication: Option<Spanned<u32>>,
+    /// Retention, such as `7d`.
+    pub retention: Option<Text>,
+    /// Kafka topic configs, merged over the topic's own.
+    #[serde(default)]
+    pub config: OrderedMap<Spanned<Value>>,
+}
+
+/// Report settings one environment changes.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReportOverride {
+    /// Cron schedule, UTC.
+    pub schedule: Option<Text>,
+}
+
+/// A secret kept outside the spec: a key of a Kubernetes Secret, handed to the process in
+/// an environment variable. The spec and everything generated from it hold only this
+/// reference, never the secret's value.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SecretRef {
+    /// Name of the Kubernetes Secret.
+    pub secret: Text,
+    /// Key in the Secret.
+    pub key: Text,
+    /// Environment variable the value is read from (default `PIPEC_SECRET_<SECRET>_<KEY>`).
+    pub env: Option<Text>,
+}
+
+/// SASL authentication with a Kafka cluster.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Sasl {
+    /// `PLAIN`, `SCRAM-SHA-256` or `SCRAM-SHA-512`.
+    pub mechanism: Text,
+    /// User name.
+    pub username: Text,
+    /// Password.
+    pub password: SecretRef,
 }
 
 /// Defaults applied where a topic or stream does not say.
@@ -108,6 +182,8 @@ pub struct Cluster {
     /// librdkafka client settings.
     #[serde(default)]
     pub config: OrderedMap<Spanned<Value>>,
+    /// SASL authentication.
+    pub sasl: Option<Sasl>,
 }
 
 /// A state or lookup store: exactly one of `redis` and `memory`.
@@ -122,10 +198,12 @@ pub struct Store {
     pub memory: Option<MemoryStore>,
     /// How lookup values are kept: `hash` (Redis hashes) or `json` (JSON strings).
     pub format: Option<Spanned<LookupFormat>>,
+    /// Redis password (AUTH).
+    pub password: Option<SecretRef>,
 }
 
 /// How a lookup store keeps its values.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum LookupFormat {
     /// A Redis hash per key.
@@ -187,7 +265,7 @@ pub struct EventType {
 }
 
 /// Schema compatibility modes, as in Confluent Schema Registry.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Compatibility {
     /// New schema reads data written with the old one.
@@ -273,7 +351,7 @@ pub struct Backup {
 }
 
 /// File formats of backups, report inputs and outputs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum FileFormat {
     /// One JSON document per line.
@@ -285,7 +363,7 @@ pub enum FileFormat {
 }
 
 /// Backup file granularity.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum BackupPartition {
     /// One folder per day.

@@ -20,6 +20,7 @@ use crate::spec::Spanned;
 use crate::spec::load::Loaded;
 
 pub use index::Index;
+pub use topics::topic_cluster;
 
 /// Runs every check on a loaded spec.
 pub fn validate(loaded: &mut Loaded, diags: &mut Diagnostics) {

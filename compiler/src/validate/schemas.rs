@@ -141,51 +141,109 @@ pub fn check(ix: &Index<'_>, diags: &mut Diagnostics, pending: &mut Vec<Pending>
                     .by_type
                     .insert(t.name.value.clone(), Some(loaded.shape));
             }
-            Err(problems) => {
-                for p in problems {
-                    let code = match p.kind {
-                        SchemaProblemKind::NotFound | SchemaProblemKind::Io => "PC0201",
-                        SchemaProblemKind::Json => "PC0202",
-                        SchemaProblemKind::Compile => "PC0203",
-                        SchemaProblemKind::UnresolvedRef => "PC0204",
-                    };
-                    let diag = Diagnostic::error(code, p.message.clone())
-                        .maybe_help(p.help.clone())
-                        .also(
-                            t.name.span,
-                            format!("schema of event type `{}`", t.name.value),
-                        );
-                    match (p.span, store.source(&p.file)) {
-                        (Some(range), Some(text)) => {
-                            let already = pending.iter().any(|q| {
-                                q.file == p.file
-                                    && q.range == range
-                                    && q.diag.message == diag.message
-                            });
-                            if !already {
-                                pending.push(Pending {
-                                    file: p.file.clone(),
-                                    text: text.to_string(),
-                                    range,
-                                    diag,
-                                    label: p.label.clone(),
-                                });
-                            }
-                        }
-                        _ => diags.push(
-                            Diagnostic::error(code, shown_text(&p.message))
-                                .at(
-                                    at,
-                                    shown_text(&format!("in `{}`: {}", p.file.display(), p.label)),
-                                )
-                                .maybe_help(p.help.map(|h| shown_text(&h))),
-                        ),
-                    }
+            Err(problems) => report(
+                problems,
+                (
+                    t.name.span,
+                    format!("schema of event type `{}`", t.name.value),
+                ),
+                at,
+                &store,
+                pending,
+                diags,
+            ),
+        }
+    }
+    step_schemas(ix, &mut store, pending, diags);
+    out
+}
+
+/// Loads the schemas of `validate` steps with a `schemas` directory of their own: the
+/// file of every declared type found there, and the `default` file, so that their `$ref`s
+/// are checked as the event types' are.
+fn step_schemas(
+    ix: &Index<'_>,
+    store: &mut SchemaStore,
+    pending: &mut Vec<Pending>,
+    diags: &mut Diagnostics,
+) {
+    for s in &ix.streams.items {
+        for step in s.def.steps.iter() {
+            let crate::spec::Step::Validate(v) = &step.value else {
+                continue;
+            };
+            let Some(d) = &v.schemas else { continue };
+            let dir = rel(s.dir, &d.value);
+            if !dir.is_dir() {
+                continue;
+            }
+            let mut files: Vec<(PathBuf, Span)> = ix
+                .types
+                .iter()
+                .map(|t| dir.join(format!("{}.json", t.name.value.to_lowercase())))
+                .filter(|p| p.is_file())
+                .map(|p| (p, d.span))
+                .collect();
+            if let Some(f) = &v.default
+                && dir.join(&f.value).is_file()
+            {
+                files.push((dir.join(&f.value), f.span));
+            }
+            for (path, at) in files {
+                if let Err(problems) = store.load(&path) {
+                    let label = format!("schema of stream `{}`", s.name.value);
+                    report(problems, (at, label), at, store, pending, diags);
                 }
             }
         }
     }
-    out
+}
+
+/// Reports the problems of loading one schema: inside the schema file when the problem
+/// has a place there, else at `at` in the spec.
+fn report(
+    problems: Vec<crate::schema::SchemaProblem>,
+    (also, also_label): (Span, String),
+    at: Span,
+    store: &SchemaStore,
+    pending: &mut Vec<Pending>,
+    diags: &mut Diagnostics,
+) {
+    for p in problems {
+        let code = match p.kind {
+            SchemaProblemKind::NotFound | SchemaProblemKind::Io => "PC0201",
+            SchemaProblemKind::Json => "PC0202",
+            SchemaProblemKind::Compile => "PC0203",
+            SchemaProblemKind::UnresolvedRef => "PC0204",
+        };
+        let diag = Diagnostic::error(code, p.message.clone())
+            .maybe_help(p.help.clone())
+            .also(also, also_label.clone());
+        match (p.span, store.source(&p.file)) {
+            (Some(range), Some(text)) => {
+                let already = pending.iter().any(|q| {
+                    q.file == p.file && q.range == range && q.diag.message == diag.message
+                });
+                if !already {
+                    pending.push(Pending {
+                        file: p.file.clone(),
+                        text: text.to_string(),
+                        range,
+                        diag,
+                        label: p.label.clone(),
+                    });
+                }
+            }
+            _ => diags.push(
+                Diagnostic::error(code, shown_text(&p.message))
+                    .at(
+                        at,
+                        shown_text(&format!("in `{}`: {}", p.file.display(), p.label)),
+                    )
+                    .maybe_help(p.help.map(|h| shown_text(&h))),
+            ),
+        }
+    }
 }
 
 fn missing_dir(path: &str, span: Span) -> Diagnostic {

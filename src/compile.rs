@@ -1,0 +1,220 @@
+//! `pipec compile` and `pipec graph`: the spec, checked and lowered to a manifest, becomes
+//! deployment artifacts (or the graph alone).
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use clap::ValueEnum;
+use pipec_compiler::codegen::{self, GraphFormat, Templates};
+use pipec_compiler::diagnostics::{self, RenderOptions};
+use pipec_compiler::manifest::Manifest;
+use pipec_compiler::{CheckOptions, compile};
+
+/// Written.
+const OK: u8 = 0;
+/// The spec has errors, or a template failed.
+const FOUND: u8 = 1;
+/// A usage or I/O problem.
+const USAGE: u8 = 2;
+
+/// Arguments of `pipec compile`.
+#[derive(clap::Args)]
+pub struct CompileArgs {
+    /// Spec file, or directory holding `pipeline.yaml`.
+    #[arg(default_value = ".")]
+    path: PathBuf,
+    /// Environment (`{env}` and the spec's `environments.<env>`); overrides `vars.env` and
+    /// `PIPEC_ENV`.
+    #[arg(long)]
+    env: Option<String>,
+    /// Output directory (created when missing).
+    #[arg(long, default_value = "out")]
+    out: PathBuf,
+    /// Directory of templates that replace the built-in ones of the same name
+    /// (`kafka/topics.yaml.j2`, `helm/values.yaml.j2`, `helm/chart/...`).
+    #[arg(long)]
+    templates: Option<PathBuf>,
+}
+
+/// Arguments of `pipec graph`.
+#[derive(clap::Args)]
+pub struct GraphArgs {
+    /// Spec file, or directory holding `pipeline.yaml`.
+    #[arg(default_value = ".")]
+    path: PathBuf,
+    /// Environment.
+    #[arg(long)]
+    env: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "mermaid")]
+    format: GraphKind,
+    /// Directory of templates overriding the built-in ones.
+    #[arg(long)]
+    templates: Option<PathBuf>,
+}
+
+/// Graph formats.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum GraphKind {
+    /// Mermaid flowchart.
+    Mermaid,
+    /// Graphviz DOT.
+    Dot,
+}
+
+/// Checks and lowers the spec, printing its diagnostics; the manifest when it has no
+/// errors, else the exit code.
+fn manifest(path: &Path, env: Option<String>) -> Result<Manifest, u8> {
+    let env = env.or_else(|| std::env::var("PIPEC_ENV").ok().filter(|e| !e.is_empty()));
+    let lookup = |name: &str| std::env::var(name).ok();
+    let compiled = compile(
+        path,
+        &CheckOptions {
+            env,
+            env_lookup: &lookup,
+        },
+    );
+    let check = &compiled.check;
+    if !check.diagnostics.is_empty() {
+        let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+        let text = diagnostics::render_text(
+            &check.diagnostics.sorted(),
+            &check.sources,
+            RenderOptions { color, width: 100 },
+        );
+        let _ = std::io::stderr().write_all(text.as_bytes());
+    }
+    if check.usage_error {
+        return Err(USAGE);
+    }
+    if let Some(e) = &compiled.lower_error {
+        eprintln!("error: {e}");
+        return Err(FOUND);
+    }
+    match compiled.manifest {
+        Some(m) => Ok(m),
+        None => {
+            eprintln!(
+                "{}: {} error(s); nothing was written",
+                path.display(),
+                check.diagnostics.error_count()
+            );
+            Err(FOUND)
+        }
+    }
+}
+
+fn templates(dir: Option<&Path>) -> Result<Templates, u8> {
+    match dir {
+        None => Ok(Templates::builtin()),
+        Some(d) => Templates::with_overrides(d).map_err(|e| {
+            eprintln!("error: {e}");
+            USAGE
+        }),
+    }
+}
+
+/// Runs `pipec compile`.
+pub fn run_compile(args: CompileArgs) -> u8 {
+    let templates = match templates(args.templates.as_deref()) {
+        Ok(t) => t,
+        Err(code) => return code,
+    };
+    let m = match manifest(&args.path, args.env) {
+        Ok(m) => m,
+        Err(code) => return code,
+    };
+    let artifacts = match codegen::generate(&m, &templates) {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("error: template {e}");
+            return FOUND;
+        }
+    };
+    for a in &artifacts {
+        if let Err(e) = write(&args.out, a) {
+            eprintln!(
+                "error: cannot write `{}`: {e}",
+                args.out.join(&a.path).display()
+            );
+            return USAGE;
+        }
+    }
+    let mut groups: Vec<(&str, usize)> = Vec::new();
+    for a in &artifacts {
+        let top = a.path.split('/').next().unwrap_or("");
+        match groups.iter_mut().find(|(g, _)| *g == top) {
+            Some((_, n)) => *n += 1,
+            None => groups.push((top, 1)),
+        }
+    }
+    let listed: Vec<String> = groups
+        .iter()
+        .map(|(g, n)| {
+            if *n == 1 {
+                (*g).to_string()
+            } else {
+                format!("{g}/ ({n} files)")
+            }
+        })
+        .collect();
+    eprintln!(
+        "{}: compiled for `{}` into {}: {}",
+        m.pipeline,
+        m.env,
+        args.out.display(),
+        listed.join(", ")
+    );
+    OK
+}
+
+fn write(out: &Path, a: &codegen::Artifact) -> std::io::Result<()> {
+    let path = out.join(&a.path);
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    // Unchanged files are left alone, so their modification times say what changed.
+    if std::fs::read(&path).is_ok_and(|old| old == a.contents.as_bytes()) {
+        return set_mode(&path, a.executable);
+    }
+    std::fs::write(&path, &a.contents)?;
+    set_mode(&path, a.executable)
+}
+
+#[cfg(unix)]
+fn set_mode(path: &Path, executable: bool) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = if executable { 0o755 } else { 0o644 };
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+}
+
+#[cfg(not(unix))]
+fn set_mode(_: &Path, _: bool) -> std::io::Result<()> {
+    Ok(())
+}
+
+/// Runs `pipec graph`.
+pub fn run_graph(args: GraphArgs) -> u8 {
+    let templates = match templates(args.templates.as_deref()) {
+        Ok(t) => t,
+        Err(code) => return code,
+    };
+    let m = match manifest(&args.path, args.env) {
+        Ok(m) => m,
+        Err(code) => return code,
+    };
+    let format = match args.format {
+        GraphKind::Mermaid => GraphFormat::Mermaid,
+        GraphKind::Dot => GraphFormat::Dot,
+    };
+    match codegen::render_graph(&m, format, &templates) {
+        Ok(text) => {
+            print!("{text}");
+            OK
+        }
+        Err(e) => {
+            eprintln!("error: template {e}");
+            FOUND
+        }
+    }
+}
