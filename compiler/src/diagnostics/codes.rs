@@ -60,6 +60,8 @@ codes! {
 "Clusters are defined but a topic names none, no default cluster is set, and there is more than one cluster, so the topic's cluster is unknown.\n\nFix: set `cluster:` on the topic, `defaults.topic.cluster`, or `default: true` on one cluster.";
 "PC0109" "conflicting settings"
 "Two settings exclude each other (for example a store with both `redis` and `memory`), or a choice is missing (a store with neither).\n\nFix: keep exactly one.";
+"PC0110" "unknown report"
+"An environment overrides a report that the spec does not define.\n\nExample:\n    environments:\n      prod:\n        reports: { workflow-sumary: { schedule: \"0 6 * * *\" } }   # `workflow-summary`\n\nFix: use the name of a report under `reports`.";
 "PC0201" "schema file not found"
 "An event type's schema file does not exist.\n\nFix: add the file, correct `events.schemas`, or set `schema: none` on a type that has no schema.";
 "PC0202" "schema is not valid JSON"
@@ -86,6 +88,8 @@ codes! {
 "Redis has databases 0 to 15 by default.\n\nFix: pick a database in that range.";
 "PC0308" "unknown topic config"
 "A topic's `config` names a setting that is not a Kafka topic config, so the broker would reject the topic.\n\nExample:\n    config: { max.messages.bytes: 5242880 }   # `max.message.bytes`\n\nFix: use the suggested config name; `retention` and `partitions` have keys of their own.";
+"PC0309" "secret written in the spec"
+"A password or key stands in the spec: in a Redis URL (`redis://:password@host`) or in a Kafka client setting such as `sasl.password`. The spec is reviewed, committed and compiled into files that are shared (manifest, Helm values), so secrets must not be in it.\n\nExample:\n    stores:\n      users: { redis: \"redis://:hunter2@redis:6379\", db: 12 }\n\nFix: keep the secret in a Kubernetes Secret and reference it:\n    stores:\n      users: { redis: \"redis://redis:6379\", db: 12, password: { secret: redis-auth, key: password } }\nThe manifest and the Helm values then carry only the reference (secretKeyRef); the process reads the value from the environment variable `PIPEC_SECRET_<SECRET>_<KEY>` (or the `env` you name).";
 "PC0401" "topic is consumed but never produced"
 "A stream reads a topic that no stream, report or test of this pipeline writes, and that is not marked `external: true`. Nothing would ever arrive.\n\nFix: mark the topic `external: true` if another system writes it, or route events to it.";
 "PC0402" "unused topic"

@@ -35,3 +35,112 @@ fn igot_lowers() {
     let back = Manifest::from_json(&m.to_json()).expect("round trip");
     assert_eq!(back, m);
 }
+
+#[test]
+fn prod_overrides_apply_where_the_spec_does_not_say() {
+    let dev = igot("dev");
+    let prod = igot("prod");
+    assert_eq!(prod.env, "prod");
+    assert_eq!(prod.topics["raw"].name, "prod.telemetry.raw");
+    assert_eq!(dev.topics["raw"].replication, 2);
+    // `defaults.topic.replication: 3` of prod replaces the default, not a topic's own value.
+    assert_eq!(prod.topics["raw"].replication, 3);
+    assert_eq!(prod.topics["ingestion-deviceprofile"].replication, 1);
+    assert_eq!(dev.jobs["pipeline-preprocessor"].replicas, 2);
+    assert_eq!(prod.jobs["pipeline-preprocessor"].replicas, 4);
+    assert_eq!(prod.jobs["druid-validator"].replicas, 2);
+}
+
+fn mini() -> crate::Compiled {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/sunbird-mini");
+    compile(
+        &root,
+        &CheckOptions {
+            env: None,
+            env_lookup: &|_| None,
+        },
+    )
+}
+
+#[test]
+fn secrets_are_references() {
+    let m = mini().manifest.expect("manifest");
+    let Store::Redis(r) = &m.stores["devices"] else {
+        panic!("devices is a Redis store");
+    };
+    let p = r.password.as_ref().expect("password reference");
+    assert_eq!(
+        (p.secret.as_str(), p.key.as_str(), p.env.as_str()),
+        ("redis-auth", "password", "PIPEC_SECRET_REDIS_AUTH_PASSWORD")
+    );
+    assert_eq!(m.secrets().len(), 1);
+}
+
+#[test]
+fn schemas_are_embedded_with_digests() {
+    let m = igot("dev");
+    let log = m.event_types["LOG"]
+        .schema
+        .as_deref()
+        .expect("LOG has a schema");
+    let s = &m.schemas[log];
+    let text = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../pipelines/igot")
+            .join(log),
+    )
+    .expect("schema file");
+    assert_eq!(s.sha256, lower::sha256_hex(&text));
+    assert_eq!(
+        s.document,
+        serde_json::from_slice::<serde_json::Value>(&text).expect("json")
+    );
+    // Every file a `$ref` reaches is embedded too.
+    assert!(m.schemas.contains_key("schemas/telemetry/3.0/common.json"));
+    assert!(
+        m.schemas
+            .contains_key("schemas/druid/telemetry/common.json")
+    );
+}
+
+#[test]
+fn for_job_keeps_what_the_job_needs() {
+    let m = igot("dev");
+    let part = m.for_job("telemetry-extractor").expect("job");
+    assert_eq!(part.jobs.len(), 1);
+    let mut topics: Vec<&str> = part.topics.keys().map(String::as_str).collect();
+    topics.sort_unstable();
+    assert_eq!(
+        topics,
+        [
+            "assess-raw",
+            "druid-events-log",
+            "extractor-duplicate",
+            "extractor-failed",
+            "failed",
+            "ingest",
+            "raw"
+        ]
+    );
+    assert_eq!(part.stores.keys().collect::<Vec<_>>(), ["extractor-dedup"]);
+    assert!(part.schemas.is_empty(), "the extractor validates nothing");
+    assert!(
+        !m.for_job("pipeline-preprocessor")
+            .expect("job")
+            .schemas
+            .is_empty()
+    );
+    assert!(m.for_job("nope").is_none());
+}
+
+#[test]
+fn foreign_versions_are_refused() {
+    let m = igot("dev");
+    let text = m
+        .to_json()
+        .replacen("\"manifest_version\": 1", "\"manifest_version\": 99", 1);
+    let err = Manifest::from_json(&text).expect_err("refused");
+    assert!(err.contains("manifest_version 99"), "{err}");
+    assert!(Manifest::from_json("{}").is_err());
+    assert!(Manifest::from_json("not json").is_err());
+}

@@ -125,6 +125,35 @@ fn read_vars(
     if let Some(env) = &opts.env {
         vars.insert("env".to_string(), env.clone());
     }
+    // The chosen environment's own variables replace those of the same name.
+    let env = vars.get("env").cloned().unwrap_or_default();
+    let env_vars = root
+        .get("environments")
+        .and_then(|e| e.get(&env))
+        .and_then(|e| e.get("vars"));
+    if let Some(NodeKind::Map(entries)) = env_vars.map(|n| &n.kind) {
+        for (kn, vn) in entries {
+            if let (Some(k), Some(v)) = (kn.as_scalar(), vn.as_scalar()) {
+                if k.value == "env" {
+                    diags.push(
+                        catalog::invalid_value("an environment cannot set `env`".into())
+                            .at(kn.span, "set by `--env`")
+                            .help("remove it; the environment's name is its `env`"),
+                    );
+                    continue;
+                }
+                let (value, problems) = substitute(
+                    &v.value,
+                    &Vars {
+                        vars: &empty,
+                        env: opts.env_lookup,
+                    },
+                );
+                report_subst(problems, v.verbatim_at, vn.span, diags, &[]);
+                vars.insert(k.value.clone(), value);
+            }
+        }
+    }
     vars
 }
 
@@ -177,10 +206,20 @@ fn substitute_tree(
         }
         NodeKind::Map(entries) => {
             for (k, v) in entries {
-                let is_vars = top && k.as_scalar().is_some_and(|s| s.value == "vars");
-                if !is_vars {
-                    substitute_tree(v, vars, diags, known, false);
+                let key = k.as_scalar().map(|s| s.value.as_str());
+                if top && key == Some("vars") {
+                    continue;
                 }
+                if top && key == Some("environments") {
+                    // Each environment's `vars` are variables, substituted when chosen.
+                    if let NodeKind::Map(envs) = &mut v.kind {
+                        for (_, e) in envs {
+                            substitute_tree(e, vars, diags, known, true);
+                        }
+                    }
+                    continue;
+                }
+                substitute_tree(v, vars, diags, known, false);
             }
         }
     }

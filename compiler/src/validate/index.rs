@@ -172,6 +172,15 @@ impl<'a> Index<'a> {
                         .help("remove it; the root file names the pipeline"),
                 );
             }
+            if i > 0
+                && let Some((k, _)) = s.environments.iter().next()
+            {
+                diags.push(
+                    catalog::invalid_value("`environments` belong in the root spec file".into())
+                        .at(k.span, "in an included file")
+                        .help("move the environments to the root file"),
+                );
+            }
             ix.clusters.add(&s.clusters, dir, diags);
             ix.stores.add(&s.stores, dir, diags);
             ix.topics.add(&s.topics, dir, diags);

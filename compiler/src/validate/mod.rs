@@ -1,6 +1,7 @@
 //! Meaning checks of a loaded spec, one kind of check per file. Every check reports all
 //! the problems it finds; none stops the others.
 
+mod environments;
 mod exprs;
 mod flow;
 mod graph;
@@ -8,6 +9,7 @@ pub mod index;
 mod reports;
 mod resolve;
 pub(crate) mod schemas;
+mod secrets;
 mod stores;
 mod streams;
 mod tests;
@@ -40,6 +42,8 @@ pub fn validate_with_schemas(loaded: &mut Loaded, diags: &mut Diagnostics) -> Ev
         graph::check(&ix, diags);
         reports::check(&ix, diags);
         tests::check(&ix, diags);
+        environments::check(&ix, diags);
+        secrets::check(&ix, diags);
         let schemas = schemas::check(&ix, diags, &mut schema_sources);
         exprs::check(&ix, &schemas.shapes, diags);
         EventSchemas::new(ix.type_field(), schemas.validators)

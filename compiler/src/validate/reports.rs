@@ -37,17 +37,7 @@ pub fn check(ix: &Index<'_>, diags: &mut Diagnostics) {
     }
     for r in &ix.reports.items {
         let rep = r.def;
-        if let Err(e) = crate::cron::parse_cron(&rep.schedule.value) {
-            let span = super::sub_span(ix.sources, &rep.schedule, e.span.clone());
-            diags.push(
-                Diagnostic::error(
-                    "PC0305",
-                    format!("invalid cron expression `{}`", rep.schedule.value),
-                )
-                .at(span, e.message)
-                .maybe_help(e.help),
-            );
-        }
+        schedule(ix, &rep.schedule, diags);
         match (&rep.model, &rep.sql) {
             (Some(_), Some(_)) | (None, None) => diags.push(
                 Diagnostic::error("PC0804", format!("report `{}` needs exactly one of `model` and `sql`", r.name.value))
@@ -151,5 +141,24 @@ pub fn check(ix: &Index<'_>, diags: &mut Diagnostics) {
                 ),
             }
         }
+    }
+}
+
+/// Reports a schedule that is not a valid cron expression (PC0305), at the bad field.
+pub(super) fn schedule(
+    ix: &Index<'_>,
+    text: &crate::spec::Spanned<String>,
+    diags: &mut Diagnostics,
+) {
+    if let Err(e) = crate::cron::parse_cron(&text.value) {
+        let span = super::sub_span(ix.sources, text, e.span.clone());
+        diags.push(
+            Diagnostic::error(
+                "PC0305",
+                format!("invalid cron expression `{}`", text.value),
+            )
+            .at(span, e.message)
+            .maybe_help(e.help),
+        );
     }
 }

@@ -327,7 +327,7 @@ fn positive_duration(t: &Spanned<String>, diags: &mut Diagnostics) -> Option<u64
     Some(ms)
 }
 
-fn resources(r: &Resources, diags: &mut Diagnostics) {
+pub(super) fn resources(r: &Resources, diags: &mut Diagnostics) {
     if let Some(cpu) = &r.cpu {
         let v = cpu.value.strip_suffix('m').unwrap_or(&cpu.value);
         if v.parse::<f64>()

@@ -194,7 +194,7 @@ fn has_undefined_var(name: &str) -> bool {
     })
 }
 
-fn check_configs(
+pub(super) fn check_configs(
     config: &crate::spec::OrderedMap<crate::spec::Spanned<serde_json::Value>>,
     diags: &mut Diagnostics,
 ) {
