@@ -144,3 +144,73 @@ fn foreign_versions_are_refused() {
     assert!(Manifest::from_json("{}").is_err());
     assert!(Manifest::from_json("not json").is_err());
 }
+
+#[test]
+fn an_environments_vars_replace_the_specs() {
+    let dir = std::env::temp_dir().join(format!("pipec-env-vars-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    std::fs::write(
+        dir.join("pipeline.yaml"),
+        r#"pipeline: envs
+vars: { env: dev, region: in }
+clusters:
+  main: { brokers: "kafka-{region}:9092", default: true }
+topics:
+  raw: { name: "{env}.{region}.raw", external: true }
+  out: { name: "{env}.{region}.out" }
+streams:
+  copy: { from: raw, steps: [ { emit: out } ] }
+reports:
+  nightly: { schedule: "0 1 * * *", sql: q.sql, outputs: { o: { path: "x/{date}/", format: csv } } }
+environments:
+  prod:
+    vars: { region: eu }
+    topics: { out: { partitions: 8, retention: 7d, config: { cleanup.policy: compact } } }
+    reports: { nightly: { schedule: "30 2 * * *" } }
+"#,
+    )
+    .expect("spec");
+    std::fs::write(dir.join("q.sql"), "select 1").expect("sql");
+    let run = |env: &str| {
+        let c = compile(
+            &dir,
+            &CheckOptions {
+                env: Some(env.into()),
+                env_lookup: &|_| None,
+            },
+        );
+        assert!(
+            !c.check.diagnostics.has_errors(),
+            "{:?}",
+            c.check.diagnostics
+        );
+        c.manifest.expect("manifest")
+    };
+    let (dev, prod) = (run("dev"), run("prod"));
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(dev.topics["out"].name, "dev.in.out");
+    assert_eq!(prod.topics["out"].name, "prod.eu.out");
+    assert_eq!(prod.clusters["main"].brokers, "kafka-eu:9092");
+    assert_eq!(dev.topics["out"].partitions, 1);
+    assert_eq!(prod.topics["out"].partitions, 8);
+    assert_eq!(
+        prod.topics["out"].retention_ms(),
+        Some(7 * 24 * 3600 * 1000)
+    );
+    assert_eq!(
+        prod.topics["out"]
+            .config
+            .get("cleanup.policy")
+            .map(String::as_str),
+        Some("compact")
+    );
+    assert_eq!(dev.reports["nightly"].schedule, "0 1 * * *");
+    assert_eq!(prod.reports["nightly"].schedule, "30 2 * * *");
+    assert_eq!(
+        prod.reports["nightly"]
+            .sql
+            .as_ref()
+            .map(|s| s.text.as_str()),
+        Some("select 1")
+    );
+}
