@@ -140,6 +140,22 @@ pub fn run_compile(args: CompileArgs) -> u8 {
             return USAGE;
         }
     }
+    let removed = match forget_stale(&args.out, &m.env, &artifacts) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!(
+                "error: cannot update `{}`: {e}",
+                args.out.join(LEDGER).display()
+            );
+            return USAGE;
+        }
+    };
+    for r in &removed {
+        eprintln!(
+            "removed {} (no longer generated)",
+            args.out.join(r).display()
+        );
+    }
     let mut groups: Vec<(&str, usize)> = Vec::new();
     for a in &artifacts {
         let top = a.path.split('/').next().unwrap_or("");
@@ -166,6 +182,55 @@ pub fn run_compile(args: CompileArgs) -> u8 {
         listed.join(", ")
     );
     OK
+}
+
+/// Where compile lists the files it wrote, one list per environment, so that a later run
+/// can remove the files it no longer generates (a removed job's config, a cluster's
+/// topics) without touching anything else in the directory.
+const LEDGER: &str = ".pipec";
+
+/// Removes the files the previous compile for `env` wrote that this one did not, unless
+/// another environment's compile wrote them too (the chart is shared), and records this
+/// run's files. Returns the removed paths.
+fn forget_stale(
+    out: &Path,
+    env: &str,
+    artifacts: &[codegen::Artifact],
+) -> std::io::Result<Vec<String>> {
+    let dir = out.join(LEDGER);
+    let list = dir.join(format!("{env}.files"));
+    let read = |p: &Path| -> Vec<String> {
+        std::fs::read_to_string(p)
+            .map(|t| t.lines().map(str::to_string).collect())
+            .unwrap_or_default()
+    };
+    let now: std::collections::BTreeSet<&str> = artifacts.iter().map(|a| a.path.as_str()).collect();
+    let mut others = std::collections::BTreeSet::new();
+    if let Ok(rd) = std::fs::read_dir(&dir) {
+        for e in rd.flatten() {
+            if e.path() != list {
+                others.extend(read(&e.path()));
+            }
+        }
+    }
+    let mut removed = Vec::new();
+    for old in read(&list) {
+        // Only plain relative paths that a compile could have written.
+        let safe = !old.is_empty()
+            && !old.starts_with('/')
+            && !old.split('/').any(|c| c == ".." || c.is_empty());
+        if safe && !now.contains(old.as_str()) && !others.contains(&old) {
+            let path = out.join(&old);
+            if path.is_file() {
+                std::fs::remove_file(&path)?;
+                removed.push(old);
+            }
+        }
+    }
+    std::fs::create_dir_all(&dir)?;
+    let text: String = now.iter().map(|p| format!("{p}\n")).collect();
+    std::fs::write(&list, text)?;
+    Ok(removed)
 }
 
 fn write(out: &Path, a: &codegen::Artifact) -> std::io::Result<()> {
