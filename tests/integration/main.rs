@@ -5,6 +5,7 @@ mod cli;
 mod compat;
 mod gate;
 mod golden;
+mod helm_chart;
 mod igot;
 mod no_panic;
 mod schema;
