@@ -3,11 +3,13 @@
 
 mod cli;
 mod compat;
+mod compile;
 mod gate;
 mod golden;
 mod helm_chart;
 mod igot;
 mod no_panic;
+mod parity;
 mod schema;
 mod support;
 mod validate_events;
