@@ -1,5 +1,6 @@
 //! Benchmark of `pipec check` (parse + validate) on a generated spec with 200 streams and
-//! 500 topics, and on the quickstart example. The generated spec is left in
+//! 500 topics, and on the quickstart example; and of `pipec compile` (check, lower,
+//! render) on the generated spec and on `pipelines/igot`. The generated spec is left in
 //! `target/bench-spec/` so the whole process can be timed too
 //! (`hyperfine 'target/release/pipec check target/bench-spec'`).
 
@@ -7,7 +8,8 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use pipec_compiler::{CheckOptions, check};
+use pipec_compiler::codegen::{Templates, generate as generate_artifacts};
+use pipec_compiler::{CheckOptions, check, compile};
 
 /// Writes a spec with `streams` streams and `topics` topics and returns its directory.
 fn generate(streams: usize, topics: usize) -> PathBuf {
@@ -59,6 +61,20 @@ fn bench(c: &mut Criterion) {
     });
     let quickstart = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/quickstart");
     c.bench_function("check quickstart", |b| b.iter(|| check(&quickstart, &opts)));
+
+    // `pipec compile` without the writes: check, lower to the manifest, render every
+    // artifact. igot has 51 topics, 10 jobs and 42 schema files to embed and digest.
+    let templates = Templates::builtin();
+    let compiled = |path: &Path| {
+        let c = compile(path, &opts);
+        let m = c.manifest.expect("the spec compiles");
+        generate_artifacts(&m, &templates).expect("templates render")
+    };
+    c.bench_function("compile 200 streams x 500 topics", |b| {
+        b.iter(|| compiled(&spec))
+    });
+    let igot = Path::new(env!("CARGO_MANIFEST_DIR")).join("../pipelines/igot");
+    c.bench_function("compile igot", |b| b.iter(|| compiled(&igot)));
 }
 
 criterion_group! {

@@ -258,12 +258,14 @@ fn parity_helm_values_and_job_files_cover_every_stream_job() {
                 job["replicas"]
             ));
         }
-        let file = chart.join(format!("files/dev/{name}.json"));
+        let file = chart.join(format!("files/dev/jobs/{name}.json"));
         match std::fs::read_to_string(&file) {
-            Err(_) => problems.push(format!("job `{name}`: no files/dev/{name}.json")),
+            Err(_) => problems.push(format!("job `{name}`: no files/dev/jobs/{name}.json")),
             Ok(text) => {
                 if serde_json::from_str::<Value>(&text).is_err() {
-                    problems.push(format!("job `{name}`: files/dev/{name}.json is not JSON"));
+                    problems.push(format!(
+                        "job `{name}`: files/dev/jobs/{name}.json is not JSON"
+                    ));
                 }
             }
         }

@@ -254,7 +254,7 @@ pub fn generate(m: &Manifest, templates: &Templates) -> Result<Vec<Artifact>, Co
     for job in m.jobs.keys() {
         if let Some(part) = m.for_job(job) {
             out.push(Artifact {
-                path: format!("helm/{chart}/files/{}/{job}.json", m.env),
+                path: format!("helm/{chart}/files/{}/jobs/{job}.json", m.env),
                 contents: compact(&part),
                 executable: false,
             });

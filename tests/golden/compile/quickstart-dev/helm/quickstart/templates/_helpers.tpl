@@ -50,7 +50,7 @@ its files/ directory, or installed with the values of another environment, fails
 rather than starting pods on an empty manifest.
 */}}
 {{- define "pipec.jobConfig" -}}
-{{- $path := printf "files/%s/%s.json" .root.Values.environment .name -}}
+{{- $path := printf "files/%s/jobs/%s.json" .root.Values.environment .name -}}
 {{- $content := .root.Files.Get $path -}}
 {{- if not $content -}}
 {{- fail (printf "%s is missing from the chart: job %q has no manifest for environment %q (run `pipec compile` for that environment and install with its values file)" $path .name .root.Values.environment) -}}
