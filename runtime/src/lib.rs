@@ -3,5 +3,6 @@
 //! with the issues that build them; what is here is the error model they share.
 
 pub mod error;
+pub mod store;
 
 pub use error::{Blame, RuntimeError};
