@@ -10,10 +10,13 @@ use serde_json::Value;
 
 use crate::RuntimeError;
 
+/// A stored record (none for a dedup key) and when it expires (never when `None`).
+type Entry = (Option<Value>, Option<Instant>);
+
 /// Keys with an expiry and an optional record.
 #[derive(Debug)]
 pub struct MemoryStore {
-    entries: Mutex<HashMap<String, (Option<Value>, Option<Instant>)>>,
+    entries: Mutex<HashMap<String, Entry>>,
 }
 
 impl MemoryStore {
