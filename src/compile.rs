@@ -64,7 +64,7 @@ pub enum GraphKind {
 
 /// Checks and lowers the spec, printing its diagnostics; the manifest when it has no
 /// errors, else the exit code.
-fn manifest(path: &Path, env: Option<String>) -> Result<Manifest, u8> {
+pub fn load_manifest(path: &Path, env: Option<String>) -> Result<Manifest, u8> {
     let env = env.or_else(|| std::env::var("PIPEC_ENV").ok().filter(|e| !e.is_empty()));
     let lookup = |name: &str| std::env::var(name).ok();
     let compiled = compile(
@@ -120,7 +120,7 @@ pub fn run_compile(args: CompileArgs) -> u8 {
         Ok(t) => t,
         Err(code) => return code,
     };
-    let m = match manifest(&args.path, args.env) {
+    let m = match load_manifest(&args.path, args.env) {
         Ok(m) => m,
         Err(code) => return code,
     };
@@ -264,7 +264,7 @@ pub fn run_graph(args: GraphArgs) -> u8 {
         Ok(t) => t,
         Err(code) => return code,
     };
-    let m = match manifest(&args.path, args.env) {
+    let m = match load_manifest(&args.path, args.env) {
         Ok(m) => m,
         Err(code) => return code,
     };
