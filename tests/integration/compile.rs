@@ -587,3 +587,71 @@ fn compile_template_override_is_used() {
     assert!(problems.is_empty(), "{}", problems.join("\n\n"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_removed_job_leaves_no_stale_files_but_other_environments_keep_theirs() {
+    let spec = scratch("compile-stale-spec");
+    copy_dir(&root().join("examples/quickstart"), &spec);
+    let out = scratch("compile-stale-out");
+    let (spec_s, out_s) = (spec.to_str().expect("utf-8"), out.to_str().expect("utf-8"));
+    compile_into(spec_s, "dev", &out);
+    compile_into(spec_s, "prod", &out);
+    let job = "helm/quickstart/files/dev/jobs/clicks-per-minute.json";
+    assert!(out.join(job).is_file());
+    // Rename the job: its old config must go, the new one appear, prod's stay.
+    let text = std::fs::read_to_string(spec.join("pipeline.yaml")).expect("spec");
+    let renamed = text.replace("  clicks-per-minute:", "  clicks-per-min:");
+    assert_ne!(
+        text, renamed,
+        "the quickstart has a job `clicks-per-minute`"
+    );
+    std::fs::write(spec.join("pipeline.yaml"), renamed).expect("write spec");
+    let o = run(&["compile", spec_s, "--env", "dev", "--out", out_s]);
+    assert!(o.status.success(), "{}", show(&o));
+    assert!(!out.join(job).exists(), "stale job config left behind");
+    assert!(
+        out.join("helm/quickstart/files/dev/jobs/clicks-per-min.json")
+            .is_file()
+    );
+    assert!(
+        out.join("helm/quickstart/files/prod/jobs/clicks-per-minute.json")
+            .is_file()
+    );
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("removed"),
+        "the removal is reported: {}",
+        show(&o)
+    );
+    // The chart is shared by both environments and stays.
+    assert!(out.join("helm/quickstart/Chart.yaml").is_file());
+}
+
+#[test]
+fn graph_prints_mermaid_and_dot() {
+    let o = run(&["graph", "examples/quickstart"]);
+    assert!(o.status.success(), "{}", show(&o));
+    let mmd = String::from_utf8_lossy(&o.stdout);
+    assert!(mmd.contains("flowchart LR"), "{mmd}");
+    assert!(mmd.contains("t_raw --> j_preprocess"), "{mmd}");
+    assert!(
+        mmd.contains("j_preprocess -.->|duplicate| t_duplicate"),
+        "{mmd}"
+    );
+    let o = run(&[
+        "graph",
+        "examples/quickstart",
+        "--format",
+        "dot",
+        "--env",
+        "prod",
+    ]);
+    assert!(o.status.success(), "{}", show(&o));
+    let dot = String::from_utf8_lossy(&o.stdout);
+    assert!(dot.contains("digraph \"quickstart\" {"), "{dot}");
+    assert!(dot.contains("label=\"prod.clicks.raw\""), "{dot}");
+    assert!(
+        dot.contains("j_preprocess -> t_failed [label=\"invalid\", style=dashed"),
+        "{dot}"
+    );
+    assert!(dot.trim_end().ends_with('}'), "{dot}");
+}
