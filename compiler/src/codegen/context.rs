@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use crate::manifest::{Manifest, Store};
 
 /// What every template sees: `pipeline`, `env`, `version`, `description`, `chart`,
-/// `generator`, and `manifest` (the whole manifest).
+/// `generator`; `manifest` (the whole manifest) is added at rendering.
 pub fn base(m: &Manifest) -> Value {
     json!({
         "pipeline": m.pipeline,
@@ -17,7 +17,6 @@ pub fn base(m: &Manifest) -> Value {
         "description": m.description,
         "chart": super::dns_label(&m.pipeline),
         "generator": m.generator,
-        "manifest": m,
     })
 }
 

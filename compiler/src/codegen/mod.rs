@@ -165,13 +165,20 @@ impl Templates {
         }
     }
 
+    /// Renders a template with `ctx` and the whole manifest as `manifest` (converted to
+    /// a template value once per run and shared, not once per template).
     fn render(
         &self,
         env: &Environment<'_>,
         name: &str,
         ctx: &serde_json::Value,
+        manifest: &minijinja::Value,
     ) -> Result<String, CodegenError> {
         let t = env.get_template(name).map_err(|e| self.error(&e))?;
+        let ctx = minijinja::context! {
+            manifest => manifest.clone(),
+            ..minijinja::Value::from_serialize(ctx)
+        };
         t.render(ctx).map_err(|e| self.error(&e))
     }
 }
@@ -206,6 +213,7 @@ pub fn generate(m: &Manifest, templates: &Templates) -> Result<Vec<Artifact>, Co
         executable: false,
     }];
     let base = context::base(m);
+    let mv = minijinja::Value::from_serialize(m);
 
     // Kafka: per cluster.
     for (cluster, ctx) in context::kafka(m, &base) {
@@ -216,7 +224,7 @@ pub fn generate(m: &Manifest, templates: &Templates) -> Result<Vec<Artifact>, Co
         ] {
             out.push(Artifact {
                 path: format!("kafka/{cluster}/{file}"),
-                contents: templates.render(&env, tpl, &ctx)?,
+                contents: templates.render(&env, tpl, &ctx, &mv)?,
                 executable: exec,
             });
         }
@@ -230,7 +238,7 @@ pub fn generate(m: &Manifest, templates: &Templates) -> Result<Vec<Artifact>, Co
             continue;
         };
         let (path, contents) = match rel.strip_suffix(".j2") {
-            Some(plain) => (plain, templates.render(&env, name, &helm)?),
+            Some(plain) => (plain, templates.render(&env, name, &helm, &mv)?),
             None => (
                 rel,
                 templates
@@ -248,7 +256,7 @@ pub fn generate(m: &Manifest, templates: &Templates) -> Result<Vec<Artifact>, Co
     }
     out.push(Artifact {
         path: format!("helm/{chart}/values-{}.yaml", m.env),
-        contents: templates.render(&env, "helm/values.yaml.j2", &helm)?,
+        contents: templates.render(&env, "helm/values.yaml.j2", &helm, &mv)?,
         executable: false,
     });
     for job in m.jobs.keys() {
@@ -271,7 +279,7 @@ pub fn generate(m: &Manifest, templates: &Templates) -> Result<Vec<Artifact>, Co
     // Cron.
     out.push(Artifact {
         path: "cron/crontab".into(),
-        contents: templates.render(&env, "cron/crontab.j2", &context::cron(m, &base))?,
+        contents: templates.render(&env, "cron/crontab.j2", &context::cron(m, &base), &mv)?,
         executable: false,
     });
 
@@ -283,7 +291,7 @@ pub fn generate(m: &Manifest, templates: &Templates) -> Result<Vec<Artifact>, Co
     ] {
         out.push(Artifact {
             path: file.into(),
-            contents: templates.render(&env, tpl, &g)?,
+            contents: templates.render(&env, tpl, &g, &mv)?,
             executable: false,
         });
     }

@@ -115,15 +115,25 @@ impl Manifest {
         } else {
             BTreeMap::new()
         };
+        // Built field by field: cloning the whole manifest per job would copy every
+        // topic and schema once per job.
         Some(Manifest {
-            topics,
+            manifest_version: self.manifest_version,
+            generator: self.generator.clone(),
+            pipeline: self.pipeline.clone(),
+            description: self.description.clone(),
+            env: self.env.clone(),
+            type_field: self.type_field.clone(),
             clusters,
+            topics,
             stores,
+            event_types: self.event_types.clone(),
             schemas,
+            schema_draft: self.schema_draft.clone(),
+            schema_refs: self.schema_refs.clone(),
             jobs: BTreeMap::from([(name.to_string(), job.clone())]),
             backups: BTreeMap::new(),
             reports: BTreeMap::new(),
-            ..self.clone()
         })
     }
 
