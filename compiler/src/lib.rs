@@ -92,8 +92,11 @@ pub struct Compiled {
     pub check: CheckResult,
     /// The manifest; `None` when the spec has errors or could not be found.
     pub manifest: Option<manifest::Manifest>,
-    /// Why lowering failed after a clean check (a file vanished between reads).
+    /// Why lowering failed after a clean check (a file vanished between reads, a test's
+    /// input cannot be read).
     pub lower_error: Option<String>,
+    /// The spec's tests, resolved (empty unless the manifest was made).
+    pub tests: Vec<manifest::spec_tests::SpecTest>,
 }
 
 /// Loads, checks and lowers the spec at `path` into a [`manifest::Manifest`].
@@ -111,14 +114,17 @@ pub fn compile(path: &Path, opts: &CheckOptions<'_>) -> Compiled {
     if !usage_error {
         validate::validate(&mut loaded, &mut diags);
     }
-    let (manifest, lower_error) = if usage_error || diags.has_errors() {
-        (None, None)
+    let (manifest, lower_error, tests) = if usage_error || diags.has_errors() {
+        (None, None, Vec::new())
     } else {
         let mut scratch = Diagnostics::default();
         let ix = validate::Index::build(&loaded, &mut scratch);
         match manifest::lower(&ix) {
-            Ok(m) => (Some(m), None),
-            Err(e) => (None, Some(e)),
+            Ok(m) => match manifest::spec_tests::resolve(&ix, &m) {
+                Ok(tests) => (Some(m), None, tests),
+                Err(e) => (Some(m), Some(e), Vec::new()),
+            },
+            Err(e) => (None, Some(e), Vec::new()),
         }
     };
     Compiled {
@@ -129,6 +135,7 @@ pub fn compile(path: &Path, opts: &CheckOptions<'_>) -> Compiled {
         },
         manifest,
         lower_error,
+        tests,
     }
 }
 

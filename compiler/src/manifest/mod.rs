@@ -10,6 +10,7 @@
 
 mod lower;
 mod ordered;
+pub mod spec_tests;
 
 use std::collections::BTreeMap;
 

@@ -214,3 +214,88 @@ environments:
         Some("select 1")
     );
 }
+
+#[test]
+fn spec_tests_resolve_with_their_records() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/quickstart");
+    let c = compile(
+        &root,
+        &CheckOptions {
+            env: None,
+            env_lookup: &|_| None,
+        },
+    );
+    assert_eq!(c.lower_error, None);
+    let t = &c.tests[0];
+    assert_eq!(t.name, "a repeated click is a duplicate");
+    assert!(t.location.ends_with("pipeline.yaml:75"), "{}", t.location);
+    assert_eq!(t.input_topic, "raw");
+    assert_eq!(t.jobs, ["preprocess"]);
+    let lines = std::fs::read_to_string(root.join("events/sample.ndjson")).expect("sample");
+    assert_eq!(
+        t.records.len(),
+        lines.lines().filter(|l| !l.trim().is_empty()).count()
+    );
+    let clicks = t
+        .expect
+        .iter()
+        .find(|e| e.topic == "clicks")
+        .expect("clicks");
+    assert_eq!(clicks.count, Some(2));
+    let dup = t
+        .expect
+        .iter()
+        .find(|e| e.topic == "duplicate")
+        .expect("duplicate");
+    assert_eq!(
+        dup.all,
+        [("duplicate".to_string(), serde_json::json!(true))]
+    );
+}
+
+#[test]
+fn test_settings_override_steps_with_units() {
+    let m = mini().manifest.expect("manifest");
+    let i = m.jobs["telemetry-extractor"]
+        .steps
+        .iter()
+        .position(|s| s.kind() == "unbatch")
+        .expect("an unbatch step");
+    let set = vec![(
+        "telemetry-extractor".to_string(),
+        i,
+        "max_event_size".to_string(),
+        serde_json::json!("1KiB"),
+    )];
+    let changed = spec_tests::apply_set(&m, &set).expect("applies");
+    let Step::Unbatch(u) = &changed.jobs["telemetry-extractor"].steps[i] else {
+        panic!("still an unbatch step");
+    };
+    assert_eq!(u.max_event_size, Some(1024));
+    let bad = vec![(
+        "telemetry-extractor".to_string(),
+        i,
+        "max_event_size".to_string(),
+        serde_json::json!("huge"),
+    )];
+    assert!(spec_tests::apply_set(&m, &bad).is_err());
+}
+
+#[test]
+fn tmpl_fixtures_get_dates() {
+    let dir = std::env::temp_dir().join(format!("pipec-tmpl-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let p = dir.join("e.json.tmpl");
+    std::fs::write(&p, r#"[{"ets": $currentDate}, {"ets": $olderDate}]"#).expect("write");
+    let mut out = Vec::new();
+    spec_tests::read_records(&p, &mut out).expect("reads");
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(out.len(), 2);
+    let ets = |r: &[u8]| {
+        serde_json::from_slice::<serde_json::Value>(r).expect("json")["ets"]
+            .as_i64()
+            .expect("ms")
+    };
+    let (now, older) = (ets(&out[0]), ets(&out[1]));
+    assert_eq!(now - older, 150 * 24 * 3600 * 1000);
+}
