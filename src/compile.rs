@@ -74,6 +74,12 @@ pub fn load_manifest(path: &Path, env: Option<String>) -> Result<Manifest, u8> {
             env_lookup: &lookup,
         },
     );
+    report_compiled(path, &compiled)
+}
+
+/// Prints what compiling found; the manifest when there were no errors, else the exit
+/// code.
+pub fn report_compiled(path: &Path, compiled: &pipec_compiler::Compiled) -> Result<Manifest, u8> {
     let check = &compiled.check;
     if !check.diagnostics.is_empty() {
         let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
@@ -91,8 +97,8 @@ pub fn load_manifest(path: &Path, env: Option<String>) -> Result<Manifest, u8> {
         eprintln!("error: {e}");
         return Err(FOUND);
     }
-    match compiled.manifest {
-        Some(m) => Ok(m),
+    match &compiled.manifest {
+        Some(m) => Ok(m.clone()),
         None => {
             eprintln!(
                 "{}: {} error(s); nothing was written",
