@@ -373,6 +373,32 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn transient_failures_are_retried_then_unavailable() {
+        let mut calls = 0;
+        let e = retry::<(), _, _>("redis x db 0", || {
+            calls += 1;
+            async {
+                Err(RedisError::from(std::io::Error::from(
+                    std::io::ErrorKind::ConnectionReset,
+                )))
+            }
+        })
+        .await
+        .unwrap_err();
+        assert_eq!(calls, ATTEMPTS);
+        assert!(e.to_string().ends_with("(after 5 attempts)"), "{e}");
+        let mut calls = 0;
+        let e = retry::<(), _, _>("redis x db 0", || {
+            calls += 1;
+            async { Err(RedisError::from((redis::ErrorKind::TypeError, "WRONGTYPE"))) }
+        })
+        .await
+        .unwrap_err();
+        assert_eq!(calls, 1);
+        assert!(matches!(e, RuntimeError::Unavailable { .. }));
+    }
+
+    #[tokio::test]
     async fn a_missing_password_variable_is_a_config_error() {
         let mut d = def("redis://127.0.0.1:6379", None);
         d.password = Some(manifest::SecretRef {
