@@ -147,7 +147,12 @@ impl DedupSet {
     /// Writes the live keys, oldest first, to `path` through a temporary file and a rename,
     /// so a crash leaves the previous snapshot whole.
     pub fn snapshot(&self, path: &Path, now: u32) -> std::io::Result<usize> {
-        let tmp = path.with_extension("tmp");
+        let mut tmp = path.as_os_str().to_owned();
+        tmp.push(".tmp");
+        let tmp = std::path::PathBuf::from(tmp);
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)?;
+        }
         let mut w = BufWriter::new(std::fs::File::create(&tmp)?);
         w.write_all(MAGIC)?;
         let mut n = 0;

@@ -172,10 +172,11 @@ mod tests {
             snapshot: Some("state/seen.snap".into()),
             ..def()
         };
-        std::fs::create_dir(dir.path().join("state")).unwrap();
         let s = MemoryStore::open("seen", &d, dir.path()).unwrap();
         s.seen_or_set(&keys(&["a", "b"]), 60_000);
         s.snapshot().unwrap();
+        assert!(dir.path().join("state/seen.snap").exists());
+        assert!(!dir.path().join("state/seen.snap.tmp").exists());
         let s = MemoryStore::open("seen", &d, dir.path()).unwrap();
         assert_eq!(s.seen_or_set(&keys(&["b", "c"]), 60_000), [true, false]);
     }
