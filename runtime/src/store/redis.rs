@@ -10,7 +10,8 @@
 //! Failures: a call that fails for a reason that may pass (connection refused or dropped,
 //! time-out, `LOADING`, `TRYAGAIN`) is retried after 50 ms, doubling, for at most 5 attempts
 //! and about 5 s; then, or at once for any other failure, the call is
-//! [`RuntimeError::Unavailable`]. A failure is never read as "not a duplicate".
+//! [`RuntimeError::Unavailable`]; a refused password is [`RuntimeError::Config`]. A failure
+//! is never read as "not a duplicate".
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -228,6 +229,11 @@ where
                 delay *= 2;
                 attempt += 1;
             }
+            Err(e) if e.kind() == redis::ErrorKind::AuthenticationFailed => {
+                return Err(RuntimeError::Config {
+                    what: format!("{system}: {e}"),
+                });
+            }
             Err(e) => {
                 return Err(RuntimeError::Unavailable {
                     system: system.to_string(),
@@ -396,6 +402,15 @@ mod tests {
         .unwrap_err();
         assert_eq!(calls, 1);
         assert!(matches!(e, RuntimeError::Unavailable { .. }));
+        let e = retry::<(), _, _>("redis x db 0", || async {
+            Err(RedisError::from((
+                redis::ErrorKind::AuthenticationFailed,
+                "WRONGPASS",
+            )))
+        })
+        .await
+        .unwrap_err();
+        assert_eq!(e.blame(), crate::Blame::User);
     }
 
     #[tokio::test]
