@@ -33,6 +33,13 @@ pub enum RuntimeError {
         /// What happened.
         reason: String,
     },
+    /// The pipeline's configuration or a file it names is wrong (a lookup file that does not
+    /// parse, a secret's environment variable that is not set): fix it and restart.
+    #[error("bad configuration: {what}")]
+    Config {
+        /// What is wrong, naming the file and line or the setting.
+        what: String,
+    },
     /// A broken invariant of pipec itself.
     #[error("internal error: {0}")]
     Internal(String),
@@ -43,6 +50,7 @@ impl RuntimeError {
     pub fn blame(&self) -> Blame {
         match self {
             RuntimeError::Event { .. } => Blame::User,
+            RuntimeError::Config { .. } => Blame::User,
             RuntimeError::Unavailable { .. } => Blame::External,
             RuntimeError::Internal(_) => Blame::Internal,
         }
@@ -72,6 +80,11 @@ mod tests {
         let e = RuntimeError::Event {
             step: "validate".into(),
             reason: "missing `mid`".into(),
+        };
+        assert_eq!(e.blame(), Blame::User);
+        assert!(!e.is_retryable());
+        let e = RuntimeError::Config {
+            what: "lookup.csv:3: no `id` field".into(),
         };
         assert_eq!(e.blame(), Blame::User);
         assert!(!e.is_retryable());

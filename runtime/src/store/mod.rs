@@ -2,7 +2,10 @@
 //! from its manifest entry; jobs call it a batch of keys at a time, so that Redis gets one
 //! pipelined round trip per batch.
 
+mod dedup;
 pub mod memory;
+mod records;
+pub mod redis;
 
 use std::path::Path;
 
@@ -16,11 +19,14 @@ use crate::RuntimeError;
 pub enum Store {
     /// In-process.
     Memory(memory::MemoryStore),
+    /// A Redis database.
+    Redis(redis::RedisStore),
 }
 
 impl Store {
     /// Opens the store a manifest describes; relative paths (snapshot, lookup data) are
-    /// relative to `base` (the spec's directory).
+    /// relative to `base` (the spec's directory). A Redis store connects here, retrying
+    /// with backoff, and is [`RuntimeError::Unavailable`] when it cannot.
     pub async fn open(
         name: &str,
         def: &manifest::Store,
@@ -30,16 +36,14 @@ impl Store {
             manifest::Store::Memory(m) => {
                 Ok(Store::Memory(memory::MemoryStore::open(name, m, base)?))
             }
-            manifest::Store::Redis(r) => Err(RuntimeError::Unavailable {
-                system: format!("redis store `{name}` ({})", r.url),
-                reason: "Redis stores are not supported yet".into(),
-            }),
+            manifest::Store::Redis(r) => Ok(Store::Redis(redis::RedisStore::open(name, r).await?)),
         }
     }
 
     /// For each key, in order: whether it was already present (a duplicate). Absent keys
     /// are set with the TTL, as `SET key "" EX ttl NX` does, so a key repeated within one
-    /// call is new the first time and a duplicate after.
+    /// call is new the first time and a duplicate after. A store that cannot answer is an
+    /// error, never "not a duplicate".
     pub async fn seen_or_set(
         &self,
         keys: &[String],
@@ -47,6 +51,7 @@ impl Store {
     ) -> Result<Vec<bool>, RuntimeError> {
         match self {
             Store::Memory(m) => Ok(m.seen_or_set(keys, ttl_ms)),
+            Store::Redis(r) => r.seen_or_set(keys, ttl_ms).await,
         }
     }
 
@@ -54,6 +59,21 @@ impl Store {
     pub async fn lookup(&self, keys: &[String]) -> Result<Vec<Option<Value>>, RuntimeError> {
         match self {
             Store::Memory(m) => Ok(m.lookup(keys)),
+            Store::Redis(r) => r.lookup(keys).await,
         }
+    }
+
+    /// Writes a memory store's snapshot, when it has one; nothing for Redis, which keeps
+    /// its own state.
+    pub fn snapshot(&self) -> Result<(), RuntimeError> {
+        match self {
+            Store::Memory(m) => m.snapshot(),
+            Store::Redis(_) => Ok(()),
+        }
+    }
+
+    /// Called on shutdown: snapshots a memory store; nothing for Redis.
+    pub async fn close(&self) -> Result<(), RuntimeError> {
+        self.snapshot()
     }
 }
