@@ -33,6 +33,12 @@ pub enum RuntimeError {
         /// What happened.
         reason: String,
     },
+    /// The manifest asks for something this runtime does not implement yet.
+    #[error("not supported yet: {what}")]
+    Unsupported {
+        /// What (`step \`window\``).
+        what: String,
+    },
     /// A broken invariant of pipec itself.
     #[error("internal error: {0}")]
     Internal(String),
@@ -44,7 +50,7 @@ impl RuntimeError {
         match self {
             RuntimeError::Event { .. } => Blame::User,
             RuntimeError::Unavailable { .. } => Blame::External,
-            RuntimeError::Internal(_) => Blame::Internal,
+            RuntimeError::Unsupported { .. } | RuntimeError::Internal(_) => Blame::Internal,
         }
     }
 
