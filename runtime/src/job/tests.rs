@@ -189,3 +189,219 @@ async fn extractor_stamps_now_when_the_batch_has_no_sync_time() {
         "syncts {syncts} is not now"
     );
 }
+
+const PREPROCESSOR_FIXTURES: [&str; 17] = [
+    "EVENT_1",
+    "EVENT_2",
+    "EVENT_3",
+    "EVENT_4",
+    "EVENT_5",
+    "EVENT_6",
+    "EVENT_7",
+    "EVENT_8",
+    "EVENT_9",
+    "EVENT_10",
+    "EVENT_12",
+    "EVENT_13",
+    "EVENT_14",
+    "EVENT_15",
+    "EVENT_16",
+    "EVENT_17",
+    "EVENT_WITHOUT_EID",
+];
+
+#[tokio::test]
+async fn pipeline_preprocessor_on_sunbird_fixtures() {
+    let m = igot();
+    let j = job(&m, "pipeline-preprocessor").await;
+    let input: Vec<Vec<u8>> = PREPROCESSOR_FIXTURES
+        .iter()
+        .map(|n| fixture("pipeline-preprocessor", &format!("{n}.json")))
+        .collect();
+    let out = run(&j, &input).await;
+    let t = by_topic(&out);
+    assert_eq!(
+        counts(&out),
+        BTreeMap::from([
+            ("audit".into(), 1),
+            ("druid-events-log".into(), 1),
+            ("error".into(), 1),
+            ("failed".into(), 8),
+            ("unique".into(), 10),
+            ("unique-primary".into(), 6),
+            ("unique-secondary".into(), 4),
+        ])
+    );
+    // Invalid events: no schema for the type, no type, schema violations; each says why.
+    assert_eq!(
+        eids(&t["failed"]),
+        [
+            "START", "NO_EID", "NO_EID", "NO_EID", "SUMMARY", "SUMMARY", "METRICS", "-"
+        ]
+    );
+    for e in &t["failed"] {
+        assert_eq!(e["flags"]["pp_validation_processed"], json!(false));
+        assert_eq!(e["metadata"]["src"], json!("pipeline-preprocessor"));
+        assert!(e["metadata"]["validation_error"].is_string());
+    }
+    assert_eq!(
+        t["failed"][0]["metadata"]["validation_error"],
+        json!("\"actor\" is a required property")
+    );
+    assert_eq!(
+        t["failed"][5]["metadata"]["validation_error"],
+        json!("/edata/timespent: \"0:16\" is not of type \"number\"")
+    );
+    assert_eq!(
+        t["failed"][7]["metadata"]["validation_error"],
+        json!("no `eid` field: the event type is unknown")
+    );
+    for e in &t["unique"] {
+        assert_eq!(e["flags"]["pp_validation_processed"], json!(true));
+        assert_eq!(e["flags"]["pp_duplicate"], json!(false));
+    }
+    assert_eq!(
+        eids(&t["unique-secondary"]),
+        ["INTERACT", "SHARE_ITEM", "SHARE_ITEM", "SHARE_ITEM"]
+    );
+    assert_eq!(
+        eids(&t["unique-primary"]),
+        ["AUDIT", "SHARE", "ASSESS", "SEARCH", "SUMMARY", "METRICS"]
+    );
+    // The default channel fills a missing one; a blank one is kept, as Sunbird does.
+    assert_eq!(t["unique"][0]["context"]["channel"], json!(" "));
+    let c = &out.counters;
+    assert_eq!((c[0].input, c[0].invalid, c[0].output), (17, 8, 9));
+    assert_eq!((c[6].input, c[6].sent, c[6].unrouted), (9, 9, 0));
+}
+
+#[tokio::test]
+async fn duplicate_within_one_batch() {
+    let m = igot();
+    let j = job(&m, "pipeline-preprocessor").await;
+    let e1 = fixture("pipeline-preprocessor", "EVENT_1.json");
+    let out = run(&j, &[e1.clone(), e1.clone()]).await;
+    let t = by_topic(&out);
+    assert_eq!(t["duplicate"].len(), 1);
+    assert_eq!(t["duplicate"][0]["flags"]["pp_duplicate"], json!(true));
+    assert_eq!(t["unique"].len(), 1);
+    assert_eq!(out.counters[3].duplicate, 1);
+    // The key stays remembered across batches.
+    let again = run(&j, &[e1]).await;
+    assert_eq!(counts(&again), BTreeMap::from([("duplicate".into(), 1)]));
+}
+
+#[tokio::test]
+async fn explode_a_share_of_two_items() {
+    let m = igot();
+    let j = job(&m, "pipeline-preprocessor").await;
+    let mut share: Value =
+        serde_json::from_slice(&fixture("pipeline-preprocessor", "EVENT_5.json"))
+            .unwrap_or_default();
+    if let Some(items) = share["edata"]["items"].as_array_mut() {
+        items.truncate(2);
+    }
+    let out = run(&j, &[serde_json::to_vec(&share).unwrap_or_default()]).await;
+    let t = by_topic(&out);
+    let items: Vec<&Value> = t["unique"]
+        .iter()
+        .filter(|e| e["eid"] == json!("SHARE_ITEM"))
+        .collect();
+    assert_eq!(items.len(), 2);
+    assert_eq!(items[0]["edata"]["type"], json!("download"));
+    assert_eq!(items[1]["edata"]["type"], json!("import"));
+    assert_eq!(
+        items[0]["object"]["id"],
+        json!("do_312785709424099328114191")
+    );
+    assert_eq!(items[1]["object"]["ver"], json!("18"));
+    assert_eq!(items[1]["object"]["type"], json!("CONTENT"));
+    // The children are copies of the SHARE event: its actor, context and mid.
+    assert_eq!(items[0]["mid"], share["mid"]);
+    assert_eq!(items[0]["actor"], share["actor"]);
+    assert!(items[0].get("item").is_none());
+    // The SHARE itself goes on, unchanged, to the primary topic.
+    assert_eq!(eids(&t["unique-primary"]), ["SHARE"]);
+    assert_eq!(t["unique-primary"][0]["edata"]["type"], json!("File"));
+    assert_eq!(eids(&t["unique-secondary"]), ["SHARE_ITEM", "SHARE_ITEM"]);
+}
+
+#[tokio::test]
+async fn route_copies_and_rule_fields() {
+    let mut m = igot();
+    // The ASSESS copy is marked; the event going on to `raw` is not.
+    if let Some(manifest::Step::Route(r)) = m
+        .jobs
+        .get_mut("telemetry-extractor")
+        .and_then(|j| j.steps.get_mut(2))
+    {
+        r.rules[1].set = manifest::Ordered(vec![("flags.copy".into(), "eid == \"ASSESS\"".into())]);
+    }
+    let j = job(&m, "telemetry-extractor").await;
+    let out = run(
+        &j,
+        &[fixture(
+            "telemetry-extractor",
+            "EVENT_WITHOUT_MESSAGE_ID.json",
+        )],
+    )
+    .await;
+    let t = by_topic(&out);
+    let marks: Vec<&Value> = t["assess-raw"]
+        .iter()
+        .map(|e| &e["flags"]["copy"])
+        .collect();
+    assert_eq!(
+        marks,
+        [
+            &json!(false),
+            &json!(true),
+            &json!(true),
+            &json!(true),
+            &json!(false)
+        ]
+    );
+    assert!(t["raw"].iter().all(|e| e.get("flags").is_none()));
+    // An event sent to several topics is the same bytes on each.
+    let audit = fixture("pipeline-preprocessor", "EVENT_4.json");
+    let pp = job(&m, "pipeline-preprocessor").await;
+    let out = run(&pp, &[audit]).await;
+    let topics: Vec<&str> = out.records.iter().map(|(t, _)| &**t).collect();
+    assert_eq!(topics, ["audit", "unique", "unique-primary"]);
+    assert!(out.records.windows(2).all(|w| w[0].1 == w[1].1));
+}
+
+#[tokio::test]
+async fn a_malformed_record_goes_to_the_dead_letter_topic() {
+    let m = igot();
+    let j = job(&m, "pipeline-preprocessor").await;
+    let bad = b"{\"eid\": \"LOG\", ".to_vec();
+    let out = run(
+        &j,
+        &[
+            bad.clone(),
+            fixture("pipeline-preprocessor", "EVENT_3.json"),
+        ],
+    )
+    .await;
+    assert_eq!(out.records[0], (Arc::from("failed"), bad));
+    assert_eq!(&*out.records[1].0, "druid-events-log");
+    assert_eq!((out.counters[0].input, out.counters[0].unparsable), (2, 1));
+}
+
+#[tokio::test]
+async fn window_steps_are_refused_until_supported() {
+    let opts = pipec_compiler::CheckOptions {
+        env: None,
+        env_lookup: &|_| None,
+    };
+    let Some(m) = pipec_compiler::compile(&root().join("examples/quickstart"), &opts).manifest
+    else {
+        panic!("examples/quickstart does not compile");
+    };
+    let stores = memory_stores(&m).await;
+    match Job::build("clicks-per-minute", &m, &stores) {
+        Err(RuntimeError::Unsupported { what }) => assert!(what.contains("window"), "{what}"),
+        other => panic!("expected Unsupported, got {other:?}"),
+    }
+}
