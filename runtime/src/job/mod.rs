@@ -7,6 +7,7 @@ mod keyed;
 mod route;
 mod unbatch;
 mod validate;
+mod window;
 
 #[cfg(test)]
 mod tests;
@@ -47,6 +48,10 @@ pub struct StepCounters {
     pub unparsable: u64,
     /// Events an expression failed on.
     pub errors: u64,
+    /// Events a window took in (they come out as the aggregates of closed windows).
+    pub windowed: u64,
+    /// Events later than their window's close.
+    pub late: u64,
 }
 
 /// What processing a batch produced.
@@ -82,6 +87,10 @@ enum Op {
     Route(route::Route),
     Explode(route::Explode),
     Emit(Vec<Arc<str>>),
+    /// `window` with the `aggregate` after it.
+    Window(Box<window::WindowAgg>),
+    /// The `aggregate` of the window before it: what comes here are its events.
+    Aggregate,
 }
 
 /// An event on its way through the steps, with the position of what it came from.
@@ -144,11 +153,28 @@ impl Job {
                 Step::Route(r) => Op::Route(route::Route::build(&b, r)?),
                 Step::Explode(e) => Op::Explode(route::Explode::build(&b, e)?),
                 Step::Emit(e) => Op::Emit(b.topics(&e.to)?),
-                Step::Window(_) | Step::Aggregate(_) => {
-                    return Err(RuntimeError::Unsupported {
-                        what: format!("step `{}` (job `{name}`, step {i})", step.kind()),
-                    });
-                }
+                Step::Window(w) => match def.steps.get(i + 1) {
+                    Some(Step::Aggregate(a)) => {
+                        Op::Window(Box::new(window::WindowAgg::build(&b, w, a)?))
+                    }
+                    _ => {
+                        return Err(RuntimeError::Unsupported {
+                            what: format!(
+                                "a `window` not followed by `aggregate` (job `{name}`, step {i})"
+                            ),
+                        });
+                    }
+                },
+                Step::Aggregate(_) => match def.steps.get(i.wrapping_sub(1)) {
+                    Some(Step::Window(_)) => Op::Aggregate,
+                    _ => {
+                        return Err(RuntimeError::Unsupported {
+                            what: format!(
+                                "an `aggregate` without a `window` before it (job `{name}`, step {i})"
+                            ),
+                        });
+                    }
+                },
             });
         }
         Ok(Job {
@@ -198,16 +224,47 @@ impl Job {
                 Err(e) => s.unparsable(i, &e.to_string()),
             }
         }
+        self.run_steps(0, evs, &mut s).await?;
+        s.finish(out);
+        Ok(())
+    }
+
+    /// Closes every open window, as at the end of the input, and sends their aggregates
+    /// through the rest of the job. Fails only when a store is unavailable.
+    pub async fn flush(&self, out: &mut Output) -> Result<(), RuntimeError> {
+        let mut s = Scratch {
+            job: self,
+            input: &[],
+            records: Vec::new(),
+            counters: vec![StepCounters::default(); self.steps.len()],
+        };
         for (i, step) in self.steps.iter().enumerate() {
+            if let Op::Window(w) = step {
+                let evs = w.flush();
+                self.run_steps(i + 1, evs, &mut s).await?;
+            }
+        }
+        s.finish(out);
+        Ok(())
+    }
+
+    /// Runs `evs` through the steps from index `from` on.
+    async fn run_steps(
+        &self,
+        from: usize,
+        mut evs: Vec<Ev>,
+        s: &mut Scratch<'_>,
+    ) -> Result<(), RuntimeError> {
+        for (i, step) in self.steps.iter().enumerate().skip(from) {
             if evs.is_empty() {
                 break;
             }
             s.counters[i].input += evs.len() as u64;
             evs = match step {
-                Op::Unbatch(u) => u.run(evs, i, &mut s)?,
-                Op::Validate(v) => v.run(evs, i, &mut s)?,
-                Op::Dedup(d) => d.run(evs, i, &mut s).await?,
-                Op::Enrich(e) => e.run(evs, i, &mut s).await?,
+                Op::Unbatch(u) => u.run(evs, i, s)?,
+                Op::Validate(v) => v.run(evs, i, s)?,
+                Op::Dedup(d) => d.run(evs, i, s).await?,
+                Op::Enrich(e) => e.run(evs, i, s).await?,
                 Op::Set(a) => {
                     let mut kept = Vec::with_capacity(evs.len());
                     for mut ev in evs {
@@ -224,9 +281,9 @@ impl Job {
                     }
                     evs
                 }
-                Op::Filter(f) => f.run(evs, i, &mut s)?,
-                Op::Route(r) => r.run(evs, i, &mut s)?,
-                Op::Explode(e) => e.run(evs, i, &mut s)?,
+                Op::Filter(f) => f.run(evs, i, s)?,
+                Op::Route(r) => r.run(evs, i, s)?,
+                Op::Explode(e) => e.run(evs, i, s)?,
                 Op::Emit(to) => {
                     for ev in &evs {
                         s.send(ev, i, to)?;
@@ -234,19 +291,30 @@ impl Job {
                     s.counters[i].sent += evs.len() as u64;
                     Vec::new()
                 }
+                Op::Window(w) => w.run(evs, i, s)?,
+                Op::Aggregate => evs,
             };
-            s.counters[i].output += evs.len() as u64;
+            if !matches!(step, Op::Window(_)) {
+                s.counters[i].output += evs.len() as u64;
+            }
         }
         // Events past the last step go nowhere: the compiler rejects such jobs, but count them.
         if let Some(last) = s.counters.last_mut() {
             last.unrouted += evs.len() as u64;
-            last.output -= evs.len() as u64;
+            last.output = last.output.saturating_sub(evs.len() as u64);
         }
+        Ok(())
+    }
+}
+
+impl Scratch<'_> {
+    /// Appends what the batch produced to `out`, in input order, then step order.
+    fn finish(self, out: &mut Output) {
         let Scratch {
             mut records,
             counters,
             ..
-        } = s;
+        } = self;
         records.sort_by_key(|(k, _, _)| *k);
         out.records
             .extend(records.into_iter().map(|(_, topic, bytes)| (topic, bytes)));
@@ -256,7 +324,6 @@ impl Job {
         for (o, c) in out.counters.iter_mut().zip(counters) {
             o.add(&c);
         }
-        Ok(())
     }
 }
 
@@ -272,6 +339,8 @@ impl StepCounters {
         self.unrouted += c.unrouted;
         self.unparsable += c.unparsable;
         self.errors += c.errors;
+        self.windowed += c.windowed;
+        self.late += c.late;
     }
 }
 
