@@ -11,6 +11,8 @@ mod window;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_window;
 
 use std::collections::HashMap;
 use std::sync::Arc;
