@@ -12,6 +12,10 @@ use pipec_runtime::store::Store;
 use pipec_runtime::{Job, Output};
 use serde_json::{Value, json};
 
+/// The allocator the `pipec` binary uses.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const EVENTS_PER_BATCH: usize = 100;
 const BATCHES: usize = 10;
 
@@ -66,13 +70,14 @@ fn bench(c: &mut Criterion) {
         Ok(j) => j,
         Err(e) => panic!("{e}"),
     };
-    let event: Value = match std::fs::read("/work/shared/sunbird/fixtures/pipeline-preprocessor/EVENT_1.json")
-        .ok()
-        .and_then(|b| serde_json::from_slice(&b).ok())
-    {
-        Some(v) => v,
-        None => json!({"eid": "INTERACT"}),
-    };
+    let event: Value =
+        match std::fs::read("/work/shared/sunbird/fixtures/pipeline-preprocessor/EVENT_1.json")
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+        {
+            Some(v) => v,
+            None => json!({"eid": "INTERACT"}),
+        };
     let mut next = 0_u64;
     let mut group = c.benchmark_group("job");
     group.throughput(Throughput::Elements((EVENTS_PER_BATCH * BATCHES) as u64));

@@ -7,7 +7,7 @@ use pipec_compiler::expr::{Expr, FieldPath};
 use pipec_compiler::manifest;
 use serde_json::{Map, Value};
 
-use super::{Builder, Ev, Scratch, fields, holds, parse, parse_opt};
+use super::{Builder, Ev, Scratch, fields, holds, parse, parse_when};
 use crate::RuntimeError;
 use crate::store::Store;
 
@@ -21,7 +21,7 @@ enum Keyed {
     Error(String),
 }
 
-fn key_of(when: Option<&Expr>, key: &Expr, v: &Value) -> Keyed {
+fn key_of(when: Option<&super::Cond>, key: &Expr, v: &Value) -> Keyed {
     match holds(when, v) {
         Ok(true) => {}
         Ok(false) => return Keyed::Skip,
@@ -41,7 +41,7 @@ type KeyedBatch = (Vec<(Ev, Option<usize>)>, Vec<String>);
 /// Evaluates the keys of a batch: the events, the keys to look up and, per event, the
 /// index of its key (none: skipped).
 fn keys(
-    when: Option<&Expr>,
+    when: Option<&super::Cond>,
     key: &Expr,
     evs: Vec<Ev>,
     step: usize,
@@ -64,7 +64,7 @@ fn keys(
 
 #[derive(Debug)]
 pub(super) struct Dedup {
-    when: Option<Expr>,
+    when: Option<super::Cond>,
     key: Expr,
     store: Arc<Store>,
     ttl_ms: u64,
@@ -75,7 +75,7 @@ pub(super) struct Dedup {
 impl Dedup {
     pub(super) fn build(b: &Builder<'_>, d: &manifest::Dedup) -> Result<Dedup, RuntimeError> {
         Ok(Dedup {
-            when: parse_opt(d.when.as_deref())?,
+            when: parse_when(d.when.as_deref())?,
             key: parse(&d.key)?,
             store: b.store(&d.store)?,
             ttl_ms: d.ttl_ms,
@@ -114,7 +114,7 @@ impl Dedup {
 
 #[derive(Debug)]
 pub(super) struct Enrich {
-    when: Option<Expr>,
+    when: Option<super::Cond>,
     key: Expr,
     store: Arc<Store>,
     into: FieldPath,
@@ -126,7 +126,7 @@ impl Enrich {
     pub(super) fn build(b: &Builder<'_>, e: &manifest::Enrich) -> Result<Enrich, RuntimeError> {
         let path = |p: &str| fields::path(p).map_err(RuntimeError::Internal);
         Ok(Enrich {
-            when: parse_opt(e.when.as_deref())?,
+            when: parse_when(e.when.as_deref())?,
             key: parse(&e.key)?,
             store: b.store(&e.store)?,
             into: path(&e.into)?,

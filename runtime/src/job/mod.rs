@@ -2,6 +2,7 @@
 //! out as records for its output topics. A batch is processed step by step, so that a
 //! store is called once per step and batch; outputs are put back in input order.
 
+mod cond;
 mod fields;
 mod keyed;
 mod route;
@@ -24,6 +25,7 @@ use serde_json::Value;
 use crate::RuntimeError;
 use crate::schemas::Schemas;
 use crate::store::Store;
+use cond::Cond;
 
 /// What a step did with the events it received, counted. For every step but `unbatch`,
 /// `input` = `output` + `sent` + the outcomes; `unbatch` counts records in and events out.
@@ -428,12 +430,10 @@ impl Builder<'_> {
 }
 
 /// Whether `when` (absent: always) holds for the event; null and non-booleans do not hold.
-fn holds(when: Option<&Expr>, v: &Value) -> Result<bool, String> {
+fn holds(when: Option<&Cond>, v: &Value) -> Result<bool, String> {
     match when {
         None => Ok(true),
-        Some(e) => pipec_compiler::expr::eval(e, v)
-            .map(|r| r == Value::Bool(true))
-            .map_err(|e| e.to_string()),
+        Some(c) => c.holds(v),
     }
 }
 
@@ -443,7 +443,12 @@ fn parse(src: &str) -> Result<Expr, RuntimeError> {
         .map_err(|e| RuntimeError::Internal(format!("expression `{src}`: {}", e.message)))
 }
 
-/// Parses an optional expression.
-fn parse_opt(src: Option<&str>) -> Result<Option<Expr>, RuntimeError> {
-    src.map(parse).transpose()
+/// Parses a condition.
+fn parse_cond(src: &str) -> Result<Cond, RuntimeError> {
+    parse(src).map(Cond::new)
+}
+
+/// Parses an optional condition.
+fn parse_when(src: Option<&str>) -> Result<Option<Cond>, RuntimeError> {
+    src.map(parse_cond).transpose()
 }

@@ -6,12 +6,12 @@ use pipec_compiler::expr::{Expr, FieldPath};
 use pipec_compiler::manifest;
 use serde_json::Value;
 
-use super::{Builder, Ev, Scratch, fields, holds, parse, parse_opt};
+use super::{Builder, Ev, Scratch, fields, holds, parse, parse_when};
 use crate::RuntimeError;
 
 #[derive(Debug)]
 pub(super) struct Filter {
-    when: Expr,
+    when: super::Cond,
     otherwise: Option<Arc<str>>,
     flags: Vec<(FieldPath, Value)>,
 }
@@ -19,7 +19,7 @@ pub(super) struct Filter {
 impl Filter {
     pub(super) fn build(b: &Builder<'_>, f: &manifest::Filter) -> Result<Filter, RuntimeError> {
         Ok(Filter {
-            when: parse(&f.when)?,
+            when: super::parse_cond(&f.when)?,
             otherwise: f.otherwise.as_deref().map(|t| b.topic(t)).transpose()?,
             flags: fields::flags(&f.flags).map_err(RuntimeError::Internal)?,
         })
@@ -52,7 +52,7 @@ impl Filter {
 #[derive(Debug)]
 struct Rule {
     /// `None`: the `else` rule, matching every event that reaches it.
-    when: Option<Expr>,
+    when: Option<super::Cond>,
     to: Vec<Arc<str>>,
     set: Vec<(FieldPath, Expr)>,
     continue_: bool,
@@ -72,7 +72,7 @@ impl Route {
             .iter()
             .map(|r| {
                 Ok(Rule {
-                    when: parse_opt(r.when.as_deref())?,
+                    when: parse_when(r.when.as_deref())?,
                     to: b.topics(&r.to)?,
                     set: fields::assignments(&r.set).map_err(RuntimeError::Internal)?,
                     continue_: r.continue_,
@@ -149,7 +149,7 @@ impl Route {
 
 #[derive(Debug)]
 pub(super) struct Explode {
-    when: Option<Expr>,
+    when: Option<super::Cond>,
     items: Expr,
     as_type: Option<Value>,
     type_field: FieldPath,
@@ -161,7 +161,7 @@ pub(super) struct Explode {
 impl Explode {
     pub(super) fn build(b: &Builder<'_>, e: &manifest::Explode) -> Result<Explode, RuntimeError> {
         Ok(Explode {
-            when: parse_opt(e.when.as_deref())?,
+            when: parse_when(e.when.as_deref())?,
             items: parse(&e.items)?,
             as_type: e.as_type.clone().map(Value::String),
             type_field: b.type_field()?,

@@ -5,18 +5,18 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use jsonschema::Validator;
-use pipec_compiler::expr::{Expr, FieldPath};
+use pipec_compiler::expr::FieldPath;
 use pipec_compiler::manifest;
 use serde_json::Value;
 
-use super::{Builder, Ev, Scratch, fields, holds, parse_opt};
+use super::{Builder, Ev, Scratch, fields, holds, parse_when};
 use crate::RuntimeError;
 use crate::schemas::Schemas;
 
 #[derive(Debug)]
 pub(super) struct Validate {
     job: String,
-    when: Option<Expr>,
+    when: Option<super::Cond>,
     type_field: FieldPath,
     /// By type name (or, with a schema directory, its lower-case name).
     by_type: HashMap<String, Arc<Validator>>,
@@ -61,7 +61,7 @@ impl Validate {
         let internal = RuntimeError::Internal;
         Ok(Validate {
             job: job.to_string(),
-            when: parse_opt(v.when.as_deref())?,
+            when: parse_when(v.when.as_deref())?,
             type_field: b.type_field()?,
             by_type,
             dir_mode: v.schema_dir.is_some(),
