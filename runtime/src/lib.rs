@@ -8,4 +8,4 @@ pub mod schemas;
 pub mod store;
 
 pub use error::{Blame, RuntimeError};
-pub use job::{Job, Output, StepCounters};
+pub use job::{Job, Output, Rejected, StepCounters};

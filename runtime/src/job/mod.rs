@@ -65,6 +65,20 @@ pub struct Output {
     pub records: Vec<(Arc<str>, Vec<u8>)>,
     /// Counters per step index, added to on every call.
     pub counters: Vec<StepCounters>,
+    /// Why records went to a dead-letter topic as they came (unparsable, no event list):
+    /// their bytes cannot carry the reason, so a transport may put it in a header.
+    pub rejected: Vec<Rejected>,
+}
+
+/// A record set aside whole, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejected {
+    /// Index of the record in the batch given to [`Job::process`].
+    pub input: usize,
+    /// Index of the step that set it aside.
+    pub step: usize,
+    /// Why.
+    pub reason: String,
 }
 
 /// A job ready to process batches.
@@ -116,6 +130,7 @@ struct Scratch<'a> {
     input: &'a [&'a [u8]],
     records: Vec<Pending>,
     counters: Vec<StepCounters>,
+    rejected: Vec<Rejected>,
 }
 
 impl Job {
@@ -214,6 +229,7 @@ impl Job {
             input,
             records: Vec::new(),
             counters: vec![StepCounters::default(); self.steps.len()],
+            rejected: Vec::new(),
         };
         let mut evs = Vec::with_capacity(input.len());
         for (i, raw) in input.iter().enumerate() {
@@ -241,6 +257,7 @@ impl Job {
             input: &[],
             records: Vec::new(),
             counters: vec![StepCounters::default(); self.steps.len()],
+            rejected: Vec::new(),
         };
         for (i, step) in self.steps.iter().enumerate() {
             if let Op::Window(w) = step {
@@ -317,8 +334,10 @@ impl Scratch<'_> {
         let Scratch {
             mut records,
             counters,
+            rejected,
             ..
         } = self;
+        out.rejected.extend(rejected);
         records.sort_by_key(|(k, _, _)| *k);
         out.records
             .extend(records.into_iter().map(|(_, topic, bytes)| (topic, bytes)));
@@ -369,7 +388,12 @@ impl Scratch<'_> {
     }
 
     /// A record that is not JSON: its bytes go to the dead-letter topic, if the job has one.
-    fn unparsable(&mut self, input: u32, _reason: &str) {
+    fn unparsable(&mut self, input: u32, reason: &str) {
+        self.rejected.push(Rejected {
+            input: input as usize,
+            step: 0,
+            reason: format!("not JSON: {reason}"),
+        });
         if let Some(c) = self.counters.first_mut() {
             c.input += 1;
             c.unparsable += 1;

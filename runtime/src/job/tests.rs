@@ -144,6 +144,13 @@ async fn telemetry_extractor_on_sunbird_fixtures() {
         failed[1],
         &fixture("telemetry-extractor", "UNDEFINED_EVENTS_IN_BATCH.json")
     );
+    let why: Vec<(usize, usize, &str)> = out
+        .rejected
+        .iter()
+        .map(|r| (r.input, r.step, r.reason.as_str()))
+        .collect();
+    assert_eq!(why[1], (5, 1, "no `events` list of events"));
+    assert_eq!((why.len(), why[0].0, why[0].1), (2, 3, 0));
     // Every event carries the batch's sync time.
     for e in t["raw"].iter().chain(&t["druid-events-log"]) {
         assert_eq!(e["syncts"], json!(1529500243955_i64));
@@ -386,6 +393,15 @@ async fn a_malformed_record_goes_to_the_dead_letter_topic() {
     assert_eq!(out.records[0], (Arc::from("failed"), bad));
     assert_eq!(&*out.records[1].0, "druid-events-log");
     assert_eq!((out.counters[0].input, out.counters[0].unparsable), (2, 1));
+    assert_eq!(out.rejected.len(), 1);
+    assert_eq!((out.rejected[0].input, out.rejected[0].step), (0, 0));
+    assert!(
+        out.rejected[0]
+            .reason
+            .starts_with("not JSON: EOF while parsing"),
+        "{}",
+        out.rejected[0].reason
+    );
 }
 
 #[tokio::test]

@@ -121,6 +121,11 @@ impl Unbatch {
     /// A record without an event list goes to `invalid` as it came.
     fn reject(&self, batch: &Ev, step: usize, s: &mut Scratch<'_>) {
         s.counters[step].invalid += 1;
+        s.rejected.push(super::Rejected {
+            input: batch.input as usize,
+            step,
+            reason: format!("no `{}` list of events", self.field),
+        });
         if let Some(t) = &self.invalid {
             let raw = s.input[batch.input as usize].to_vec();
             s.push(batch, step, t, raw);
