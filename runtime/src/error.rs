@@ -40,6 +40,12 @@ pub enum RuntimeError {
         /// What is wrong, naming the file and line or the setting.
         what: String,
     },
+    /// The manifest asks for something this runtime does not implement yet.
+    #[error("not supported yet: {what}")]
+    Unsupported {
+        /// What (`step \`window\``).
+        what: String,
+    },
     /// A broken invariant of pipec itself.
     #[error("internal error: {0}")]
     Internal(String),
@@ -52,7 +58,7 @@ impl RuntimeError {
             RuntimeError::Event { .. } => Blame::User,
             RuntimeError::Config { .. } => Blame::User,
             RuntimeError::Unavailable { .. } => Blame::External,
-            RuntimeError::Internal(_) => Blame::Internal,
+            RuntimeError::Unsupported { .. } | RuntimeError::Internal(_) => Blame::Internal,
         }
     }
 

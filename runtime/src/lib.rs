@@ -3,6 +3,9 @@
 //! with the issues that build them; what is here is the error model they share.
 
 pub mod error;
+pub mod job;
+pub mod schemas;
 pub mod store;
 
 pub use error::{Blame, RuntimeError};
+pub use job::{Job, Output, Rejected, StepCounters};

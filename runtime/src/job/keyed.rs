@@ -1,0 +1,180 @@
+//! `dedup` and `enrich`: steps that call a store, once per batch, with the keys of every
+//! event that reaches them.
+
+use std::sync::Arc;
+
+use pipec_compiler::expr::{Expr, FieldPath};
+use pipec_compiler::manifest;
+use serde_json::{Map, Value};
+
+use super::{Builder, Ev, Scratch, fields, holds, parse, parse_when};
+use crate::RuntimeError;
+use crate::store::Store;
+
+/// What `when` and `key` gave for one event.
+enum Keyed {
+    /// `when` does not hold, or the key is null: the step leaves the event alone.
+    Skip,
+    /// The event's key.
+    Key(String),
+    /// An expression failed.
+    Error(String),
+}
+
+fn key_of(when: Option<&super::Cond>, key: &Expr, v: &Value) -> Keyed {
+    match holds(when, v) {
+        Ok(true) => {}
+        Ok(false) => return Keyed::Skip,
+        Err(e) => return Keyed::Error(e),
+    }
+    match pipec_compiler::expr::eval(key, v) {
+        Ok(Value::Null) => Keyed::Skip,
+        Ok(Value::String(s)) => Keyed::Key(s),
+        Ok(other) => Keyed::Key(other.to_string()),
+        Err(e) => Keyed::Error(e.to_string()),
+    }
+}
+
+/// The events of a batch, each with the index of its key (none: skipped), and the keys.
+type KeyedBatch = (Vec<(Ev, Option<usize>)>, Vec<String>);
+
+/// Evaluates the keys of a batch: the events, the keys to look up and, per event, the
+/// index of its key (none: skipped).
+fn keys(
+    when: Option<&super::Cond>,
+    key: &Expr,
+    evs: Vec<Ev>,
+    step: usize,
+    s: &mut Scratch<'_>,
+) -> Result<KeyedBatch, RuntimeError> {
+    let mut keyed = Vec::with_capacity(evs.len());
+    let mut keys = Vec::with_capacity(evs.len());
+    for ev in evs {
+        match key_of(when, key, &ev.value) {
+            Keyed::Skip => keyed.push((ev, None)),
+            Keyed::Key(k) => {
+                keyed.push((ev, Some(keys.len())));
+                keys.push(k);
+            }
+            Keyed::Error(e) => s.error(ev, step, &e)?,
+        }
+    }
+    Ok((keyed, keys))
+}
+
+#[derive(Debug)]
+pub(super) struct Dedup {
+    when: Option<super::Cond>,
+    key: Expr,
+    store: Arc<Store>,
+    ttl_ms: u64,
+    duplicates: Option<Arc<str>>,
+    flags: Vec<(FieldPath, Value)>,
+}
+
+impl Dedup {
+    pub(super) fn build(b: &Builder<'_>, d: &manifest::Dedup) -> Result<Dedup, RuntimeError> {
+        Ok(Dedup {
+            when: parse_when(d.when.as_deref())?,
+            key: parse(&d.key)?,
+            store: b.store(&d.store)?,
+            ttl_ms: d.ttl_ms,
+            duplicates: d.duplicates.as_deref().map(|t| b.topic(t)).transpose()?,
+            flags: fields::flags(&d.flags).map_err(RuntimeError::Internal)?,
+        })
+    }
+
+    pub(super) async fn run(
+        &self,
+        evs: Vec<Ev>,
+        step: usize,
+        s: &mut Scratch<'_>,
+    ) -> Result<Vec<Ev>, RuntimeError> {
+        let (keyed, keys) = keys(self.when.as_ref(), &self.key, evs, step, s)?;
+        let seen = if keys.is_empty() {
+            Vec::new()
+        } else {
+            self.store.seen_or_set(&keys, self.ttl_ms).await?
+        };
+        let mut out = Vec::with_capacity(keyed.len());
+        for (mut ev, k) in keyed {
+            if k.and_then(|k| seen.get(k).copied()).unwrap_or(false) {
+                s.counters[step].duplicate += 1;
+                fields::set_flags(&mut ev.value, &self.flags);
+                if let Some(t) = &self.duplicates {
+                    s.send(&ev, step, std::slice::from_ref(t))?;
+                }
+            } else {
+                out.push(ev);
+            }
+        }
+        Ok(out)
+    }
+}
+
+#[derive(Debug)]
+pub(super) struct Enrich {
+    when: Option<super::Cond>,
+    key: Expr,
+    store: Arc<Store>,
+    into: FieldPath,
+    flag: Option<FieldPath>,
+    fields: Vec<String>,
+}
+
+impl Enrich {
+    pub(super) fn build(b: &Builder<'_>, e: &manifest::Enrich) -> Result<Enrich, RuntimeError> {
+        let path = |p: &str| fields::path(p).map_err(RuntimeError::Internal);
+        Ok(Enrich {
+            when: parse_when(e.when.as_deref())?,
+            key: parse(&e.key)?,
+            store: b.store(&e.store)?,
+            into: path(&e.into)?,
+            flag: e.flag.as_deref().map(path).transpose()?,
+            fields: e.fields.clone(),
+        })
+    }
+
+    pub(super) async fn run(
+        &self,
+        evs: Vec<Ev>,
+        step: usize,
+        s: &mut Scratch<'_>,
+    ) -> Result<Vec<Ev>, RuntimeError> {
+        let (keyed, keys) = keys(self.when.as_ref(), &self.key, evs, step, s)?;
+        let mut found = if keys.is_empty() {
+            Vec::new()
+        } else {
+            self.store.lookup(&keys).await?
+        };
+        let mut out = Vec::with_capacity(keyed.len());
+        for (mut ev, k) in keyed {
+            if let Some(k) = k {
+                let record = found.get_mut(k).and_then(Option::take);
+                if let Some(f) = &self.flag {
+                    fields::set(&mut ev.value, f, Value::Bool(record.is_some()));
+                }
+                if let Some(r) = record {
+                    fields::set(&mut ev.value, &self.into, self.pick(r));
+                }
+            }
+            out.push(ev);
+        }
+        Ok(out)
+    }
+
+    /// The record, or the chosen fields of it.
+    fn pick(&self, record: Value) -> Value {
+        match record {
+            Value::Object(mut m) if !self.fields.is_empty() => {
+                let picked: Map<String, Value> = self
+                    .fields
+                    .iter()
+                    .filter_map(|f| m.remove(f).map(|v| (f.clone(), v)))
+                    .collect();
+                Value::Object(picked)
+            }
+            other => other,
+        }
+    }
+}

@@ -1,0 +1,478 @@
+//! A stream job: the source topic's records go through the job's steps, in order, and come
+//! out as records for its output topics. A batch is processed step by step, so that a
+//! store is called once per step and batch; outputs are put back in input order.
+
+mod cond;
+mod fields;
+mod keyed;
+mod route;
+mod unbatch;
+mod validate;
+mod window;
+
+#[cfg(test)]
+mod tests;
+#[cfg(test)]
+mod tests_window;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use pipec_compiler::expr::{Expr, FieldPath};
+use pipec_compiler::manifest::{Manifest, Step};
+use serde_json::Value;
+
+use crate::RuntimeError;
+use crate::schemas::Schemas;
+use crate::store::Store;
+use cond::Cond;
+
+/// What a step did with the events it received, counted. For every step but `unbatch`,
+/// `input` = `output` + `sent` + the outcomes; `unbatch` counts records in and events out.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StepCounters {
+    /// Events (records, for `unbatch` and unparsable ones) that reached the step.
+    pub input: u64,
+    /// Events that went on to the next step.
+    pub output: u64,
+    /// Events this step wrote to its topics and that went no further (emit, terminal route,
+    /// explode without `keep`).
+    pub sent: u64,
+    /// Rejected: a batch without events, a schema failure.
+    pub invalid: u64,
+    /// Duplicates.
+    pub duplicate: u64,
+    /// Events over the size limit.
+    pub oversized: u64,
+    /// Events a filter did not let through.
+    pub filtered: u64,
+    /// Events no rule of a terminal route matched.
+    pub unrouted: u64,
+    /// Records that are not JSON.
+    pub unparsable: u64,
+    /// Events an expression failed on.
+    pub errors: u64,
+    /// Events a window took in (they come out as the aggregates of closed windows).
+    pub windowed: u64,
+    /// Events later than their window's close.
+    pub late: u64,
+}
+
+/// What processing a batch produced.
+#[derive(Debug, Default)]
+pub struct Output {
+    /// `(topic key, serialized event)`, in input order, then step order.
+    pub records: Vec<(Arc<str>, Vec<u8>)>,
+    /// Counters per step index, added to on every call.
+    pub counters: Vec<StepCounters>,
+    /// Why records went to a dead-letter topic as they came (unparsable, no event list):
+    /// their bytes cannot carry the reason, so a transport may put it in a header.
+    pub rejected: Vec<Rejected>,
+}
+
+/// A record set aside whole, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejected {
+    /// Index of the record in the batch given to [`Job::process`].
+    pub input: usize,
+    /// Index of the step that set it aside.
+    pub step: usize,
+    /// Why.
+    pub reason: String,
+}
+
+/// A job ready to process batches.
+#[derive(Debug)]
+pub struct Job {
+    name: String,
+    source: Arc<str>,
+    outputs: Vec<Arc<str>>,
+    steps: Vec<Op>,
+    /// Where unparsable records and events an expression failed on go.
+    dead_letter: Option<Arc<str>>,
+}
+
+/// One built step.
+#[derive(Debug)]
+enum Op {
+    Unbatch(unbatch::Unbatch),
+    Validate(validate::Validate),
+    Dedup(keyed::Dedup),
+    Enrich(keyed::Enrich),
+    Set(Vec<(FieldPath, Expr)>),
+    Flag(Vec<(FieldPath, Value)>),
+    Filter(route::Filter),
+    Route(route::Route),
+    Explode(route::Explode),
+    Emit(Vec<Arc<str>>),
+    /// `window` with the `aggregate` after it.
+    Window(Box<window::WindowAgg>),
+    /// The `aggregate` of the window before it: what comes here are its events.
+    Aggregate,
+}
+
+/// An event on its way through the steps, with the position of what it came from.
+#[derive(Debug)]
+struct Ev {
+    value: Value,
+    /// Index of the input record.
+    input: u32,
+    /// Index of the event in its record's batch.
+    sub: u32,
+}
+
+/// A record waiting for the batch to finish: its order key (input, event, step), topic and bytes.
+type Pending = ((u32, u32, u32), Arc<str>, Vec<u8>);
+
+/// What a batch produced so far; appended to the caller's [`Output`] only on success.
+struct Scratch<'a> {
+    job: &'a Job,
+    input: &'a [&'a [u8]],
+    records: Vec<Pending>,
+    counters: Vec<StepCounters>,
+    rejected: Vec<Rejected>,
+}
+
+impl Job {
+    /// Builds job `name` of `manifest`: parses its expressions, compiles its schemas and
+    /// resolves its topics and stores (`stores`, by name).
+    pub fn build(
+        name: &str,
+        manifest: &Manifest,
+        stores: &HashMap<String, Arc<Store>>,
+    ) -> Result<Job, RuntimeError> {
+        let def = manifest
+            .jobs
+            .get(name)
+            .ok_or_else(|| RuntimeError::Internal(format!("no job `{name}` in the manifest")))?;
+        let b = Builder { manifest, stores };
+        let mut schemas = Schemas::new(manifest)?;
+        let mut steps = Vec::with_capacity(def.steps.len());
+        let mut dead_letter = None;
+        for (i, step) in def.steps.iter().enumerate() {
+            let at = |e: String| RuntimeError::Internal(format!("job `{name}` step {i}: {e}"));
+            steps.push(match step {
+                Step::Unbatch(u) => {
+                    if dead_letter.is_none() {
+                        dead_letter = u.invalid.as_deref().map(|t| b.topic(t)).transpose()?;
+                    }
+                    Op::Unbatch(unbatch::Unbatch::build(&b, u).map_err(at)?)
+                }
+                Step::Validate(v) => {
+                    if dead_letter.is_none() {
+                        dead_letter = Some(b.topic(&v.invalid)?);
+                    }
+                    Op::Validate(validate::Validate::build(&b, name, v, &mut schemas)?)
+                }
+                Step::Dedup(d) => Op::Dedup(keyed::Dedup::build(&b, d)?),
+                Step::Enrich(e) => Op::Enrich(keyed::Enrich::build(&b, e)?),
+                Step::Set(s) => Op::Set(fields::assignments(&s.fields).map_err(at)?),
+                Step::Flag(f) => Op::Flag(fields::flags(&f.fields).map_err(at)?),
+                Step::Filter(f) => Op::Filter(route::Filter::build(&b, f)?),
+                Step::Route(r) => Op::Route(route::Route::build(&b, r)?),
+                Step::Explode(e) => Op::Explode(route::Explode::build(&b, e)?),
+                Step::Emit(e) => Op::Emit(b.topics(&e.to)?),
+                Step::Window(w) => match def.steps.get(i + 1) {
+                    Some(Step::Aggregate(a)) => {
+                        Op::Window(Box::new(window::WindowAgg::build(&b, w, a)?))
+                    }
+                    _ => {
+                        return Err(RuntimeError::Unsupported {
+                            what: format!(
+                                "a `window` not followed by `aggregate` (job `{name}`, step {i})"
+                            ),
+                        });
+                    }
+                },
+                Step::Aggregate(_) => match def.steps.get(i.wrapping_sub(1)) {
+                    Some(Step::Window(_)) => Op::Aggregate,
+                    _ => {
+                        return Err(RuntimeError::Unsupported {
+                            what: format!(
+                                "an `aggregate` without a `window` before it (job `{name}`, step {i})"
+                            ),
+                        });
+                    }
+                },
+            });
+        }
+        Ok(Job {
+            name: name.to_string(),
+            source: b.topic(&def.from)?,
+            outputs: b.topics(&def.outputs)?,
+            steps,
+            dead_letter,
+        })
+    }
+
+    /// The job's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The topic (key of the manifest's topics) the job reads.
+    pub fn source(&self) -> &Arc<str> {
+        &self.source
+    }
+
+    /// Every topic the job can write.
+    pub fn outputs(&self) -> &[Arc<str>] {
+        &self.outputs
+    }
+
+    /// Processes a batch of records of the source topic and appends what it produced to
+    /// `out`. Fails only when a store is unavailable; then nothing is appended and the
+    /// caller retries the whole batch.
+    pub async fn process(&self, input: &[&[u8]], out: &mut Output) -> Result<(), RuntimeError> {
+        let mut s = Scratch {
+            job: self,
+            input,
+            records: Vec::new(),
+            counters: vec![StepCounters::default(); self.steps.len()],
+            rejected: Vec::new(),
+        };
+        let mut evs = Vec::with_capacity(input.len());
+        for (i, raw) in input.iter().enumerate() {
+            let i =
+                u32::try_from(i).map_err(|_| RuntimeError::Internal("batch too large".into()))?;
+            match serde_json::from_slice::<Value>(raw) {
+                Ok(value) => evs.push(Ev {
+                    value,
+                    input: i,
+                    sub: 0,
+                }),
+                Err(e) => s.unparsable(i, &e.to_string()),
+            }
+        }
+        self.run_steps(0, evs, &mut s).await?;
+        s.finish(out);
+        Ok(())
+    }
+
+    /// Closes every open window, as at the end of the input, and sends their aggregates
+    /// through the rest of the job. Fails only when a store is unavailable.
+    pub async fn flush(&self, out: &mut Output) -> Result<(), RuntimeError> {
+        let mut s = Scratch {
+            job: self,
+            input: &[],
+            records: Vec::new(),
+            counters: vec![StepCounters::default(); self.steps.len()],
+            rejected: Vec::new(),
+        };
+        for (i, step) in self.steps.iter().enumerate() {
+            if let Op::Window(w) = step {
+                let evs = w.flush();
+                self.run_steps(i + 1, evs, &mut s).await?;
+            }
+        }
+        s.finish(out);
+        Ok(())
+    }
+
+    /// Runs `evs` through the steps from index `from` on.
+    async fn run_steps(
+        &self,
+        from: usize,
+        mut evs: Vec<Ev>,
+        s: &mut Scratch<'_>,
+    ) -> Result<(), RuntimeError> {
+        for (i, step) in self.steps.iter().enumerate().skip(from) {
+            if evs.is_empty() {
+                break;
+            }
+            s.counters[i].input += evs.len() as u64;
+            evs = match step {
+                Op::Unbatch(u) => u.run(evs, i, s)?,
+                Op::Validate(v) => v.run(evs, i, s)?,
+                Op::Dedup(d) => d.run(evs, i, s).await?,
+                Op::Enrich(e) => e.run(evs, i, s).await?,
+                Op::Set(a) => {
+                    let mut kept = Vec::with_capacity(evs.len());
+                    for mut ev in evs {
+                        match fields::apply(&mut ev.value, a) {
+                            Ok(()) => kept.push(ev),
+                            Err(e) => s.error(ev, i, &e)?,
+                        }
+                    }
+                    kept
+                }
+                Op::Flag(f) => {
+                    for ev in &mut evs {
+                        fields::set_flags(&mut ev.value, f);
+                    }
+                    evs
+                }
+                Op::Filter(f) => f.run(evs, i, s)?,
+                Op::Route(r) => r.run(evs, i, s)?,
+                Op::Explode(e) => e.run(evs, i, s)?,
+                Op::Emit(to) => {
+                    for ev in &evs {
+                        s.send(ev, i, to)?;
+                    }
+                    s.counters[i].sent += evs.len() as u64;
+                    Vec::new()
+                }
+                Op::Window(w) => w.run(evs, i, s)?,
+                Op::Aggregate => evs,
+            };
+            if !matches!(step, Op::Window(_)) {
+                s.counters[i].output += evs.len() as u64;
+            }
+        }
+        // Events past the last step go nowhere: the compiler rejects such jobs, but count them.
+        if let Some(last) = s.counters.last_mut() {
+            last.unrouted += evs.len() as u64;
+            last.output = last.output.saturating_sub(evs.len() as u64);
+        }
+        Ok(())
+    }
+}
+
+impl Scratch<'_> {
+    /// Appends what the batch produced to `out`, in input order, then step order.
+    fn finish(self, out: &mut Output) {
+        let Scratch {
+            mut records,
+            counters,
+            rejected,
+            ..
+        } = self;
+        out.rejected.extend(rejected);
+        records.sort_by_key(|(k, _, _)| *k);
+        out.records
+            .extend(records.into_iter().map(|(_, topic, bytes)| (topic, bytes)));
+        if out.counters.len() < counters.len() {
+            out.counters.resize(counters.len(), StepCounters::default());
+        }
+        for (o, c) in out.counters.iter_mut().zip(counters) {
+            o.add(&c);
+        }
+    }
+}
+
+impl StepCounters {
+    fn add(&mut self, c: &StepCounters) {
+        self.input += c.input;
+        self.output += c.output;
+        self.sent += c.sent;
+        self.invalid += c.invalid;
+        self.duplicate += c.duplicate;
+        self.oversized += c.oversized;
+        self.filtered += c.filtered;
+        self.unrouted += c.unrouted;
+        self.unparsable += c.unparsable;
+        self.errors += c.errors;
+        self.windowed += c.windowed;
+        self.late += c.late;
+    }
+}
+
+impl Scratch<'_> {
+    /// Writes `bytes` to `topic` for the event of `ev` at step `step`.
+    fn push(&mut self, ev: &Ev, step: usize, topic: &Arc<str>, bytes: Vec<u8>) {
+        self.records
+            .push(((ev.input, ev.sub, step as u32), topic.clone(), bytes));
+    }
+
+    /// Writes the event to each of `topics`, serialized once.
+    fn send(&mut self, ev: &Ev, step: usize, topics: &[Arc<str>]) -> Result<(), RuntimeError> {
+        let Some((last, first)) = topics.split_last() else {
+            return Ok(());
+        };
+        let bytes = serialize(&ev.value)?;
+        for t in first {
+            self.push(ev, step, t, bytes.clone());
+        }
+        self.push(ev, step, last, bytes);
+        Ok(())
+    }
+
+    /// A record that is not JSON: its bytes go to the dead-letter topic, if the job has one.
+    fn unparsable(&mut self, input: u32, reason: &str) {
+        self.rejected.push(Rejected {
+            input: input as usize,
+            step: 0,
+            reason: format!("not JSON: {reason}"),
+        });
+        if let Some(c) = self.counters.first_mut() {
+            c.input += 1;
+            c.unparsable += 1;
+        }
+        if let Some(t) = self.job.dead_letter.clone() {
+            let raw = self.input[input as usize].to_vec();
+            self.records.push(((input, 0, 0), t, raw));
+        }
+    }
+
+    /// An expression failed on the event: it goes to the dead-letter topic with the reason.
+    fn error(&mut self, mut ev: Ev, step: usize, reason: &str) -> Result<(), RuntimeError> {
+        self.counters[step].errors += 1;
+        if let Some(t) = self.job.dead_letter.clone() {
+            fields::set_metadata(&mut ev.value, "processing_error", reason, &self.job.name);
+            self.send(&ev, step, std::slice::from_ref(&t))?;
+        }
+        Ok(())
+    }
+}
+
+/// The event's JSON bytes.
+fn serialize(v: &Value) -> Result<Vec<u8>, RuntimeError> {
+    serde_json::to_vec(v).map_err(|e| RuntimeError::Internal(format!("serializing an event: {e}")))
+}
+
+/// Resolves names against the manifest while building.
+struct Builder<'a> {
+    manifest: &'a Manifest,
+    stores: &'a HashMap<String, Arc<Store>>,
+}
+
+impl Builder<'_> {
+    fn topic(&self, key: &str) -> Result<Arc<str>, RuntimeError> {
+        if self.manifest.topics.contains_key(key) {
+            Ok(Arc::from(key))
+        } else {
+            Err(RuntimeError::Internal(format!(
+                "topic `{key}` is not in the manifest"
+            )))
+        }
+    }
+
+    fn topics(&self, keys: &[String]) -> Result<Vec<Arc<str>>, RuntimeError> {
+        keys.iter().map(|k| self.topic(k)).collect()
+    }
+
+    fn store(&self, name: &str) -> Result<Arc<Store>, RuntimeError> {
+        self.stores
+            .get(name)
+            .cloned()
+            .ok_or_else(|| RuntimeError::Internal(format!("store `{name}` was not opened")))
+    }
+
+    fn type_field(&self) -> Result<FieldPath, RuntimeError> {
+        fields::path(&self.manifest.type_field).map_err(RuntimeError::Internal)
+    }
+}
+
+/// Whether `when` (absent: always) holds for the event; null and non-booleans do not hold.
+fn holds(when: Option<&Cond>, v: &Value) -> Result<bool, String> {
+    match when {
+        None => Ok(true),
+        Some(c) => c.holds(v),
+    }
+}
+
+/// Parses an expression of the manifest.
+fn parse(src: &str) -> Result<Expr, RuntimeError> {
+    pipec_compiler::expr::parse(src)
+        .map_err(|e| RuntimeError::Internal(format!("expression `{src}`: {}", e.message)))
+}
+
+/// Parses a condition.
+fn parse_cond(src: &str) -> Result<Cond, RuntimeError> {
+    parse(src).map(Cond::new)
+}
+
+/// Parses an optional condition.
+fn parse_when(src: Option<&str>) -> Result<Option<Cond>, RuntimeError> {
+    src.map(parse_cond).transpose()
+}

@@ -1,0 +1,257 @@
+//! `filter`, `route` and `explode`: steps that decide where events go.
+
+use std::sync::Arc;
+
+use pipec_compiler::expr::{Expr, FieldPath};
+use pipec_compiler::manifest;
+use serde_json::Value;
+
+use super::{Builder, Ev, Scratch, fields, holds, parse, parse_when};
+use crate::RuntimeError;
+
+#[derive(Debug)]
+pub(super) struct Filter {
+    when: super::Cond,
+    otherwise: Option<Arc<str>>,
+    flags: Vec<(FieldPath, Value)>,
+}
+
+impl Filter {
+    pub(super) fn build(b: &Builder<'_>, f: &manifest::Filter) -> Result<Filter, RuntimeError> {
+        Ok(Filter {
+            when: super::parse_cond(&f.when)?,
+            otherwise: f.otherwise.as_deref().map(|t| b.topic(t)).transpose()?,
+            flags: fields::flags(&f.flags).map_err(RuntimeError::Internal)?,
+        })
+    }
+
+    pub(super) fn run(
+        &self,
+        evs: Vec<Ev>,
+        step: usize,
+        s: &mut Scratch<'_>,
+    ) -> Result<Vec<Ev>, RuntimeError> {
+        let mut out = Vec::with_capacity(evs.len());
+        for mut ev in evs {
+            match holds(Some(&self.when), &ev.value) {
+                Ok(true) => out.push(ev),
+                Ok(false) => {
+                    s.counters[step].filtered += 1;
+                    if let Some(t) = &self.otherwise {
+                        fields::set_flags(&mut ev.value, &self.flags);
+                        s.send(&ev, step, std::slice::from_ref(t))?;
+                    }
+                }
+                Err(e) => s.error(ev, step, &e)?,
+            }
+        }
+        Ok(out)
+    }
+}
+
+#[derive(Debug)]
+struct Rule {
+    /// `None`: the `else` rule, matching every event that reaches it.
+    when: Option<super::Cond>,
+    to: Vec<Arc<str>>,
+    set: Vec<(FieldPath, Expr)>,
+    continue_: bool,
+}
+
+#[derive(Debug)]
+pub(super) struct Route {
+    rules: Vec<Rule>,
+    /// Whether no event goes past the route (some rule stops).
+    terminal: bool,
+}
+
+impl Route {
+    pub(super) fn build(b: &Builder<'_>, r: &manifest::Route) -> Result<Route, RuntimeError> {
+        let rules = r
+            .rules
+            .iter()
+            .map(|r| {
+                Ok(Rule {
+                    when: parse_when(r.when.as_deref())?,
+                    to: b.topics(&r.to)?,
+                    set: fields::assignments(&r.set).map_err(RuntimeError::Internal)?,
+                    continue_: r.continue_,
+                })
+            })
+            .collect::<Result<Vec<_>, RuntimeError>>()?;
+        Ok(Route {
+            terminal: !rules.iter().all(|r| r.continue_),
+            rules,
+        })
+    }
+
+    /// Each rule is tried in order; a match sends the event (with the rule's `set`
+    /// applied to a copy) to the rule's topics and, unless the rule continues, ends the
+    /// route. As the compiler's flow check has it, an `else` rule matches whatever reaches
+    /// it, i.e. what no earlier stopping rule took.
+    pub(super) fn run(
+        &self,
+        evs: Vec<Ev>,
+        step: usize,
+        s: &mut Scratch<'_>,
+    ) -> Result<Vec<Ev>, RuntimeError> {
+        let mut out = Vec::with_capacity(if self.terminal { 0 } else { evs.len() });
+        'events: for ev in evs {
+            let mut matched = false;
+            for rule in &self.rules {
+                match holds(rule.when.as_ref(), &ev.value) {
+                    Ok(true) => {}
+                    Ok(false) => continue,
+                    Err(e) => {
+                        s.error(ev, step, &e)?;
+                        continue 'events;
+                    }
+                }
+                matched = true;
+                if rule.set.is_empty() {
+                    s.send(&ev, step, &rule.to)?;
+                } else {
+                    let mut copy = Ev {
+                        value: ev.value.clone(),
+                        input: ev.input,
+                        sub: ev.sub,
+                    };
+                    // The rule's fields are computed against the event as it reached the route.
+                    for (p, e) in &rule.set {
+                        match pipec_compiler::expr::eval(e, &ev.value) {
+                            Ok(v) => fields::set(&mut copy.value, p, v),
+                            Err(e) => {
+                                s.error(ev, step, &e.to_string())?;
+                                continue 'events;
+                            }
+                        }
+                    }
+                    s.send(&copy, step, &rule.to)?;
+                }
+                if !rule.continue_ {
+                    s.counters[step].sent += 1;
+                    continue 'events;
+                }
+            }
+            if self.terminal {
+                if matched {
+                    s.counters[step].sent += 1;
+                } else {
+                    s.counters[step].unrouted += 1;
+                }
+            } else {
+                out.push(ev);
+            }
+        }
+        Ok(out)
+    }
+}
+
+#[derive(Debug)]
+pub(super) struct Explode {
+    when: Option<super::Cond>,
+    items: Expr,
+    as_type: Option<Value>,
+    type_field: FieldPath,
+    set: Vec<(FieldPath, Expr)>,
+    to: Vec<Arc<str>>,
+    keep: bool,
+}
+
+impl Explode {
+    pub(super) fn build(b: &Builder<'_>, e: &manifest::Explode) -> Result<Explode, RuntimeError> {
+        Ok(Explode {
+            when: parse_when(e.when.as_deref())?,
+            items: parse(&e.items)?,
+            as_type: e.as_type.clone().map(Value::String),
+            type_field: b.type_field()?,
+            set: fields::assignments(&e.set).map_err(RuntimeError::Internal)?,
+            to: b.topics(&e.to)?,
+            keep: e.keep,
+        })
+    }
+
+    /// Each item becomes a copy of the event, of type `as` when given, with `set` computed
+    /// against the event plus `item` (the name the compiler checks `set` with).
+    pub(super) fn run(
+        &self,
+        evs: Vec<Ev>,
+        step: usize,
+        s: &mut Scratch<'_>,
+    ) -> Result<Vec<Ev>, RuntimeError> {
+        let mut out = Vec::with_capacity(evs.len());
+        for mut ev in evs {
+            match holds(self.when.as_ref(), &ev.value) {
+                Ok(true) => {}
+                Ok(false) => {
+                    out.push(ev);
+                    continue;
+                }
+                Err(e) => {
+                    s.error(ev, step, &e)?;
+                    continue;
+                }
+            }
+            let items = match pipec_compiler::expr::eval(&self.items, &ev.value) {
+                Ok(Value::Array(items)) => items,
+                Ok(_) => Vec::new(),
+                Err(e) => {
+                    s.error(ev, step, &e.to_string())?;
+                    continue;
+                }
+            };
+            match self.children(&mut ev, items) {
+                Ok(children) => {
+                    for child in children {
+                        let child = Ev {
+                            value: child,
+                            input: ev.input,
+                            sub: ev.sub,
+                        };
+                        s.send(&child, step, &self.to)?;
+                    }
+                }
+                Err(e) => {
+                    s.error(ev, step, &e)?;
+                    continue;
+                }
+            }
+            if self.keep {
+                out.push(ev);
+            } else {
+                s.counters[step].sent += 1;
+            }
+        }
+        Ok(out)
+    }
+
+    fn children(&self, ev: &mut Ev, items: Vec<Value>) -> Result<Vec<Value>, String> {
+        let mut children = Vec::with_capacity(items.len());
+        for item in items {
+            let Some(obj) = ev.value.as_object_mut() else {
+                return Err("the event is not an object".into());
+            };
+            let shadowed = obj.insert("item".to_string(), item);
+            let values: Result<Vec<Value>, String> = self
+                .set
+                .iter()
+                .map(|(_, e)| pipec_compiler::expr::eval(e, &ev.value).map_err(|e| e.to_string()))
+                .collect();
+            if let Some(obj) = ev.value.as_object_mut() {
+                match shadowed {
+                    Some(v) => obj.insert("item".to_string(), v),
+                    None => obj.remove("item"),
+                };
+            }
+            let mut child = ev.value.clone();
+            if let Some(t) = &self.as_type {
+                fields::set(&mut child, &self.type_field, t.clone());
+            }
+            for ((p, _), v) in self.set.iter().zip(values?) {
+                fields::set(&mut child, p, v);
+            }
+            children.push(child);
+        }
+        Ok(children)
+    }
+}

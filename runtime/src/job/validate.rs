@@ -1,0 +1,148 @@
+//! `validate`: events are checked against the schema of their type; invalid ones go to the
+//! step's topic with the reason in `metadata.validation_error`.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use jsonschema::Validator;
+use pipec_compiler::expr::FieldPath;
+use pipec_compiler::manifest;
+use serde_json::Value;
+
+use super::{Builder, Ev, Scratch, fields, holds, parse_when};
+use crate::RuntimeError;
+use crate::schemas::Schemas;
+
+#[derive(Debug)]
+pub(super) struct Validate {
+    job: String,
+    when: Option<super::Cond>,
+    type_field: FieldPath,
+    /// By type name (or, with a schema directory, its lower-case name).
+    by_type: HashMap<String, Arc<Validator>>,
+    /// Types take `<dir><lower(type)>.json`, else `default`.
+    dir_mode: bool,
+    default: Option<Arc<Validator>>,
+    invalid: Arc<str>,
+    flags: Vec<(FieldPath, Value)>,
+    valid_flags: Vec<(FieldPath, Value)>,
+}
+
+impl Validate {
+    pub(super) fn build(
+        b: &Builder<'_>,
+        job: &str,
+        v: &manifest::Validate,
+        schemas: &mut Schemas,
+    ) -> Result<Validate, RuntimeError> {
+        let mut by_type = HashMap::new();
+        let mut default = None;
+        match &v.schema_dir {
+            Some(dir) => {
+                for t in b.manifest.event_types.keys() {
+                    let lower = t.to_lowercase();
+                    let id = format!("{dir}{lower}.json");
+                    if schemas.contains(&id) {
+                        by_type.insert(lower, schemas.get(&id)?);
+                    }
+                }
+                if let Some(d) = &v.default {
+                    default = Some(schemas.get(d)?);
+                }
+            }
+            None => {
+                for (t, def) in &b.manifest.event_types {
+                    if let Some(id) = &def.schema {
+                        by_type.insert(t.clone(), schemas.get(id)?);
+                    }
+                }
+            }
+        }
+        let internal = RuntimeError::Internal;
+        Ok(Validate {
+            job: job.to_string(),
+            when: parse_when(v.when.as_deref())?,
+            type_field: b.type_field()?,
+            by_type,
+            dir_mode: v.schema_dir.is_some(),
+            default,
+            invalid: b.topic(&v.invalid)?,
+            flags: fields::flags(&v.flags).map_err(internal)?,
+            valid_flags: fields::flags(&v.valid_flags).map_err(internal)?,
+        })
+    }
+
+    pub(super) fn run(
+        &self,
+        evs: Vec<Ev>,
+        step: usize,
+        s: &mut Scratch<'_>,
+    ) -> Result<Vec<Ev>, RuntimeError> {
+        let mut out = Vec::with_capacity(evs.len());
+        for mut ev in evs {
+            match holds(self.when.as_ref(), &ev.value) {
+                Ok(false) => {
+                    out.push(ev);
+                    continue;
+                }
+                Ok(true) => {}
+                Err(e) => {
+                    s.error(ev, step, &e)?;
+                    continue;
+                }
+            }
+            match self.check(&ev.value) {
+                None => {
+                    fields::set_flags(&mut ev.value, &self.valid_flags);
+                    out.push(ev);
+                }
+                Some(reason) => {
+                    s.counters[step].invalid += 1;
+                    fields::set_flags(&mut ev.value, &self.flags);
+                    fields::set_metadata(&mut ev.value, "validation_error", &reason, &self.job);
+                    s.send(&ev, step, std::slice::from_ref(&self.invalid))?;
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Why the event is invalid, if it is.
+    fn check(&self, event: &Value) -> Option<String> {
+        let Some(ty) = pipec_compiler::expr::eval::lookup(event, &self.type_field) else {
+            return Some(format!(
+                "no `{}` field: the event type is unknown",
+                self.type_field_name()
+            ));
+        };
+        let Some(ty) = ty.as_str() else {
+            return Some(format!("`{}` is not a string", self.type_field_name()));
+        };
+        let validator = if self.dir_mode {
+            self.by_type
+                .get(&ty.to_lowercase())
+                .or(self.default.as_ref())
+        } else {
+            self.by_type.get(ty)
+        };
+        let Some(validator) = validator else {
+            return Some(format!("no schema for event type `{ty}`"));
+        };
+        match validator.validate(event) {
+            Ok(()) => None,
+            Err(e) => {
+                let at = e.instance_path().to_string();
+                Some(if at.is_empty() {
+                    e.to_string()
+                } else {
+                    format!("{at}: {e}")
+                })
+            }
+        }
+    }
+
+    fn type_field_name(&self) -> String {
+        self.type_field
+            .prefix_string(self.type_field.segments.len())
+    }
+}
