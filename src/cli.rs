@@ -57,6 +57,11 @@ enum Command {
     Compile(crate::compile::CompileArgs),
     /// Print the topics and jobs as a graph (Mermaid or DOT).
     Graph(crate::compile::GraphArgs),
+    /// Run the stream jobs in this process (embedded: no broker); every topic is written
+    /// to OUT/<topic>.ndjson.
+    Run(crate::run::Args),
+    /// Run the spec's tests through the stream jobs.
+    Test(crate::spec_test::Args),
     /// Print the long explanation of a diagnostic code (`PC0102`), or `functions`.
     Explain {
         /// The code, `functions`, or `all` to list the codes.
@@ -90,6 +95,8 @@ pub fn run() -> ExitCode {
         } => cmd_check(path, env, format, deny_warnings, &color),
         Command::Compile(args) => crate::compile::run_compile(args),
         Command::Graph(args) => crate::compile::run_graph(args),
+        Command::Run(args) => crate::run::run(args),
+        Command::Test(args) => crate::spec_test::run(args),
         Command::Explain { code } => cmd_explain(&code),
         Command::Schema => {
             println!("{}", pipec_compiler::spec_json_schema());

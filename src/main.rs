@@ -3,6 +3,8 @@
 mod cli;
 mod compat;
 mod compile;
+mod run;
+mod spec_test;
 mod validate_events;
 
 use std::process::ExitCode;

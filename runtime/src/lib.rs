@@ -1,7 +1,9 @@
 //! `pipec-runtime`: runs what a compiled pipeline describes. It reads only the compiler's
-//! manifest, never the YAML. The stream engine, operators, stores and batch engine arrive
-//! with the issues that build them; what is here is the error model they share.
+//! manifest, never the YAML: [`job`] runs one stream job's steps over batches of records,
+//! [`store`] keeps dedup keys and lookup records (memory or Redis), and [`embedded`] runs
+//! every job of a manifest in one process with topics as in-memory queues.
 
+pub mod embedded;
 pub mod error;
 pub mod job;
 pub mod schemas;

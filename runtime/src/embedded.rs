@@ -1,0 +1,351 @@
+//! The embedded transport: every stream job of a manifest in one process, topics as
+//! bounded in-memory queues, input from records handed in, every topic written to
+//! `OUT/<topic>.ndjson`. It needs no broker, and is how `pipec run` and `pipec test` run a
+//! pipeline.
+//!
+//! Each topic has a hub task: producers (the input, and every job that writes the topic)
+//! send batches to it through a bounded channel, and it hands each batch to the jobs that
+//! consume the topic and to the topic's file. When the last producer of a topic is done,
+//! the topic closes, its consumers finish, and so on down the graph (the spec checks forbid
+//! cycles, so this ends). Bounded channels give back-pressure: a slow job slows its
+//! producers instead of filling memory.
+//!
+//! Runs on a current-thread runtime are deterministic: the same input gives the same files.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use pipec_compiler::manifest::Manifest;
+use tokio::io::AsyncWriteExt;
+use tokio::sync::mpsc;
+
+use crate::RuntimeError;
+use crate::job::{Job, Output, StepCounters};
+use crate::store::Store;
+
+/// Records of one batch, shared by every consumer of a topic.
+type Batch = Arc<Vec<Vec<u8>>>;
+
+/// Batches buffered per queue before producers wait.
+const QUEUE_BATCHES: usize = 16;
+/// Records per batch handed to a job.
+pub const BATCH_RECORDS: usize = 512;
+
+/// What to run.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// Jobs to run (all when empty).
+    pub jobs: Vec<String>,
+    /// The topic the input records are written to (a key of the manifest's topics).
+    pub input_topic: String,
+    /// Where `<topic>.ndjson` files go (`None`: count only).
+    pub out_dir: Option<PathBuf>,
+    /// Directory relative store paths are resolved against (the spec's directory).
+    pub base_dir: PathBuf,
+    /// Use in-memory stores in place of Redis ones.
+    pub memory_stores: bool,
+    /// Keep every topic's records in the report (for `pipec test`).
+    pub capture: bool,
+}
+
+/// What a run did.
+#[derive(Debug, Default)]
+pub struct RunReport {
+    /// Records written to each topic (input included), by topic key.
+    pub topics: BTreeMap<String, u64>,
+    /// Counters of each step of each job that ran, by job.
+    pub jobs: BTreeMap<String, Vec<StepCounters>>,
+    /// Every topic's records, when [`RunOptions::capture`] is set.
+    pub records: BTreeMap<String, Vec<Vec<u8>>>,
+    /// Records a job set aside whole (not JSON, and no dead-letter topic to take them),
+    /// with the reason, by job.
+    pub rejected: BTreeMap<String, Vec<String>>,
+}
+
+/// Runs the jobs on the given input records.
+pub async fn run(
+    manifest: &Manifest,
+    opts: &RunOptions,
+    input: impl IntoIterator<Item = Vec<u8>>,
+) -> Result<RunReport, RuntimeError> {
+    let selected: Vec<&String> = if opts.jobs.is_empty() {
+        manifest.jobs.keys().collect()
+    } else {
+        let mut v = Vec::new();
+        for j in &opts.jobs {
+            match manifest.jobs.get_key_value(j) {
+                Some((k, _)) => v.push(k),
+                None => {
+                    return Err(RuntimeError::Config {
+                        what: format!(
+                            "no job `{j}` in pipeline `{}` (jobs: {})",
+                            manifest.pipeline,
+                            manifest.jobs.keys().cloned().collect::<Vec<_>>().join(", ")
+                        ),
+                    });
+                }
+            }
+        }
+        v
+    };
+    if !manifest.topics.contains_key(&opts.input_topic) {
+        return Err(RuntimeError::Config {
+            what: format!(
+                "no topic `{}` in pipeline `{}`",
+                opts.input_topic, manifest.pipeline
+            ),
+        });
+    }
+
+    // Stores used by the selected jobs, each opened once.
+    let mut stores: HashMap<String, Arc<Store>> = HashMap::new();
+    for name in &selected {
+        for s in &manifest.jobs[*name].stores {
+            if stores.contains_key(s) {
+                continue;
+            }
+            let def = &manifest.stores[s];
+            let def = if opts.memory_stores {
+                as_memory(def)
+            } else {
+                def.clone()
+            };
+            stores.insert(
+                s.clone(),
+                Arc::new(Store::open(s, &def, &opts.base_dir).await?),
+            );
+        }
+    }
+    let mut jobs = Vec::new();
+    for name in &selected {
+        jobs.push(Job::build(name, manifest, &stores)?);
+    }
+
+    // One hub per topic: its producers' channel, and the queues of its consumers.
+    let mut hubs: BTreeMap<String, (mpsc::Sender<Batch>, mpsc::Receiver<Batch>)> = manifest
+        .topics
+        .keys()
+        .map(|k| (k.clone(), mpsc::channel(QUEUE_BATCHES)))
+        .collect();
+    let mut consumers: BTreeMap<String, Vec<mpsc::Sender<Batch>>> = BTreeMap::new();
+    let mut job_tasks = Vec::new();
+    for job in jobs {
+        let (tx, rx) = mpsc::channel::<Batch>(QUEUE_BATCHES);
+        consumers
+            .entry(job.source().to_string())
+            .or_default()
+            .push(tx);
+        let outputs: HashMap<String, mpsc::Sender<Batch>> = job
+            .outputs()
+            .iter()
+            .filter_map(|t| {
+                hubs.get(t.as_ref())
+                    .map(|(s, _)| (t.to_string(), s.clone()))
+            })
+            .collect();
+        job_tasks.push(tokio::spawn(run_job(job, rx, outputs)));
+    }
+    let input_tx = hubs
+        .get(&opts.input_topic)
+        .map(|(s, _)| s.clone())
+        .ok_or_else(|| RuntimeError::Internal("input topic has no hub".into()))?;
+
+    let mut hub_tasks = Vec::new();
+    for (topic, (tx, rx)) in std::mem::take(&mut hubs) {
+        // The hub's own sender is dropped here, so a topic closes when its producers do.
+        drop(tx);
+        let file = opts
+            .out_dir
+            .as_ref()
+            .map(|d| d.join(format!("{topic}.ndjson")));
+        let subs = consumers.remove(&topic).unwrap_or_default();
+        hub_tasks.push((topic, tokio::spawn(run_hub(rx, subs, file, opts.capture))));
+    }
+
+    // Feed the input in batches, then close it.
+    let mut batch = Vec::with_capacity(BATCH_RECORDS);
+    for record in input {
+        batch.push(record);
+        if batch.len() == BATCH_RECORDS {
+            let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH_RECORDS));
+            if input_tx.send(Arc::new(full)).await.is_err() {
+                break;
+            }
+        }
+    }
+    if !batch.is_empty() {
+        let _ = input_tx.send(Arc::new(batch)).await;
+    }
+    drop(input_tx);
+
+    let mut report = RunReport::default();
+    let mut first_error = None;
+    for t in job_tasks {
+        match t.await {
+            Ok(Ok((name, counters, rejected))) => {
+                if !rejected.is_empty() {
+                    report.rejected.insert(name.clone(), rejected);
+                }
+                report.jobs.insert(name, counters);
+            }
+            Ok(Err(e)) => {
+                first_error.get_or_insert(e);
+            }
+            Err(e) => {
+                first_error
+                    .get_or_insert(RuntimeError::Internal(format!("a job task failed: {e}")));
+            }
+        }
+    }
+    for (topic, t) in hub_tasks {
+        match t.await {
+            Ok(Ok((n, records))) => {
+                report.topics.insert(topic.clone(), n);
+                if opts.capture {
+                    report.records.insert(topic, records);
+                }
+            }
+            Ok(Err(e)) => {
+                first_error.get_or_insert(e);
+            }
+            Err(e) => {
+                first_error
+                    .get_or_insert(RuntimeError::Internal(format!("a topic task failed: {e}")));
+            }
+        }
+    }
+    for s in stores.values() {
+        if let Err(e) = s.close().await {
+            first_error.get_or_insert(e);
+        }
+    }
+    match first_error {
+        Some(e) => Err(e),
+        None => Ok(report),
+    }
+}
+
+/// A Redis store as an in-memory one (`--stores memory`): dedup keys live in the process,
+/// lookups find nothing unless the store loads a file.
+fn as_memory(def: &pipec_compiler::manifest::Store) -> pipec_compiler::manifest::Store {
+    use pipec_compiler::manifest::{MemoryStore, Store as S};
+    match def {
+        S::Memory(_) => def.clone(),
+        S::Redis(_) => S::Memory(MemoryStore {
+            max_keys: None,
+            ttl_ms: None,
+            snapshot: None,
+            load: None,
+            key: None,
+        }),
+    }
+}
+
+/// Runs one job until its source closes; returns its counters.
+async fn run_job(
+    job: Job,
+    mut rx: mpsc::Receiver<Batch>,
+    outputs: HashMap<String, mpsc::Sender<Batch>>,
+) -> Result<(String, Vec<StepCounters>, Vec<String>), RuntimeError> {
+    let mut out = Output::default();
+    let mut rejected = Vec::new();
+    while let Some(batch) = rx.recv().await {
+        let records: Vec<&[u8]> = batch.iter().map(Vec::as_slice).collect();
+        // A store that stays down after its retries stops the run: the batch is not
+        // half-processed, and nothing is dropped.
+        job.process(&records, &mut out).await?;
+        rejected.extend(out.rejected.drain(..).map(|r| r.reason));
+        send(&job, &mut out, &outputs).await?;
+    }
+    // The source is done: close every open window.
+    job.flush(&mut out).await?;
+    rejected.extend(out.rejected.drain(..).map(|r| r.reason));
+    send(&job, &mut out, &outputs).await?;
+    Ok((job.name().to_string(), out.counters, rejected))
+}
+
+/// Sends what a job produced to its topics, one batch per topic, in order.
+async fn send(
+    job: &Job,
+    out: &mut Output,
+    outputs: &HashMap<String, mpsc::Sender<Batch>>,
+) -> Result<(), RuntimeError> {
+    let mut per_topic: BTreeMap<Arc<str>, Vec<Vec<u8>>> = BTreeMap::new();
+    for (topic, bytes) in out.records.drain(..) {
+        per_topic.entry(topic).or_default().push(bytes);
+    }
+    for (topic, records) in per_topic {
+        let Some(tx) = outputs.get(topic.as_ref()) else {
+            return Err(RuntimeError::Internal(format!(
+                "job `{}` wrote `{topic}`, which is not one of its outputs",
+                job.name()
+            )));
+        };
+        if tx.send(Arc::new(records)).await.is_err() {
+            return Err(RuntimeError::Internal(format!(
+                "topic `{topic}` closed while job `{}` was writing",
+                job.name()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Hands every batch of a topic to its consumers and its file; returns the record count
+/// (and the records, when capturing).
+async fn run_hub(
+    mut rx: mpsc::Receiver<Batch>,
+    subs: Vec<mpsc::Sender<Batch>>,
+    file: Option<PathBuf>,
+    capture: bool,
+) -> Result<(u64, Vec<Vec<u8>>), RuntimeError> {
+    let mut kept = Vec::new();
+    let mut writer = match &file {
+        Some(p) => Some(open(p).await?),
+        None => None,
+    };
+    let mut n = 0u64;
+    while let Some(batch) = rx.recv().await {
+        n += batch.len() as u64;
+        if let (Some(w), Some(p)) = (writer.as_mut(), file.as_ref()) {
+            let mut buf = Vec::with_capacity(batch.iter().map(|r| r.len() + 1).sum());
+            for r in batch.iter() {
+                buf.extend_from_slice(r);
+                buf.push(b'\n');
+            }
+            w.write_all(&buf).await.map_err(|e| io_error(p, &e))?;
+        }
+        if capture {
+            kept.extend(batch.iter().cloned());
+        }
+        for s in &subs {
+            // A consumer that stopped (its job failed) no longer needs the topic; the
+            // job's own error is what the run reports.
+            let _ = s.send(batch.clone()).await;
+        }
+    }
+    if let (Some(mut w), Some(p)) = (writer, file.as_ref()) {
+        w.flush().await.map_err(|e| io_error(p, &e))?;
+    }
+    Ok((n, kept))
+}
+
+async fn open(p: &Path) -> Result<tokio::io::BufWriter<tokio::fs::File>, RuntimeError> {
+    if let Some(dir) = p.parent() {
+        tokio::fs::create_dir_all(dir)
+            .await
+            .map_err(|e| io_error(dir, &e))?;
+    }
+    let f = tokio::fs::File::create(p)
+        .await
+        .map_err(|e| io_error(p, &e))?;
+    Ok(tokio::io::BufWriter::with_capacity(1 << 16, f))
+}
+
+fn io_error(p: &Path, e: &std::io::Error) -> RuntimeError {
+    RuntimeError::Unavailable {
+        system: format!("file `{}`", p.display()),
+        reason: e.to_string(),
+    }
+}

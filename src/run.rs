@@ -1,0 +1,300 @@
+//! `pipec run`: the stream jobs of a spec, on the embedded transport: input records from
+//! files or stdin, every topic written to `OUT/<topic>.ndjson`, and a count per topic.
+
+use std::io::{BufRead, Read};
+use std::path::{Path, PathBuf};
+
+use pipec_runtime::embedded::{self, RunOptions, RunReport};
+
+use crate::compile::load_manifest;
+
+/// The pipeline ran.
+const OK: u8 = 0;
+/// The spec has errors, or the run failed.
+const FOUND: u8 = 1;
+/// A usage or I/O problem.
+const USAGE: u8 = 2;
+
+/// Where stores live during the run.
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum StoreMode {
+    /// As the spec says (Redis where it says Redis).
+    Spec,
+    /// Every store in memory: no Redis needed (dedup state lasts for the run).
+    Memory,
+}
+
+/// Arguments of `pipec run`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// Spec file, or directory holding `pipeline.yaml`.
+    #[arg(default_value = ".")]
+    path: PathBuf,
+    /// Input: an NDJSON file (one record per line), a JSON file (one record, or one per
+    /// element of a top-level array), a directory of them, or `-` for stdin (the default).
+    #[arg(long, default_value = "-")]
+    input: String,
+    /// Topic the input is written to (a topic name of the spec). Default: the one external
+    /// topic the selected jobs consume, when there is exactly one.
+    #[arg(long)]
+    topic: Option<String>,
+    /// Directory for `<topic>.ndjson` of every topic.
+    #[arg(long, default_value = "out/run")]
+    out: PathBuf,
+    /// Run only this job (repeatable).
+    #[arg(long = "job", value_name = "NAME")]
+    jobs: Vec<String>,
+    /// Where stores live.
+    #[arg(long, value_enum, default_value = "spec")]
+    stores: StoreMode,
+    /// Environment.
+    #[arg(long)]
+    env: Option<String>,
+}
+
+/// Runs `pipec run`.
+pub fn run(args: Args) -> u8 {
+    let manifest = match load_manifest(&args.path, args.env.clone()) {
+        Ok(m) => m,
+        Err(code) => return code,
+    };
+    let topic = match args.topic.clone() {
+        Some(t) => t,
+        None => match default_topic(&manifest, &args.jobs) {
+            Ok(t) => t,
+            Err(message) => {
+                eprintln!("error: {message}");
+                return USAGE;
+            }
+        },
+    };
+    let records = match read_input(&args.input) {
+        Ok(r) => r,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return USAGE;
+        }
+    };
+    let base_dir = spec_dir(&args.path);
+    let opts = RunOptions {
+        jobs: args.jobs.clone(),
+        input_topic: topic,
+        out_dir: Some(args.out.clone()),
+        base_dir,
+        memory_stores: matches!(args.stores, StoreMode::Memory),
+        capture: false,
+    };
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return FOUND;
+        }
+    };
+    let input_count = records.len();
+    match rt.block_on(embedded::run(&manifest, &opts, records)) {
+        Ok(report) => {
+            print_report(&manifest, &report, input_count, &args.out);
+            OK
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            FOUND
+        }
+    }
+}
+
+fn spec_dir(path: &Path) -> PathBuf {
+    if path.is_dir() {
+        path.to_path_buf()
+    } else {
+        path.parent().map(Path::to_path_buf).unwrap_or_default()
+    }
+}
+
+/// The one external topic the selected jobs read.
+fn default_topic(
+    m: &pipec_compiler::manifest::Manifest,
+    jobs: &[String],
+) -> Result<String, String> {
+    let mut candidates: Vec<&str> = m
+        .jobs
+        .iter()
+        .filter(|(name, _)| jobs.is_empty() || jobs.contains(name))
+        .map(|(_, j)| j.from.as_str())
+        .filter(|t| {
+            let written_by_reports = m.reports.values().any(|r| {
+                r.outputs
+                    .iter()
+                    .any(|(_, o)| o.topic.as_deref() == Some(*t))
+            });
+            let written_by_jobs = m.jobs.values().any(|j| j.outputs.iter().any(|o| o == t));
+            !written_by_reports
+                && (!written_by_jobs || m.topics.get(*t).is_some_and(|t| t.external))
+        })
+        .collect();
+    candidates.sort_unstable();
+    candidates.dedup();
+    match candidates.as_slice() {
+        [one] => Ok((*one).to_string()),
+        [] => Err("no job reads an external topic; name the input topic with --topic".into()),
+        many => Err(format!(
+            "the jobs read several input topics ({}); pick one with --topic",
+            many.join(", ")
+        )),
+    }
+}
+
+/// Reads the input records.
+fn read_input(input: &str) -> Result<Vec<Vec<u8>>, String> {
+    let mut out = Vec::new();
+    if input == "-" {
+        let stdin = std::io::stdin();
+        lines(stdin.lock(), &mut out).map_err(|e| format!("cannot read stdin: {e}"))?;
+        return Ok(out);
+    }
+    let path = Path::new(input);
+    if path.is_dir() {
+        let mut files = Vec::new();
+        collect(path, &mut files).map_err(|e| format!("cannot read `{input}`: {e}"))?;
+        files.sort();
+        if files.is_empty() {
+            return Err(format!("`{input}` has no .json, .ndjson or .jsonl files"));
+        }
+        for f in files {
+            read_file(&f, &mut out)?;
+        }
+    } else if path.is_file() {
+        read_file(path, &mut out)?;
+    } else {
+        return Err(format!("`{input}` does not exist"));
+    }
+    Ok(out)
+}
+
+fn collect(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    for e in std::fs::read_dir(dir)? {
+        let p = e?.path();
+        if p.is_dir() {
+            collect(&p, out)?;
+        } else if p
+            .extension()
+            .and_then(|x| x.to_str())
+            .is_some_and(|x| matches!(x, "json" | "ndjson" | "jsonl"))
+        {
+            out.push(p);
+        }
+    }
+    Ok(())
+}
+
+fn read_file(path: &Path, out: &mut Vec<Vec<u8>>) -> Result<(), String> {
+    let err = |e: std::io::Error| format!("cannot read `{}`: {e}", path.display());
+    if path.extension().is_some_and(|x| x == "json") {
+        let mut text = Vec::new();
+        std::fs::File::open(path)
+            .and_then(|mut f| f.read_to_end(&mut text))
+            .map_err(err)?;
+        // A top-level array is a list of records; anything else (even broken JSON, which
+        // the job's dead-letter handling reports) is one record.
+        match serde_json::from_slice::<serde_json::Value>(&text) {
+            Ok(serde_json::Value::Array(items)) => {
+                for item in items {
+                    out.push(serde_json::to_vec(&item).unwrap_or_default());
+                }
+            }
+            Ok(v) => out.push(serde_json::to_vec(&v).unwrap_or_default()),
+            Err(_) => out.push(text.trim_ascii().to_vec()),
+        }
+        Ok(())
+    } else {
+        let f = std::fs::File::open(path).map_err(err)?;
+        lines(std::io::BufReader::new(f), out).map_err(err)
+    }
+}
+
+fn lines(mut r: impl BufRead, out: &mut Vec<Vec<u8>>) -> std::io::Result<()> {
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        if r.read_until(b'\n', &mut line)? == 0 {
+            return Ok(());
+        }
+        let t = line.trim_ascii();
+        if !t.is_empty() {
+            out.push(t.to_vec());
+        }
+    }
+}
+
+fn print_report(
+    m: &pipec_compiler::manifest::Manifest,
+    report: &RunReport,
+    input: usize,
+    out: &Path,
+) {
+    let width = report
+        .topics
+        .keys()
+        .map(String::len)
+        .max()
+        .unwrap_or(5)
+        .max(5);
+    let kwidth = report
+        .topics
+        .keys()
+        .filter_map(|k| m.topics.get(k))
+        .map(|t| t.name.len())
+        .max()
+        .unwrap_or(10)
+        .max(10);
+    println!(
+        "{:<width$}  {:<kwidth$}  {:>8}",
+        "topic", "kafka name", "events"
+    );
+    for (topic, n) in &report.topics {
+        if *n == 0 {
+            continue;
+        }
+        let name = m.topics.get(topic).map_or("", |t| t.name.as_str());
+        println!("{topic:<width$}  {name:<kwidth$}  {n:>8}");
+    }
+    let jwidth = report
+        .jobs
+        .keys()
+        .map(String::len)
+        .max()
+        .unwrap_or(3)
+        .max(3);
+    println!(
+        "\n{:<jwidth$}  {:>8}  {:>8}  {:>8}  {:>9}  {:>8}  {:>8}",
+        "job", "in", "routed", "invalid", "duplicate", "dropped", "errors"
+    );
+    for (job, steps) in &report.jobs {
+        let first = steps.first().map_or(0, |c| c.input);
+        let sum = |f: fn(&pipec_runtime::StepCounters) -> u64| steps.iter().map(f).sum::<u64>();
+        let routed = sum(|c| c.sent);
+        let invalid = sum(|c| c.invalid + c.oversized + c.unparsable);
+        let duplicate = sum(|c| c.duplicate);
+        let dropped = sum(|c| c.filtered + c.unrouted + c.late);
+        let errors = sum(|c| c.errors);
+        println!(
+            "{job:<jwidth$}  {first:>8}  {routed:>8}  {invalid:>8}  {duplicate:>9}  {dropped:>8}  {errors:>8}"
+        );
+    }
+    for (job, reasons) in &report.rejected {
+        println!(
+            "{job}: {} record(s) set aside whole (to its dead-letter topic when it has one); first: {}",
+            reasons.len(),
+            reasons.first().map_or("", String::as_str)
+        );
+    }
+    println!(
+        "\n{input} input records; {} jobs ran; topics written to {}",
+        report.jobs.len(),
+        out.display()
+    );
+}
