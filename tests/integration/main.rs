@@ -13,3 +13,4 @@ mod parity;
 mod schema;
 mod support;
 mod validate_events;
+mod enrich;
