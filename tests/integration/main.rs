@@ -10,6 +10,7 @@ mod helm_chart;
 mod igot;
 mod no_panic;
 mod parity;
+mod run;
 mod schema;
 mod support;
 mod validate_events;
