@@ -58,6 +58,15 @@ pub fn run(args: Args) -> u8 {
         Ok(m) => m,
         Err(code) => return code,
     };
+    // Unknown job names first: the default input topic depends on the jobs.
+    if let Some(bad) = args.jobs.iter().find(|j| !manifest.jobs.contains_key(*j)) {
+        eprintln!(
+            "error: no job `{bad}` in pipeline `{}` (jobs: {})",
+            manifest.pipeline,
+            manifest.jobs.keys().cloned().collect::<Vec<_>>().join(", ")
+        );
+        return FOUND;
+    }
     let topic = match args.topic.clone() {
         Some(t) => t,
         None => match default_topic(&manifest, &args.jobs) {

@@ -4,6 +4,7 @@
 mod cli;
 mod compat;
 mod compile;
+mod enrich;
 mod gate;
 mod golden;
 mod helm_chart;
@@ -14,4 +15,3 @@ mod run;
 mod schema;
 mod support;
 mod validate_events;
-mod enrich;

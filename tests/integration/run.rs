@@ -280,12 +280,7 @@ fn runs_are_deterministic() {
 #[test]
 fn one_job_from_stdin() {
     // The preprocessor fixtures of Sunbird's test suite, one per line, in file-name order.
-    let fixtures = PathBuf::from("/work/shared/sunbird/fixtures/pipeline-preprocessor");
-    let fixtures = if fixtures.is_dir() {
-        fixtures
-    } else {
-        root().join("../shared/sunbird/fixtures/pipeline-preprocessor")
-    };
+    let fixtures = root().join("../shared/sunbird/fixtures/pipeline-preprocessor");
     let mut paths: Vec<PathBuf> = std::fs::read_dir(&fixtures)
         .expect("preprocessor fixtures")
         .flatten()
@@ -394,6 +389,29 @@ fn unknown_job_lists_the_jobs() {
     assert!(
         err.contains("telemetry-extractor") && err.contains("pipeline-preprocessor"),
         "{err}"
+    );
+    // Without `--topic` too: the job names are checked before the default input topic is
+    // worked out from them.
+    let o = pipec_in(
+        &[
+            "run",
+            "pipelines/igot",
+            "--input",
+            SAMPLE,
+            "--job",
+            "nope",
+            "--stores",
+            "memory",
+            "--out",
+            path_str(&out),
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", show(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("no job `nope`"),
+        "{}",
+        show(&o)
     );
 }
 
