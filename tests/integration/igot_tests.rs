@@ -26,7 +26,12 @@ fn spec_tests() -> Vec<(String, Vec<String>)> {
             let name = t["name"].as_str().expect("a test name").to_string();
             let streams = t["streams"]
                 .as_vec()
-                .map(|v| v.iter().filter_map(Yaml::as_str).map(str::to_string).collect())
+                .map(|v| {
+                    v.iter()
+                        .filter_map(Yaml::as_str)
+                        .map(str::to_string)
+                        .collect()
+                })
                 .unwrap_or_default();
             (name, streams)
         })
