@@ -9,6 +9,7 @@ mod gate;
 mod golden;
 mod helm_chart;
 mod igot;
+mod igot_tests;
 mod no_panic;
 mod parity;
 mod run;

@@ -322,8 +322,10 @@ async fn explode_a_share_of_two_items() {
     );
     assert_eq!(items[1]["object"]["ver"], json!("18"));
     assert_eq!(items[1]["object"]["type"], json!("CONTENT"));
-    // The children are copies of the SHARE event: its actor, context and mid.
-    assert_eq!(items[0]["mid"], share["mid"]);
+    // The children are copies of the SHARE event (its actor, context), each with its own
+    // mid: md5(SHARE mid + item id), so downstream dedup on mid keeps every item.
+    assert_eq!(items[0]["mid"], json!("a938f2eb016c260c0741be8772fc7710"));
+    assert_ne!(items[0]["mid"], items[1]["mid"]);
     assert_eq!(items[0]["actor"], share["actor"]);
     assert!(items[0].get("item").is_none());
     // The SHARE itself goes on, unchanged, to the primary topic.
