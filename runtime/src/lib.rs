@@ -5,6 +5,7 @@
 
 pub mod embedded;
 pub mod error;
+pub mod r#gen;
 pub mod job;
 pub mod schemas;
 pub mod store;

@@ -1,7 +1,7 @@
 //! Field paths of `set`, `flag` and flags: parsed once, assigned creating the objects on
 //! the way.
 
-use pipec_compiler::expr::{Expr, FieldPath, PathSegment};
+use pipec_compiler::expr::{Expr, ExprKind, FieldPath, PathSegment};
 use pipec_compiler::manifest::{Assignments, Flags};
 use serde_json::{Map, Value};
 
@@ -31,10 +31,42 @@ pub(super) fn flags(f: &Flags) -> Result<Vec<(FieldPath, Value)>, String> {
 /// Sets each field in order, each computed against the event as the earlier ones left it.
 pub(super) fn apply(event: &mut Value, a: &[(FieldPath, Expr)]) -> Result<(), String> {
     for (p, e) in a {
+        if keeps_own_value(event, p, e) {
+            continue;
+        }
         let v = pipec_compiler::expr::eval(e, event).map_err(|x| x.to_string())?;
         set(event, p, v);
     }
     Ok(())
+}
+
+/// Whether `p = coalesce(p, ...)` would set `p` to the value it has (it has one, not
+/// null): then nothing needs computing or setting.
+fn keeps_own_value(event: &Value, p: &FieldPath, e: &Expr) -> bool {
+    let ExprKind::Call { name, args, .. } = &e.kind else {
+        return false;
+    };
+    let Some(ExprKind::Path(first)) = args.first().map(|a| &a.kind) else {
+        return false;
+    };
+    name == "coalesce"
+        && same_path(first, p)
+        && pipec_compiler::expr::eval::lookup(event, p).is_some_and(|v| !v.is_null())
+}
+
+/// Whether two paths name the same field (spans aside).
+fn same_path(a: &FieldPath, b: &FieldPath) -> bool {
+    a.segments.len() == b.segments.len()
+        && a.segments
+            .iter()
+            .zip(&b.segments)
+            .all(|(x, y)| match (x, y) {
+                (PathSegment::Field { name: n, .. }, PathSegment::Field { name: m, .. }) => n == m,
+                (PathSegment::Index { index: i, .. }, PathSegment::Index { index: j, .. }) => {
+                    i == j
+                }
+                _ => false,
+            })
 }
 
 /// Sets each field to its constant.
@@ -79,9 +111,12 @@ pub(super) fn set(event: &mut Value, path: &FieldPath, value: Value) {
                 let Some(obj) = cur.as_object_mut() else {
                     return;
                 };
-                let next = obj
-                    .entry(name.clone())
-                    .or_insert_with(|| Value::Object(Map::new()));
+                if !obj.contains_key(name) {
+                    obj.insert(name.clone(), Value::Object(Map::new()));
+                }
+                let Some(next) = obj.get_mut(name) else {
+                    return;
+                };
                 if !(next.is_object() || next.is_array()) {
                     *next = Value::Object(Map::new());
                 }
@@ -99,7 +134,12 @@ pub(super) fn set(event: &mut Value, path: &FieldPath, value: Value) {
                 *cur = Value::Object(Map::new());
             }
             if let Some(obj) = cur.as_object_mut() {
-                obj.insert(name.clone(), value);
+                match obj.get_mut(name) {
+                    Some(slot) => *slot = value,
+                    None => {
+                        obj.insert(name.clone(), value);
+                    }
+                }
             }
         }
         PathSegment::Index { index, .. } => {
