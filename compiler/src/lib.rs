@@ -9,6 +9,7 @@ pub mod diagnostics;
 pub mod events;
 pub mod expr;
 pub mod manifest;
+pub mod plan;
 pub mod schema;
 pub mod source;
 pub mod spec;

@@ -103,6 +103,22 @@ impl SchemaStore {
         normalize(path)
     }
 
+    /// Adds a file held in memory (a schema embedded in a manifest) as if it had been read
+    /// from `path`; a file already read is kept.
+    pub fn add_file(&mut self, path: &Path, text: String) {
+        let path = normalize(path);
+        if self.index.contains_key(&path) {
+            return;
+        }
+        let content = self.parse(&path, &text);
+        self.index.insert(path.clone(), self.files.len());
+        self.files.push(CachedFile {
+            path,
+            text: Some(text),
+            content,
+        });
+    }
+
     /// Loads, checks and compiles the schema at `path`. On failure, returns every problem
     /// found: each unresolvable `$ref` in every file reached, JSON syntax errors, and
     /// meta-schema violations.
