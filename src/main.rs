@@ -3,6 +3,7 @@
 mod cli;
 mod compat;
 mod compile;
+mod plan;
 mod run;
 mod spec_test;
 mod validate_events;

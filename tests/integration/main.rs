@@ -12,6 +12,7 @@ mod igot;
 mod igot_tests;
 mod no_panic;
 mod parity;
+mod plan;
 mod run;
 mod schema;
 mod support;

@@ -68,8 +68,8 @@ fn topics(desired: &Manifest, current: &ClusterState, old: Option<&Manifest>) ->
                 what: Refusal::PartitionDecrease,
                 from: cur.partitions,
                 to: t.partitions,
-                instead: "Kafka cannot remove partitions: create a new topic with fewer \
-                          partitions and migrate producers and consumers to it"
+                instead: "create a new topic with fewer partitions and migrate producers and \
+                          consumers to it"
                     .into(),
             });
         }
@@ -102,8 +102,8 @@ fn topics(desired: &Manifest, current: &ClusterState, old: Option<&Manifest>) ->
                 what: Refusal::ReplicationChange,
                 from: cur.replication,
                 to: t.replication,
-                instead: "reassign the partitions' replicas with kafka-reassign-partitions.sh \
-                          (a reassignment JSON listing the new replica set of every partition)"
+                instead: "reassign partitions with kafka-reassign-partitions.sh (a new replica \
+                          set for every partition)"
                     .into(),
             });
         }
@@ -150,7 +150,11 @@ fn schemas(old: &Manifest, new: &Manifest) -> Vec<SchemaChange> {
                 .unwrap_or_default(),
         })
     };
-    let names: BTreeSet<&String> = old.event_types.keys().chain(new.event_types.keys()).collect();
+    let names: BTreeSet<&String> = old
+        .event_types
+        .keys()
+        .chain(new.event_types.keys())
+        .collect();
     let mut out = Vec::new();
     for name in names {
         let o = old.event_types.get(name);

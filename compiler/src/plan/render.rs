@@ -48,11 +48,9 @@ fn topic_line(a: &TopicAction) -> (char, String) {
                         c.old.as_deref().unwrap_or("(default)"),
                         c.new.as_deref().unwrap_or("")
                     ),
-                    ConfigOp::Delete => format!(
-                        "{} {} -> (default)",
-                        c.key,
-                        c.old.as_deref().unwrap_or("")
-                    ),
+                    ConfigOp::Delete => {
+                        format!("{} {} -> (default)", c.key, c.old.as_deref().unwrap_or(""))
+                    }
                 })
                 .collect();
             ('~', parts.join(", "))
@@ -94,11 +92,12 @@ fn step_text(s: &StepChange) -> String {
                 s.old_kind.as_deref().unwrap_or(""),
                 s.new_kind.as_deref().unwrap_or(""),
             );
-            let kind = if o == n { o.to_string() } else { format!("{o} -> {n}") };
-            format!(
-                "step {} changed: {kind}",
-                s.new_index.unwrap_or_default()
-            )
+            let kind = if o == n {
+                o.to_string()
+            } else {
+                format!("{o} -> {n}")
+            };
+            format!("step {} changed: {kind}", s.new_index.unwrap_or_default())
         }
     }
 }
@@ -152,7 +151,11 @@ fn refused_line(plan: &Plan) -> Option<String> {
 /// The plan as text, ending with `Plan: N to create, M to change, K to delete.`.
 pub fn text(plan: &Plan) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "pipec plan: pipeline {}, env {}", plan.pipeline, plan.env);
+    let _ = writeln!(
+        out,
+        "pipec plan: pipeline {}, env {}",
+        plan.pipeline, plan.env
+    );
     if plan.is_empty() {
         out.push_str("\nNo changes: the current state matches the spec.\n");
     }

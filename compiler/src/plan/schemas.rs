@@ -66,10 +66,12 @@ impl<'m> EmbeddedSchemas<'m> {
                 (id, sha)
             })
             .collect();
-        let resolved = self
-            .store
-            .load_resolved(&path)
-            .map_err(|problems| problems.iter().map(|p| p.message.clone()).collect::<Vec<_>>())?;
+        let resolved = self.store.load_resolved(&path).map_err(|problems| {
+            problems
+                .iter()
+                .map(|p| p.message.clone())
+                .collect::<Vec<_>>()
+        })?;
         Ok(Loaded { resolved, files })
     }
 
