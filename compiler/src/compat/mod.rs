@@ -12,9 +12,8 @@
 //! [`subjects`] pairs schema files, directories of schemas or specs' event types and runs
 //! the comparison on each pair (`pipec compat`).
 //!
-//! `pipec plan` will call [`compare`] on the schemas of the deployed manifest and the new
-//! one; there is no manifest yet, so no `--against-manifest` either. That is why the core
-//! takes resolved schemas rather than files.
+//! `pipec plan` calls [`compare`] on the schemas embedded in the deployed manifest and the
+//! new one (`crate::plan`), which is why the core takes resolved schemas rather than files.
 //!
 //! # Source of the rules
 //!

@@ -238,46 +238,36 @@ fn jobs(old: &Manifest, new: &Manifest) -> Vec<JobChange> {
         let change = match (o, n) {
             (Some(o), Some(n)) if o == n => continue,
             (Some(o), Some(n)) => job_change(name, o, n),
-            (o, n) => JobChange {
-                job: name.clone(),
-                change: if n.is_some() {
-                    Change::Added
-                } else {
-                    Change::Removed
-                },
-                from: None,
-                replicas: None,
-                steps: Vec::new(),
-                other: Vec::new(),
-            }
-            .with_source(o.or(n)),
+            (None, Some(n)) => added_or_removed(name, Change::Added, n),
+            (Some(o), None) => added_or_removed(name, Change::Removed, o),
+            (None, None) => continue,
         };
         out.push(change);
     }
     out
 }
 
-impl JobChange {
-    /// An added or removed job: its source topic and replicas, as `from`/`to` of one side.
-    fn with_source(mut self, job: Option<&Job>) -> Self {
-        if let Some(j) = job {
-            let (from, to) = match self.change {
-                Change::Added => (String::new(), j.from.clone()),
-                _ => (j.from.clone(), String::new()),
-            };
-            self.from = Some(FromTo { from, to });
-            self.replicas = Some(match self.change {
-                Change::Added => FromTo {
-                    from: 0,
-                    to: j.replicas,
-                },
-                _ => FromTo {
-                    from: j.replicas,
-                    to: 0,
-                },
-            });
+/// An added or removed job: its source topic, and replicas from or to 0.
+fn added_or_removed(name: &str, change: Change, job: &Job) -> JobChange {
+    let replicas = if change == Change::Added {
+        FromTo {
+            from: 0,
+            to: job.replicas,
         }
-        self
+    } else {
+        FromTo {
+            from: job.replicas,
+            to: 0,
+        }
+    };
+    JobChange {
+        job: name.to_string(),
+        change,
+        source: job.from.clone(),
+        from: None,
+        replicas: Some(replicas),
+        steps: Vec::new(),
+        other: Vec::new(),
     }
 }
 
@@ -298,6 +288,7 @@ fn job_change(name: &str, o: &Job, n: &Job) -> JobChange {
     JobChange {
         job: name.to_string(),
         change: Change::Changed,
+        source: n.from.clone(),
         from: (o.from != n.from).then(|| FromTo {
             from: o.from.clone(),
             to: n.from.clone(),

@@ -26,7 +26,8 @@
 //!                  "old": {"id", "sha256"} | null, "new": {"id", "sha256"} | null,
 //!                  "mode": "BACKWARD" | ..., "verdict": "FULL" | "BACKWARD" | "FORWARD" | "NONE" | null,
 //!                  "breaking": bool, "messages": [ { "pointer", "message", "breaking" } ] } ],
-//!   "jobs": [ { "job", "change": "added" | "removed" | "changed", "from": {"from", "to"} | null,
+//!   "jobs": [ { "job", "change": "added" | "removed" | "changed", "source": str,
+//!               "from": {"from", "to"} | null,
 //!               "replicas": {"from", "to"} | null,
 //!               "steps": [ { "change": "added" | "removed" | "changed", "old_index", "new_index", "old_kind", "new_kind" } ],
 //!               "other": [ str ] } ],
@@ -296,9 +297,11 @@ pub struct JobChange {
     pub job: String,
     /// Added, removed or changed.
     pub change: Change,
-    /// Source topic change.
+    /// The topic it consumes (the old job's, for a removed job).
+    pub source: String,
+    /// Source topic change, for a changed job.
     pub from: Option<FromTo<String>>,
-    /// Replica count change.
+    /// Replica count change (from 0 for an added job, to 0 for a removed one).
     pub replicas: Option<FromTo<u32>>,
     /// Step changes.
     pub steps: Vec<StepChange>,

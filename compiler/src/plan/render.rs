@@ -116,15 +116,9 @@ fn job_parts(j: &JobChange) -> Vec<String> {
             parts.extend(j.steps.iter().map(step_text));
             parts.extend(j.other.iter().cloned());
         }
-        Change::Added => {
-            if let (Some(f), Some(r)) = (&j.from, &j.replicas) {
-                parts.push(format!("from {}, replicas {}", f.to, r.to));
-            }
-        }
-        Change::Removed => {
-            if let (Some(f), Some(r)) = (&j.from, &j.replicas) {
-                parts.push(format!("from {}, replicas {}", f.from, r.from));
-            }
+        Change::Added | Change::Removed => {
+            let replicas = j.replicas.as_ref().map_or(0, |r| r.from.max(r.to));
+            parts.push(format!("from {}, replicas {replicas}", j.source));
         }
     }
     parts
