@@ -163,3 +163,29 @@ fn plan_refuses_unreadable_or_foreign_manifests() {
     assert_eq!(o.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&o.stderr).contains("env `dev`"));
 }
+
+#[test]
+fn plan_golden_has_no_orphans() {
+    let dir = root().join("tests/golden/plan");
+    let mut orphans = Vec::new();
+    for e in std::fs::read_dir(&dir)
+        .expect("tests/golden/plan")
+        .flatten()
+    {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if !["igot-unchanged", "igot-changed"].contains(&name.as_str()) {
+            orphans.push(name);
+            continue;
+        }
+        for f in std::fs::read_dir(e.path()).expect("case dir").flatten() {
+            let file = f.file_name().to_string_lossy().into_owned();
+            if !["expected.txt", "expected.json", "expected.md"].contains(&file.as_str()) {
+                orphans.push(format!("{name}/{file}"));
+            }
+        }
+    }
+    assert!(
+        orphans.is_empty(),
+        "tests/golden/plan/ holds entries no case writes: {orphans:?}"
+    );
+}
