@@ -7,6 +7,10 @@ use std::collections::BTreeMap;
 use crate::manifest::Manifest;
 
 /// The topics that exist, by cluster name (the manifest's) and Kafka topic name.
+///
+/// Every topic here that the desired manifest does not declare plans as a delete, so a
+/// reader of a live cluster should put in only the topics the pipeline owns (not internal
+/// topics such as `__consumer_offsets`, nor other pipelines' topics).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ClusterState {
     /// Cluster name → Kafka topic name → topic.
