@@ -221,10 +221,13 @@ impl Admin {
     ) -> Result<TopicOutcome, RuntimeError> {
         let partitions = [NewPartitions::new(name, new_total)];
         let fut = self.client.create_partitions(&partitions, &self.options());
-        let mut outcomes = self
+        let outcomes = self
             .topic_results("create partitions", &[name], fut)
             .await?;
-        Ok(outcomes.remove(0))
+        outcomes
+            .into_iter()
+            .next()
+            .ok_or_else(|| self.unavailable("create partitions: empty answer".into()))
     }
 
     /// Sets `configs` on the topic and keeps its other topic-level configs.
@@ -356,7 +359,17 @@ impl Admin {
     /// A request-level error: unreachable brokers are `Err(Unavailable)`, anything else the
     /// broker (or librdkafka on its behalf, for an API the broker lacks) refused.
     fn refusal_or_unavailable(&self, what: &str, e: KafkaError) -> Result<Refusal, RuntimeError> {
-        match e.rdkafka_error_code() {
+        // `rdkafka_error_code()` is `None` for `AdminOp`, the error of a refused admin request.
+        let code = match &e {
+            KafkaError::AdminOp(code) => Some(*code),
+            KafkaError::Nul(_) | KafkaError::AdminOpCreation(_) => {
+                return Err(RuntimeError::Config {
+                    what: format!("{what} on {}: {e}", self.system),
+                });
+            }
+            other => other.rdkafka_error_code(),
+        };
+        match code {
             Some(code) if !is_unreachable(code) => Ok(Refusal::from_code(code)),
             _ => Err(self.unavailable(format!("{what}: {e}"))),
         }
