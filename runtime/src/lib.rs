@@ -1,12 +1,14 @@
 //! `pipec-runtime`: runs what a compiled pipeline describes. It reads only the compiler's
 //! manifest, never the YAML: [`job`] runs one stream job's steps over batches of records,
-//! [`store`] keeps dedup keys and lookup records (memory or Redis), and [`embedded`] runs
-//! every job of a manifest in one process with topics as in-memory queues.
+//! [`store`] keeps dedup keys and lookup records (memory or Redis), [`embedded`] runs every job
+//! of a manifest in one process with topics as in-memory queues, and [`kafka`] reads and changes
+//! a live cluster's topics.
 
 pub mod embedded;
 pub mod error;
 pub mod r#gen;
 pub mod job;
+pub mod kafka;
 pub mod schemas;
 pub mod store;
 

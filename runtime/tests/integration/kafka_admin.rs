@@ -1,0 +1,218 @@
+//! The Kafka admin client against a real Kafka-protocol broker: `PIPEC_TEST_BROKERS`
+//! (default `127.0.0.1:9092`), which `bash scripts/test` provides by starting Tansu.
+//!
+//! Tansu 0.6 lacks some admin APIs that real Kafka has. Where it does, the test asserts the exact
+//! refusal it gets, and checks the effect only where the broker says it did the change.
+
+use std::time::{Duration, Instant};
+
+use pipec_runtime::RuntimeError;
+use pipec_runtime::kafka::{Admin, ConfigSource, NewTopicSpec, Refusal, TopicInfo, TopicOutcome};
+
+const TIMEOUT: Duration = Duration::from_secs(10);
+
+fn brokers() -> String {
+    std::env::var("PIPEC_TEST_BROKERS").unwrap_or_else(|_| "127.0.0.1:9092".to_owned())
+}
+
+async fn admin() -> Admin {
+    let brokers = brokers();
+    match Admin::connect(&brokers, TIMEOUT).await {
+        Ok(admin) => admin,
+        Err(e) => panic!(
+            "no Kafka-protocol broker answers at {brokers} ({e}); run `bash scripts/test`, \
+             which starts Tansu, or point PIPEC_TEST_BROKERS at a broker"
+        ),
+    }
+}
+
+fn unique(tag: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    format!("pipec-test-{}-{tag}-{nanos}", std::process::id())
+}
+
+async fn topic(admin: &Admin, name: &str) -> Option<TopicInfo> {
+    let topics = admin.describe().await.expect("describe");
+    topics.into_iter().find(|t| t.name == name)
+}
+
+fn refusal(outcome: &TopicOutcome) -> &Refusal {
+    match &outcome.result {
+        Err(r) => r,
+        Ok(()) => panic!("`{}` was accepted, expected a refusal", outcome.topic),
+    }
+}
+
+/// Tansu 0.6 routes neither AlterConfigs (only IncrementalAlterConfigs) nor CreatePartitions, so
+/// librdkafka refuses both before sending them. Returns whether the broker did the change.
+fn done_or_unsupported(outcome: &TopicOutcome) -> bool {
+    match &outcome.result {
+        Ok(()) => true,
+        Err(r) => {
+            assert_eq!(r.code, "UnsupportedFeature", "{r}");
+            false
+        }
+    }
+}
+
+#[tokio::test]
+async fn topic_lifecycle_on_a_real_broker() {
+    let admin = admin().await;
+    let name = unique("life");
+    let spec = NewTopicSpec {
+        name: name.clone(),
+        partitions: 3,
+        replication: 1,
+        configs: vec![("retention.ms".into(), "3600000".into())],
+    };
+
+    let created = admin
+        .create_topics(std::slice::from_ref(&spec))
+        .await
+        .unwrap();
+    assert_eq!(
+        created,
+        vec![TopicOutcome {
+            topic: name.clone(),
+            result: Ok(())
+        }]
+    );
+
+    let again = admin.create_topics(&[spec]).await.unwrap();
+    assert_eq!(refusal(&again[0]).code, "TopicAlreadyExists");
+    assert_eq!(refusal(&again[0]).message, "Broker: Topic already exists");
+
+    let info = topic(&admin, &name).await.expect("the new topic is listed");
+    assert_eq!((info.partitions, info.replication), (3, 1));
+    let retention = info
+        .config("retention.ms")
+        .expect("retention.ms is described");
+    assert_eq!(retention.value.as_deref(), Some("3600000"));
+    let configs = info.configs.as_ref().unwrap();
+    if retention.source == ConfigSource::Topic {
+        // Kafka: the override is the one non-default entry; the rest are broker defaults.
+        assert!(!retention.is_default);
+        assert!(
+            configs
+                .iter()
+                .any(|c| c.is_default && c.name == "cleanup.policy")
+        );
+    } else {
+        // Tansu 0.6: DescribeConfigs lists only the configs set on the topic, each with source
+        // DEFAULT_CONFIG (so librdkafka calls it a default): overrides cannot be told apart.
+        assert_eq!(
+            (retention.source, retention.is_default),
+            (ConfigSource::Default, true)
+        );
+        assert_eq!(configs.len(), 1, "{configs:?}");
+    }
+
+    let altered = admin
+        .alter_configs(&name, &[("retention.ms", "7200000")])
+        .await
+        .unwrap();
+    if done_or_unsupported(&altered) {
+        let info = topic(&admin, &name).await.unwrap();
+        let retention = info.config("retention.ms").unwrap();
+        assert_eq!(retention.value.as_deref(), Some("7200000"));
+    }
+
+    let raised = admin.create_partitions(&name, 5).await.unwrap();
+    let expected = if done_or_unsupported(&raised) { 5 } else { 3 };
+    assert_eq!(topic(&admin, &name).await.unwrap().partitions, expected);
+
+    let lowered = admin.create_partitions(&name, 1).await.unwrap();
+    let code = refusal(&lowered).code.as_str();
+    assert!(
+        code == "InvalidPartitions" || code == "UnsupportedFeature",
+        "{lowered:?}"
+    );
+    assert_eq!(topic(&admin, &name).await.unwrap().partitions, expected);
+
+    let deleted = admin.delete_topics(&[&name]).await.unwrap();
+    assert_eq!(
+        deleted,
+        vec![TopicOutcome {
+            topic: name.clone(),
+            result: Ok(())
+        }]
+    );
+    assert_eq!(topic(&admin, &name).await, None);
+}
+
+#[tokio::test]
+async fn each_topic_of_a_request_has_its_own_outcome() {
+    let admin = admin().await;
+    let (old, new, empty) = (unique("old"), unique("new"), unique("empty"));
+    let spec = |name: &str, partitions| NewTopicSpec {
+        name: name.to_owned(),
+        partitions,
+        replication: 1,
+        configs: Vec::new(),
+    };
+    let first = admin.create_topics(&[spec(&old, 1)]).await.unwrap();
+    assert_eq!(first[0].result, Ok(()));
+
+    let created = admin
+        .create_topics(&[spec(&new, 1), spec(&old, 1)])
+        .await
+        .unwrap();
+    assert_eq!(
+        created[0],
+        TopicOutcome {
+            topic: new.clone(),
+            result: Ok(())
+        }
+    );
+    assert_eq!(created[1].topic, old);
+    assert_eq!(
+        refusal(&created[1]).code,
+        "TopicAlreadyExists",
+        "{created:?}"
+    );
+
+    // Kafka refuses a topic of 0 partitions with InvalidPartitions; Tansu 0.6 creates it.
+    let zero = admin.create_topics(&[spec(&empty, 0)]).await.unwrap();
+    let zero_created = match &zero[0].result {
+        Ok(()) => true,
+        Err(r) => {
+            assert_eq!(r.code, "InvalidPartitions", "{r}");
+            false
+        }
+    };
+
+    let deleted = admin.delete_topics(&[&old, &new]).await.unwrap();
+    assert_eq!(
+        deleted.iter().map(|d| &d.result).collect::<Vec<_>>(),
+        [&Ok(()), &Ok(())]
+    );
+    let missing = admin.delete_topics(&[&old]).await.unwrap();
+    assert_eq!(
+        refusal(&missing[0]).code,
+        "UnknownTopicOrPartition",
+        "{missing:?}"
+    );
+    if zero_created {
+        admin.delete_topics(&[&empty]).await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn an_unreachable_broker_is_unavailable_within_the_bound() {
+    let bound = Duration::from_secs(2);
+    let started = Instant::now();
+    let err = Admin::connect("127.0.0.1:1", bound)
+        .await
+        .err()
+        .expect("nothing listens on port 1");
+    let elapsed = started.elapsed();
+    match &err {
+        RuntimeError::Unavailable { system, .. } => assert_eq!(system, "kafka 127.0.0.1:1"),
+        other => panic!("expected Unavailable, got {other:?}"),
+    }
+    assert!(err.is_retryable());
+    // The bound plus slack for a loaded 2-core CI machine.
+    assert!(elapsed < bound + Duration::from_secs(3), "took {elapsed:?}");
+}
