@@ -1,9 +1,10 @@
 //! `pipec run`: the stream jobs of a spec, on the embedded transport: input records from
 //! files or stdin, every topic written to `OUT/<topic>.ndjson`, and a count per topic.
 
-use std::io::{BufRead, Read};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
+use pipec_compiler::manifest::spec_tests::{read_records, split_records};
 use pipec_runtime::embedded::{self, RunOptions, RunReport};
 
 use crate::compile::load_manifest;
@@ -161,8 +162,11 @@ fn default_topic(
 fn read_input(input: &str) -> Result<Vec<Vec<u8>>, String> {
     let mut out = Vec::new();
     if input == "-" {
-        let stdin = std::io::stdin();
-        lines(stdin.lock(), &mut out).map_err(|e| format!("cannot read stdin: {e}"))?;
+        let mut bytes = Vec::new();
+        std::io::stdin()
+            .read_to_end(&mut bytes)
+            .map_err(|e| format!("cannot read stdin: {e}"))?;
+        split_records(&bytes, false, &mut out);
         return Ok(out);
     }
     let path = Path::new(input);
@@ -174,10 +178,10 @@ fn read_input(input: &str) -> Result<Vec<Vec<u8>>, String> {
             return Err(format!("`{input}` has no .json, .ndjson or .jsonl files"));
         }
         for f in files {
-            read_file(&f, &mut out)?;
+            read_records(&f, &mut out)?;
         }
     } else if path.is_file() {
-        read_file(path, &mut out)?;
+        read_records(path, &mut out)?;
     } else {
         return Err(format!("`{input}` does not exist"));
     }
@@ -198,45 +202,6 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
         }
     }
     Ok(())
-}
-
-fn read_file(path: &Path, out: &mut Vec<Vec<u8>>) -> Result<(), String> {
-    let err = |e: std::io::Error| format!("cannot read `{}`: {e}", path.display());
-    if path.extension().is_some_and(|x| x == "json") {
-        let mut text = Vec::new();
-        std::fs::File::open(path)
-            .and_then(|mut f| f.read_to_end(&mut text))
-            .map_err(err)?;
-        // A top-level array is a list of records; anything else (even broken JSON, which
-        // the job's dead-letter handling reports) is one record.
-        match serde_json::from_slice::<serde_json::Value>(&text) {
-            Ok(serde_json::Value::Array(items)) => {
-                for item in items {
-                    out.push(serde_json::to_vec(&item).unwrap_or_default());
-                }
-            }
-            Ok(v) => out.push(serde_json::to_vec(&v).unwrap_or_default()),
-            Err(_) => out.push(text.trim_ascii().to_vec()),
-        }
-        Ok(())
-    } else {
-        let f = std::fs::File::open(path).map_err(err)?;
-        lines(std::io::BufReader::new(f), out).map_err(err)
-    }
-}
-
-fn lines(mut r: impl BufRead, out: &mut Vec<Vec<u8>>) -> std::io::Result<()> {
-    let mut line = Vec::new();
-    loop {
-        line.clear();
-        if r.read_until(b'\n', &mut line)? == 0 {
-            return Ok(());
-        }
-        let t = line.trim_ascii();
-        if !t.is_empty() {
-            out.push(t.to_vec());
-        }
-    }
 }
 
 fn print_report(

@@ -198,17 +198,26 @@ pub fn apply_set(m: &Manifest, set: &[(String, usize, String, Value)]) -> Result
 /// `.tmpl` get Sunbird's fixture dates: `$currentDate` (now), `$olderDate` (about five
 /// months ago) and `$futureDate` (about a month ahead), as epoch milliseconds.
 pub fn read_records(path: &Path, out: &mut Vec<Vec<u8>>) -> Result<(), String> {
-    let mut text = std::fs::read_to_string(path)
-        .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+    let mut bytes =
+        std::fs::read(path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
     let name = if let Some(stem) = name.strip_suffix(".tmpl") {
-        text = fill_dates(&text);
+        bytes = fill_dates(&String::from_utf8_lossy(&bytes)).into_bytes();
         stem
     } else {
         name
     };
-    if name.ends_with(".json") {
-        match serde_json::from_str::<Value>(&text) {
+    split_records(&bytes, name.ends_with(".json"), out);
+    Ok(())
+}
+
+/// Splits input into records: a JSON document (`json`) is one record, or one per element
+/// of a top-level array; anything else is one record per non-empty line. Bytes that are
+/// not JSON (or not UTF-8) stay records as they are: rejecting them is the jobs' work, so
+/// that they reach a dead-letter topic instead of stopping the run.
+pub fn split_records(bytes: &[u8], json: bool, out: &mut Vec<Vec<u8>>) {
+    if json {
+        match serde_json::from_slice::<Value>(bytes) {
             Ok(Value::Array(items)) => {
                 out.extend(
                     items
@@ -217,18 +226,17 @@ pub fn read_records(path: &Path, out: &mut Vec<Vec<u8>>) -> Result<(), String> {
                 );
             }
             Ok(v) => out.push(serde_json::to_vec(&v).unwrap_or_default()),
-            // Broken JSON is a record too: the jobs' dead-letter handling is under test.
-            Err(_) => out.push(text.trim().as_bytes().to_vec()),
+            Err(_) => out.push(bytes.trim_ascii().to_vec()),
         }
     } else {
         out.extend(
-            text.lines()
-                .map(str::trim)
+            bytes
+                .split(|&b| b == b'\n')
+                .map(<[u8]>::trim_ascii)
                 .filter(|l| !l.is_empty())
-                .map(|l| l.as_bytes().to_vec()),
+                .map(<[u8]>::to_vec),
         );
     }
-    Ok(())
 }
 
 fn fill_dates(text: &str) -> String {
