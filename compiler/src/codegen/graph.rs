@@ -98,6 +98,9 @@ pub fn context(m: &Manifest, base: &Value) -> Value {
                     if let Some(t) = &u.oversized {
                         v.push((t.as_str(), "oversized", true));
                     }
+                    if let Some(b) = &u.summary {
+                        v.push((b.to.as_str(), "summary", false));
+                    }
                     v
                 }
                 Step::Validate(v) => vec![(v.invalid.as_str(), "invalid", true)],

@@ -374,6 +374,14 @@ impl Cx<'_, '_> {
                 },
                 oversized: text(&u.oversized),
                 oversized_flags: values(&u.oversized_flags),
+                summary: u.summary.as_ref().map(|b| BatchSummary {
+                    to: b.to.value.clone(),
+                    event: b
+                        .event
+                        .as_ref()
+                        .map_or_else(|| Value::Object(Default::default()), |e| e.value.clone()),
+                    set: exprs(&b.set),
+                }),
             }),
             S::Validate(v) => {
                 let schema_dir = v.schemas.as_ref().map(|d| rel(dir, &d.value));

@@ -434,6 +434,20 @@ pub struct Unbatch {
     pub oversized: Option<String>,
     /// Flags set on oversized events.
     pub oversized_flags: Flags,
+    /// The event sent for every batch that has an event list.
+    pub summary: Option<BatchSummary>,
+}
+
+/// `unbatch.summary`: one event per batch.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BatchSummary {
+    /// Topic (the spec's name).
+    pub to: String,
+    /// Fixed fields.
+    pub event: serde_json::Value,
+    /// Fields computed from the batch, set on `event` in order.
+    pub set: Assignments,
 }
 
 /// `validate`.

@@ -76,6 +76,23 @@ pub struct Unbatch {
     /// Flags set on oversized events.
     #[serde(default)]
     pub oversized_flags: OrderedMap<Spanned<Value>>,
+    /// One more event per batch, besides its events: an audit record of the batch.
+    pub summary: Option<BatchSummary>,
+}
+
+/// `unbatch.summary`: an event built for every batch that has an event list.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BatchSummary {
+    /// Topic the summary event goes to.
+    pub to: Text,
+    /// The event's fixed fields (a mapping).
+    #[serde(default)]
+    pub event: Option<Spanned<Value>>,
+    /// Fields computed from the batch, its event list still in it, set on `event` in order:
+    /// `edata.params[0].events_count: 'len(events)'`.
+    #[serde(default)]
+    pub set: OrderedMap<ExprText>,
 }
 
 /// `validate`: invalid events go to the `invalid` topic with the reason in `metadata`.

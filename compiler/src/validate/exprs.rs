@@ -142,6 +142,21 @@ impl Ctx<'_, '_> {
                     for (_, e) in u.carry.iter() {
                         self.check_expr(e, &Types::Untyped, &added, &[], false, d);
                     }
+                    if let Some(b) = &u.summary {
+                        // Computed from the batch; the paths are checked, the summary event
+                        // carries what `event` and `set` give it.
+                        let mut fields = Added::new();
+                        for (k, e) in b.set.iter() {
+                            self.check_expr(e, &Types::Untyped, &added, &[], false, d);
+                            add_field(&mut fields, k, Ty::ANY, d);
+                        }
+                        send(
+                            &mut out,
+                            std::slice::from_ref(&b.to),
+                            &Types::Untyped,
+                            &fields,
+                        );
+                    }
                     send(&mut out, u.invalid.as_slice(), &Types::Untyped, &added);
                     types = self.all.clone();
                     for (k, _) in u.carry.iter() {

@@ -11,6 +11,7 @@ pub fn step_outputs(step: &Step) -> Vec<&Spanned<String>> {
         Step::Unbatch(u) => {
             out.extend(u.invalid.iter());
             out.extend(u.oversized.iter());
+            out.extend(u.summary.iter().map(|b| &b.to));
         }
         Step::Validate(v) => out.push(&v.invalid),
         Step::Dedup(d) => out.extend(d.duplicates.iter()),

@@ -102,6 +102,15 @@ fn check_step(
 ) {
     match &step.value {
         Step::Unbatch(u) => {
+            if let Some(e) = u.summary.as_ref().and_then(|b| b.event.as_ref())
+                && !e.value.is_object()
+            {
+                diags.push(
+                    catalog::wrong_type("a mapping", "another value")
+                        .at(e.span, "the summary event's fixed fields")
+                        .help("write them as a mapping: `event: { eid: LOG, ver: \"3.0\" }`"),
+                );
+            }
             if let Some(sz) = &u.max_event_size {
                 size(sz, diags);
                 if u.oversized.is_none() {

@@ -28,6 +28,9 @@ impl Unbatch {
                 .transpose()
                 .map_err(|e| e.to_string())
         };
+        if u.summary.is_some() {
+            return Err("`unbatch.summary` is not supported by this runtime yet".into());
+        }
         Ok(Unbatch {
             field: u.field.clone(),
             carry: fields::assignments(&u.carry)?,
