@@ -55,9 +55,13 @@ enum Command {
     /// Compile the spec into a manifest, Kafka topic configs, a Helm chart, a crontab and
     /// the pipeline graph.
     Compile(crate::compile::CompileArgs),
-    /// Show what deploying the spec would change, compared with a previous manifest:
-    /// topics, schemas (with their compatibility verdict), jobs and report schedules.
+    /// Show what deploying the spec would change, compared with a previous manifest and/or
+    /// the live Kafka clusters: topics, schemas (with their compatibility verdict), jobs and
+    /// report schedules.
     Plan(crate::plan::Args),
+    /// Apply the topic changes of a plan to the live Kafka clusters (creates, partition
+    /// increases, config changes; deletes only with --allow-delete).
+    Apply(crate::apply::Args),
     /// Print the topics and jobs as a graph (Mermaid or DOT).
     Graph(crate::compile::GraphArgs),
     /// Run the stream jobs in this process (embedded: no broker); every topic is written
@@ -98,6 +102,7 @@ pub fn run() -> ExitCode {
         } => cmd_check(path, env, format, deny_warnings, &color),
         Command::Compile(args) => crate::compile::run_compile(args),
         Command::Plan(args) => crate::plan::run(args),
+        Command::Apply(args) => crate::apply::run(args),
         Command::Graph(args) => crate::compile::run_graph(args),
         Command::Run(args) => crate::run::run(args),
         Command::Test(args) => crate::spec_test::run(args),

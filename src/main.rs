@@ -1,5 +1,6 @@
 //! `pipec`: the command line. Thin wiring: argument parsing here, the work in the crates.
 
+mod apply;
 mod cli;
 mod compat;
 mod compile;

@@ -13,6 +13,7 @@ mod igot_tests;
 mod no_panic;
 mod parity;
 mod plan;
+mod plan_live;
 mod run;
 mod schema;
 mod support;

@@ -27,9 +27,28 @@ pub fn plan(desired: &Manifest, current: &ClusterState, old: Option<&Manifest>) 
         schemas: old.map(|o| schemas(o, desired)).unwrap_or_default(),
         jobs: old.map(|o| jobs(o, desired)).unwrap_or_default(),
         schedules: old.map(|o| schedules(o, desired)).unwrap_or_default(),
+        brokers: BTreeMap::new(),
     };
     plan.summary = summarize(&plan);
     plan
+}
+
+/// The topics a pipeline owns on each cluster: those `desired` declares and those `old` (the
+/// deployed manifest) declared. A reader of a live cluster looks at these only, so another
+/// pipeline's topics and Kafka's internal ones are never planned for deletion.
+pub fn owned_topics(
+    desired: &Manifest,
+    old: Option<&Manifest>,
+) -> BTreeMap<String, BTreeSet<String>> {
+    let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for m in std::iter::once(desired).chain(old) {
+        for t in m.topics.values() {
+            out.entry(t.cluster.clone())
+                .or_default()
+                .insert(t.name.clone());
+        }
+    }
+    out
 }
 
 fn topics(desired: &Manifest, current: &ClusterState, old: Option<&Manifest>) -> Vec<TopicAction> {
@@ -77,7 +96,11 @@ fn topics(desired: &Manifest, current: &ClusterState, old: Option<&Manifest>) ->
         let changes: Vec<ConfigChange> = keys
             .into_iter()
             .filter_map(|k| {
-                let (o, n) = (cur.configs.get(k), t.config.get(k));
+                // The topic's own value, else the broker's default: a spec value equal to
+                // either is no difference. (Keys come from the spec and the topic's own
+                // configs, so a default the spec does not set is never a change.)
+                let n = t.config.get(k);
+                let o = cur.configs.get(k).or_else(|| cur.defaults.get(k));
                 (o != n).then(|| ConfigChange {
                     key: k.clone(),
                     op: if n.is_some() {

@@ -31,7 +31,8 @@
 //!               "replicas": {"from", "to"} | null,
 //!               "steps": [ { "change": "added" | "removed" | "changed", "old_index", "new_index", "old_kind", "new_kind" } ],
 //!               "other": [ str ] } ],
-//!   "schedules": [ { "report", "change": "added" | "removed" | "changed", "from": str|null, "to": str|null } ] }
+//!   "schedules": [ { "report", "change": "added" | "removed" | "changed", "from": str|null, "to": str|null } ],
+//!   "brokers": { cluster: "host:port,..." } }   (only in a plan made against live clusters)
 //! ```
 //!
 //! Counting: a topic created, a job, event type or report added is one to create; a
@@ -47,13 +48,13 @@ mod state;
 #[cfg(test)]
 mod tests;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
 use crate::manifest::Manifest;
 
-pub use diff::plan;
+pub use diff::{owned_topics, plan};
 pub use state::{ClusterState, TopicState};
 
 /// The version of the plan's JSON format.
@@ -81,6 +82,10 @@ pub struct Plan {
     pub jobs: Vec<JobChange>,
     /// Schedule changes, by report.
     pub schedules: Vec<ScheduleChange>,
+    /// The bootstrap servers each cluster was read from, for a plan made against a live
+    /// cluster (absent otherwise); `pipec apply --plan` uses them unless told others.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub brokers: BTreeMap<String, String>,
 }
 
 impl Plan {
@@ -97,6 +102,89 @@ impl Plan {
         let mut s = serde_json::to_string_pretty(self).unwrap_or_default();
         s.push('\n');
         s
+    }
+
+    /// Records where each cluster was read from (`brokers`: cluster name → bootstrap
+    /// servers) and makes one action of equal actions on one Kafka topic reached through two
+    /// cluster names with the same servers — igot's `ingestion` and `processing` clusters are
+    /// both `127.0.0.1:9092` in dev, and both declare `events.deviceprofile`. The first
+    /// cluster's action is kept; unequal ones are all kept (applying the second then fails
+    /// visibly).
+    pub fn set_brokers(&mut self, brokers: BTreeMap<String, String>) {
+        let mut seen: Vec<(&str, TopicAction)> = Vec::new();
+        let mut keep = Vec::with_capacity(self.topics.len());
+        for a in &self.topics {
+            let servers = brokers.get(&a.topic().cluster).map_or("", String::as_str);
+            let mut anon = a.clone();
+            anon.topic_mut().cluster.clear();
+            anon.topic_mut().id = None;
+            let dup = seen.iter().any(|(s, b)| *s == servers && *b == anon);
+            if !dup {
+                seen.push((servers, anon));
+            }
+            keep.push(!dup);
+        }
+        let mut flags = keep.into_iter();
+        self.topics.retain(|_| flags.next().unwrap_or(true));
+        self.brokers = brokers;
+        self.summary = summarize(self);
+    }
+
+    /// The topics the plan acts on, by cluster: what a live reader must look at to check
+    /// that the cluster still matches the plan.
+    pub fn topic_names(&self) -> BTreeMap<String, BTreeSet<String>> {
+        let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for a in &self.topics {
+            let t = a.topic();
+            out.entry(t.cluster.clone())
+                .or_default()
+                .insert(t.topic.clone());
+        }
+        out
+    }
+
+    /// The topic actions that no longer hold against `live`, each said in a sentence: a
+    /// topic to create that exists, a partition count or config value other than the plan
+    /// saw, a topic to change or delete that is gone. Empty: the plan can be applied as is.
+    pub fn stale(&self, live: &ClusterState) -> Vec<String> {
+        let mut out = Vec::new();
+        for a in &self.topics {
+            let t = a.topic();
+            let name = format!("topic `{}` (cluster `{}`)", t.topic, t.cluster);
+            let cur = live.topic(&t.cluster, &t.topic);
+            match (a, cur) {
+                (TopicAction::Create { .. }, Some(_)) => {
+                    out.push(format!("{name} exists already"));
+                }
+                (TopicAction::Create { .. }, None) => {}
+                (_, None) => out.push(format!("{name} does not exist any more")),
+                (TopicAction::IncreasePartitions { from, .. }, Some(cur))
+                    if cur.partitions != *from =>
+                {
+                    out.push(format!(
+                        "{name} has {} partitions, the plan saw {from}",
+                        cur.partitions
+                    ));
+                }
+                (TopicAction::AlterConfigs { changes, .. }, Some(cur)) => {
+                    for c in changes {
+                        let now = cur.configs.get(&c.key).or_else(|| cur.defaults.get(&c.key));
+                        if now != c.old.as_ref() {
+                            out.push(format!(
+                                "{name}: `{}` is {}, the plan saw {}",
+                                c.key,
+                                now.map_or("unset".to_owned(), |v| format!("`{v}`")),
+                                c.old
+                                    .as_ref()
+                                    .map_or("unset".to_owned(), |v| format!("`{v}`")),
+                            ));
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        out
     }
 
     /// The schema changes that break their event type's compatibility mode.
@@ -181,6 +269,16 @@ pub enum TopicAction {
 }
 
 impl TopicAction {
+    fn topic_mut(&mut self) -> &mut TopicRef {
+        match self {
+            TopicAction::Create { topic, .. }
+            | TopicAction::IncreasePartitions { topic, .. }
+            | TopicAction::AlterConfigs { topic, .. }
+            | TopicAction::Delete { topic, .. }
+            | TopicAction::Refused { topic, .. } => topic,
+        }
+    }
+
     /// The topic acted on.
     pub fn topic(&self) -> &TopicRef {
         match self {

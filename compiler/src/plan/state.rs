@@ -1,6 +1,6 @@
 //! [`ClusterState`]: the topics that exist, as `pipec plan` compares them. It is read from
-//! a previous manifest ([`ClusterState::from_manifest`]) or, later, from a live cluster
-//! through the Kafka Admin API; both fill the same type.
+//! a previous manifest ([`ClusterState::from_manifest`]) or from a live cluster through the
+//! Kafka Admin API (`pipec_runtime::kafka::live`); both fill the same type.
 
 use std::collections::BTreeMap;
 
@@ -24,10 +24,13 @@ pub struct TopicState {
     pub partitions: u32,
     /// Replication factor (of the first partition, for a live topic).
     pub replication: u32,
-    /// Topic configs whose value is not the broker's default, as strings. A live reader
-    /// leaves out every entry the broker reports as a default, so that a config the spec
-    /// does not set and the broker does not override is no difference.
+    /// Topic configs whose value is not the broker's default, as strings: the topic's own.
+    /// A config the spec does not set is planned for deletion only when it is here.
     pub configs: BTreeMap<String, String>,
+    /// Configs the broker reports as defaults, with their values (a live cluster only). A
+    /// spec value equal to the default is no difference; a default the spec does not set is
+    /// none either, so an unchanged pipeline plans to nothing.
+    pub defaults: BTreeMap<String, String>,
 }
 
 impl ClusterState {
@@ -45,9 +48,18 @@ impl ClusterState {
                     partitions: topic.partitions,
                     replication: topic.replication,
                     configs: topic.config.clone(),
+                    defaults: BTreeMap::new(),
                 });
         }
         state
+    }
+
+    /// Adds a topic.
+    pub fn insert(&mut self, cluster: &str, name: &str, topic: TopicState) {
+        self.clusters
+            .entry(cluster.to_owned())
+            .or_default()
+            .insert(name.to_owned(), topic);
     }
 
     /// A topic, when it exists.

@@ -1,3 +1,4 @@
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use serde_json::json;
@@ -68,6 +69,45 @@ fn a_config_override_that_goes_away_is_deleted() {
     };
     assert_eq!(changes[0].op, ConfigOp::Delete);
     assert_eq!(changes[0].new, None);
+}
+
+#[test]
+fn broker_defaults_are_no_difference_unless_the_spec_sets_another_value() {
+    let m = quickstart();
+    let mut live = ClusterState::from_manifest(&m);
+    let cluster = m.topics["raw"].cluster.clone();
+    let raw = live
+        .clusters
+        .get_mut(&cluster)
+        .and_then(|c| c.get_mut("dev.clicks.raw"))
+        .expect("raw is live");
+    // As a broker reports it: the spec's retention equal to the broker default, and
+    // defaults the spec does not mention.
+    let retention = raw
+        .configs
+        .remove("retention.ms")
+        .expect("raw sets retention");
+    raw.defaults
+        .insert("retention.ms".into(), retention.clone());
+    raw.defaults
+        .insert("cleanup.policy".into(), "delete".into());
+    raw.defaults
+        .insert("segment.bytes".into(), "1073741824".into());
+    let p = plan(&m, &live, None);
+    assert!(p.is_empty(), "{p:#?}");
+
+    let mut changed = m.clone();
+    let cfg = &mut changed.topics.get_mut("raw").expect("raw").config;
+    cfg.insert("retention.ms".into(), "3600000".into());
+    cfg.insert("cleanup.policy".into(), "delete".into());
+    let p = plan(&changed, &live, None);
+    let [TopicAction::AlterConfigs { changes, .. }] = topic_actions(&p)[..] else {
+        panic!("{p:#?}");
+    };
+    assert_eq!(changes.len(), 1, "{changes:#?}");
+    assert_eq!(changes[0].key, "retention.ms");
+    assert_eq!(changes[0].old.as_deref(), Some(retention.as_str()));
+    assert_eq!(changes[0].new.as_deref(), Some("3600000"));
 }
 
 #[test]
@@ -278,4 +318,85 @@ fn a_live_state_without_a_manifest_plans_topics_only() {
     new.reports.clear();
     let p = plan(&new, &ClusterState::from_manifest(&old), None);
     assert!(p.is_empty());
+}
+
+#[test]
+fn a_saved_plan_is_stale_when_the_cluster_moved_on() {
+    let old = quickstart();
+    let mut new = old.clone();
+    let raw = new.topics.get_mut("raw").expect("raw");
+    raw.partitions += 2;
+    raw.config.insert("retention.ms".into(), "3600000".into());
+    let cluster = raw.cluster.clone();
+    let live = ClusterState::from_manifest(&old);
+    let p = plan(&new, &live, None);
+    assert_eq!(p.topics.len(), 2, "{p:#?}");
+    assert!(p.stale(&live).is_empty());
+    assert_eq!(
+        p.topic_names()[&cluster],
+        BTreeSet::from(["dev.clicks.raw".to_owned()])
+    );
+
+    // Someone raised the partitions and changed the retention meanwhile.
+    let mut moved = live.clone();
+    let t = moved
+        .clusters
+        .get_mut(&cluster)
+        .and_then(|c| c.get_mut("dev.clicks.raw"))
+        .expect("raw");
+    t.partitions += 1;
+    t.configs.insert("retention.ms".into(), "1".into());
+    let stale = p.stale(&moved);
+    assert_eq!(stale.len(), 2, "{stale:#?}");
+    assert!(stale[0].contains("partitions, the plan saw"), "{stale:?}");
+    assert!(stale[1].contains("`retention.ms` is `1`"), "{stale:?}");
+
+    // A topic to create that exists, one to change that is gone.
+    let created = plan(&old, &ClusterState::default(), None);
+    assert!(
+        created
+            .stale(&live)
+            .iter()
+            .all(|s| s.ends_with("exists already"))
+    );
+    assert!(!created.stale(&live).is_empty());
+    assert_eq!(p.stale(&ClusterState::default()).len(), 2);
+}
+
+#[test]
+fn one_topic_reached_through_two_clusters_on_the_same_servers_is_one_action() {
+    let mut m = quickstart();
+    let raw = m.topics["raw"].clone();
+    let cluster = raw.cluster.clone();
+    m.clusters
+        .insert("other".into(), m.clusters[&cluster].clone());
+    let mut twin = raw.clone();
+    twin.cluster = "other".into();
+    m.topics.insert("raw-twin".into(), twin);
+    let p0 = plan(&m, &ClusterState::default(), None);
+    let creates = |p: &Plan| {
+        p.topics
+            .iter()
+            .filter(|a| a.topic().topic == raw.name)
+            .count()
+    };
+    assert_eq!(creates(&p0), 2);
+
+    let same = BTreeMap::from([
+        (cluster.clone(), "h:9092".to_owned()),
+        ("other".to_owned(), "h:9092".to_owned()),
+    ]);
+    let mut p = p0.clone();
+    p.set_brokers(same.clone());
+    assert_eq!(creates(&p), 1, "{p:#?}");
+    assert_eq!(p.summary.create, p0.summary.create - 1);
+    assert_eq!(p.brokers, same);
+
+    let apart = BTreeMap::from([
+        (cluster, "h:9092".to_owned()),
+        ("other".to_owned(), "k:9092".to_owned()),
+    ]);
+    let mut p = p0.clone();
+    p.set_brokers(apart);
+    assert_eq!(creates(&p), 2);
 }

@@ -20,11 +20,13 @@ use rdkafka::client::DefaultClientContext;
 use rdkafka::error::KafkaError;
 use rdkafka::types::RDKafkaErrorCode;
 
+use super::wire;
 use crate::error::RuntimeError;
 
 /// A connection to a Kafka cluster's admin APIs.
 pub struct Admin {
     client: Arc<AdminClient<DefaultClientContext>>,
+    brokers: String,
     system: String,
     timeout: Duration,
 }
@@ -147,6 +149,7 @@ impl Admin {
             })?;
         let admin = Admin {
             client: Arc::new(client),
+            brokers: brokers.to_owned(),
             system: format!("kafka {brokers}"),
             timeout,
         };
@@ -156,8 +159,25 @@ impl Admin {
 
     /// Every topic of the cluster, sorted by name, with its configs.
     pub async fn describe(&self) -> Result<Vec<TopicInfo>, RuntimeError> {
+        self.describe_where(|_| true).await
+    }
+
+    /// The topics named that exist, sorted by name, with their configs (only theirs are
+    /// asked for).
+    pub async fn describe_only(
+        &self,
+        names: &std::collections::BTreeSet<&str>,
+    ) -> Result<Vec<TopicInfo>, RuntimeError> {
+        self.describe_where(|t| names.contains(t)).await
+    }
+
+    async fn describe_where(
+        &self,
+        wanted: impl Fn(&str) -> bool,
+    ) -> Result<Vec<TopicInfo>, RuntimeError> {
         self.bounded("describe topics", async {
             let mut topics = self.metadata().await?;
+            topics.retain(|t| wanted(&t.name));
             topics.sort_by(|a, b| a.name.cmp(&b.name));
             let specs: Vec<ResourceSpecifier<'_>> = topics
                 .iter()
@@ -230,58 +250,109 @@ impl Admin {
             .ok_or_else(|| self.unavailable("create partitions: empty answer".into()))
     }
 
-    /// Sets `configs` on the topic and keeps its other topic-level configs.
+    /// Sets `set` and removes `delete` (the broker's default applies again) on the topic,
+    /// leaving its other configs as they are.
     ///
-    /// rdkafka 0.39 has no IncrementalAlterConfigs, and the full AlterConfigs it has resets every
-    /// config the request leaves out. So this reads the topic's own configs first (source
-    /// [`ConfigSource::Topic`]) and sends them with the new values: a change made by someone else
-    /// between the two requests is lost. Brokers without AlterConfigs (Tansu 0.6 has only the
-    /// incremental API) refuse it with `UnsupportedFeature`.
+    /// Uses `IncrementalAlterConfigs` (Kafka 2.3+, Tansu), spoken directly since rdkafka 0.39 has
+    /// no binding for it. A broker without that API gets the full `AlterConfigs`, which resets
+    /// every config the request leaves out: the topic's own configs (source
+    /// [`ConfigSource::Topic`]) are read first and sent again, so a change made by someone else
+    /// between the two requests is lost there.
     pub async fn alter_configs(
         &self,
         name: &str,
-        configs: &[(&str, &str)],
+        set: &[(&str, &str)],
+        delete: &[&str],
     ) -> Result<TopicOutcome, RuntimeError> {
         self.bounded("alter configs", async {
-            let spec = [ResourceSpecifier::Topic(name)];
-            let current = match self.client.describe_configs(&spec, &self.options()).await {
-                Ok(results) => match results.into_iter().next() {
-                    Some(Ok(resource)) => resource,
-                    Some(Err(code)) => return Ok(refused(name, Refusal::from_code(code))),
-                    None => return Err(self.unavailable("describe configs: empty answer".into())),
-                },
-                Err(e) => {
-                    let refusal = self.refusal_or_unavailable("describe configs", e)?;
-                    return Ok(refused(name, refusal));
-                }
-            };
-            let mut merged: Vec<(&str, &str)> = current
-                .entries
-                .iter()
-                .filter(|e| e.source == rd::ConfigSource::DynamicTopic)
-                .filter_map(|e| Some((e.name.as_str(), e.value.as_deref()?)))
-                .filter(|(k, _)| !configs.iter().any(|(n, _)| n == k))
-                .collect();
-            merged.extend_from_slice(configs);
-            let alter = merged
-                .iter()
-                .fold(AlterConfig::new(spec[0]), |a, (k, v)| a.set(k, v));
-            match self.client.alter_configs([&alter], &self.options()).await {
-                Ok(results) => match results.into_iter().next() {
-                    Some(Ok(_)) => Ok(TopicOutcome {
+            let mut conn = wire::Conn::connect(&self.brokers, self.timeout)
+                .await
+                .map_err(|e| self.unavailable(format!("alter configs: {e}")))?;
+            let versions = conn
+                .api_versions(wire::INCREMENTAL_ALTER_CONFIGS)
+                .await
+                .map_err(|e| self.unavailable(format!("alter configs: {e}")))?;
+            match versions {
+                Some((0, _)) => {
+                    let ops: Vec<wire::ConfigOp<'_>> = set
+                        .iter()
+                        .map(|(k, v)| wire::ConfigOp::Set(k, v))
+                        .chain(delete.iter().map(|k| wire::ConfigOp::Delete(k)))
+                        .collect();
+                    let answers = conn
+                        .incremental_alter_configs(&[(name, ops)])
+                        .await
+                        .map_err(|e| self.unavailable(format!("alter configs: {e}")))?;
+                    let answer = answers
+                        .into_iter()
+                        .next()
+                        .ok_or_else(|| self.unavailable("alter configs: empty answer".into()))?;
+                    let result = if answer.error_code == 0 {
+                        Ok(())
+                    } else {
+                        let code = wire::error_name(answer.error_code);
+                        Err(Refusal {
+                            code: code.to_owned(),
+                            message: answer.message.unwrap_or_else(|| {
+                                format!("Broker: error code {}", answer.error_code)
+                            }),
+                        })
+                    };
+                    Ok(TopicOutcome {
                         topic: name.to_owned(),
-                        result: Ok(()),
-                    }),
-                    Some(Err((_, code))) => Ok(refused(name, Refusal::from_code(code))),
-                    None => Err(self.unavailable("alter configs: empty answer".into())),
-                },
-                Err(e) => Ok(refused(
-                    name,
-                    self.refusal_or_unavailable("alter configs", e)?,
-                )),
+                        result,
+                    })
+                }
+                _ => self.alter_configs_whole(name, set, delete).await,
             }
         })
         .await
+    }
+
+    /// The full `AlterConfigs`: the topic's own configs, changed, sent whole.
+    async fn alter_configs_whole(
+        &self,
+        name: &str,
+        set: &[(&str, &str)],
+        delete: &[&str],
+    ) -> Result<TopicOutcome, RuntimeError> {
+        let spec = [ResourceSpecifier::Topic(name)];
+        let current = match self.client.describe_configs(&spec, &self.options()).await {
+            Ok(results) => match results.into_iter().next() {
+                Some(Ok(resource)) => resource,
+                Some(Err(code)) => return Ok(refused(name, Refusal::from_code(code))),
+                None => return Err(self.unavailable("describe configs: empty answer".into())),
+            },
+            Err(e) => {
+                let refusal = self.refusal_or_unavailable("describe configs", e)?;
+                return Ok(refused(name, refusal));
+            }
+        };
+        let mut merged: Vec<(&str, &str)> = current
+            .entries
+            .iter()
+            .filter(|e| e.source == rd::ConfigSource::DynamicTopic)
+            .filter_map(|e| Some((e.name.as_str(), e.value.as_deref()?)))
+            .filter(|(k, _)| !set.iter().any(|(n, _)| n == k) && !delete.contains(k))
+            .collect();
+        merged.extend_from_slice(set);
+        let alter = merged
+            .iter()
+            .fold(AlterConfig::new(spec[0]), |a, (k, v)| a.set(k, v));
+        match self.client.alter_configs([&alter], &self.options()).await {
+            Ok(results) => match results.into_iter().next() {
+                Some(Ok(_)) => Ok(TopicOutcome {
+                    topic: name.to_owned(),
+                    result: Ok(()),
+                }),
+                Some(Err((_, code))) => Ok(refused(name, Refusal::from_code(code))),
+                None => Err(self.unavailable("alter configs: empty answer".into())),
+            },
+            Err(e) => Ok(refused(
+                name,
+                self.refusal_or_unavailable("alter configs", e)?,
+            )),
+        }
     }
 
     /// Deletes the topics; each outcome says whether the broker deleted it or why not.

@@ -1,0 +1,380 @@
+//! `pipec plan --brokers` and `pipec apply` against a real Kafka-protocol broker:
+//! `PIPEC_TEST_BROKERS` (default `127.0.0.1:9092`), which `bash scripts/test` provides by
+//! starting Tansu. Each test plans the iGOT spec under an environment name of its own
+//! (`--env`), so its topics (`<env>.telemetry.raw`, ...) are new on the broker.
+//!
+//! Tansu 0.6 has no CreatePartitions: there a partition increase is refused by the broker,
+//! and the test checks that `apply` reports it; on Kafka the increase is applied.
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+use std::time::{Duration, Instant};
+
+use crate::support::{copy_dir, pipec, root, scratch};
+
+fn brokers() -> String {
+    std::env::var("PIPEC_TEST_BROKERS").unwrap_or_else(|_| "127.0.0.1:9092".to_owned())
+}
+
+/// An environment name no earlier run used on this broker.
+fn unique_env(tag: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    format!("t{tag}{}x{}", std::process::id(), nanos % 1_000_000_000)
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "exit {:?}\n--- stdout\n{}--- stderr\n{}",
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn plan(spec: &Path, env: &str, extra: &[&str]) -> Output {
+    let b = brokers();
+    let spec = spec.to_string_lossy();
+    let mut args = vec![
+        "plan",
+        &spec,
+        "--env",
+        env,
+        "--brokers",
+        &b,
+        "--detailed-exitcode",
+    ];
+    args.extend_from_slice(extra);
+    pipec(&args)
+}
+
+fn apply(spec: &Path, env: &str, extra: &[&str]) -> Output {
+    let b = brokers();
+    let spec = spec.to_string_lossy();
+    let mut args = vec!["apply", &spec, "--env", env, "--brokers", &b];
+    args.extend_from_slice(extra);
+    pipec(&args)
+}
+
+/// Compares `actual` (the test's environment name and broker address replaced by `ENV` and
+/// `BROKERS`) with `tests/golden/plan/igot-live-empty/<file>`; `PIPEC_BLESS=1` rewrites it.
+fn golden(file: &str, actual: &str, env: &str) {
+    let normal = actual.replace(env, "ENV").replace(&brokers(), "BROKERS");
+    let path = root().join("tests/golden/plan/igot-live-empty").join(file);
+    if std::env::var_os("PIPEC_BLESS").is_some() {
+        std::fs::create_dir_all(path.parent().expect("dir")).expect("mkdir");
+        std::fs::write(&path, &normal).expect("write golden");
+        return;
+    }
+    let want = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{}: {e} (PIPEC_BLESS=1 creates it)", path.display()));
+    assert_eq!(normal, want, "differs from {}", path.display());
+}
+
+fn igot_copy(name: &str) -> PathBuf {
+    let dir = scratch(name);
+    copy_dir(&root().join("pipelines/igot"), &dir);
+    dir
+}
+
+fn replace(path: &Path, from: &str, to: &str) {
+    let t = std::fs::read_to_string(path).expect("read");
+    assert!(t.contains(from), "{}: no `{from}`", path.display());
+    std::fs::write(path, t.replacen(from, to, 1)).expect("write");
+}
+
+/// How many distinct Kafka topic names the iGOT spec declares for `env`: with one `--brokers`
+/// for both of its clusters, a name declared on both is one topic.
+fn igot_topic_count(env: &str) -> usize {
+    let out = scratch(&format!("count-{env}"));
+    let o = pipec(&[
+        "compile",
+        "pipelines/igot",
+        "--env",
+        env,
+        "--out",
+        &out.to_string_lossy(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let m: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(out.join("manifest.json")).expect("manifest"),
+    )
+    .expect("json");
+    let names: std::collections::BTreeSet<&str> = m["topics"]
+        .as_object()
+        .expect("topics")
+        .values()
+        .map(|t| t["name"].as_str().unwrap_or_default())
+        .collect();
+    names.len()
+}
+
+#[test]
+fn igot_from_an_empty_cluster_then_nothing_to_do() {
+    let env = unique_env("e");
+    let spec = root().join("pipelines/igot");
+    let first = plan(&spec, &env, &[]);
+    assert_eq!(first.status.code(), Some(2), "{}", text(&first));
+    let creates = stdout(&first)
+        .lines()
+        .filter(|l| l.trim_start().starts_with("+ "))
+        .count();
+    let expected = igot_topic_count(&env);
+    assert!(expected > 30, "igot has {expected} topics");
+    assert_eq!(creates, expected, "{}", text(&first));
+    assert!(
+        stdout(&first).contains(&format!(
+            "Plan: {expected} to create, 0 to change, 0 to delete."
+        )),
+        "{}",
+        text(&first)
+    );
+
+    golden("expected.txt", &stdout(&first), &env);
+    let json = plan(&spec, &env, &["--format", "json"]);
+    assert_eq!(json.status.code(), Some(2), "{}", text(&json));
+    golden("expected.json", &stdout(&json), &env);
+
+    let applied = apply(&spec, &env, &[]);
+    assert_eq!(applied.status.code(), Some(0), "{}", text(&applied));
+    assert!(
+        stdout(&applied).contains(&format!(
+            "Apply complete: {expected} created, 0 changed, 0 deleted."
+        )),
+        "{}",
+        text(&applied)
+    );
+
+    let again = plan(&spec, &env, &[]);
+    assert_eq!(again.status.code(), Some(0), "{}", text(&again));
+    assert!(
+        stdout(&again).contains("Plan: 0 to create, 0 to change, 0 to delete."),
+        "{}",
+        text(&again)
+    );
+    let twice = apply(&spec, &env, &[]);
+    assert_eq!(twice.status.code(), Some(0), "{}", text(&twice));
+    assert!(
+        stdout(&twice).contains("No topic changes to apply."),
+        "{}",
+        text(&twice)
+    );
+}
+
+#[test]
+fn retention_partitions_and_decreases_against_the_live_cluster() {
+    let env = unique_env("r");
+    let dir = igot_copy(&format!("live-{env}"));
+    let applied = apply(&dir, &env, &[]);
+    assert_eq!(applied.status.code(), Some(0), "{}", text(&applied));
+
+    // A changed retention is planned as a config change and applied.
+    let topics = dir.join("topics.yaml");
+    replace(
+        &topics,
+        r#"  raw: { name: "{env}.telemetry.raw", key: context.did }"#,
+        r#"  raw: { name: "{env}.telemetry.raw", key: context.did, retention: 1d }"#,
+    );
+    let p = plan(&dir, &env, &[]);
+    assert_eq!(p.status.code(), Some(2), "{}", text(&p));
+    let out = stdout(&p);
+    assert!(
+        out.contains(&format!(
+            "~ processing/{env}.telemetry.raw (raw): retention.ms"
+        )),
+        "{out}"
+    );
+    assert!(
+        out.contains("retention.ms") && out.contains("86400000"),
+        "{out}"
+    );
+    assert!(
+        out.contains("Plan: 0 to create, 1 to change, 0 to delete."),
+        "{out}"
+    );
+    let a = apply(&dir, &env, &[]);
+    assert_eq!(a.status.code(), Some(0), "{}", text(&a));
+    assert!(
+        stdout(&a).contains("Apply complete: 0 created, 1 changed, 0 deleted."),
+        "{}",
+        text(&a)
+    );
+    let p = plan(&dir, &env, &[]);
+    assert_eq!(p.status.code(), Some(0), "{}", text(&p));
+
+    // More partitions: planned as an increase; Tansu refuses CreatePartitions.
+    replace(
+        &topics,
+        r#"  ingest: { name: "{env}.telemetry.ingest" }"#,
+        r#"  ingest: { name: "{env}.telemetry.ingest", partitions: 24 }"#,
+    );
+    let p = plan(&dir, &env, &[]);
+    assert_eq!(p.status.code(), Some(2), "{}", text(&p));
+    assert!(
+        stdout(&p).contains(&format!(
+            "~ processing/{env}.telemetry.ingest (ingest): partitions 16 -> 24"
+        )),
+        "{}",
+        text(&p)
+    );
+    let a = apply(&dir, &env, &[]);
+    let after = plan(&dir, &env, &[]);
+    match a.status.code() {
+        Some(0) => assert_eq!(after.status.code(), Some(0), "{}", text(&after)),
+        Some(1) => {
+            assert!(
+                stdout(&a).contains("FAILED") && stdout(&a).contains("UnsupportedFeature"),
+                "{}",
+                text(&a)
+            );
+            assert!(stdout(&a).contains("Apply incomplete"), "{}", text(&a));
+            assert_eq!(after.status.code(), Some(2), "{}", text(&after));
+        }
+        _ => panic!("{}", text(&a)),
+    }
+
+    // Fewer partitions than the topic has: refused in the plan, nothing applied.
+    replace(
+        &topics,
+        r#"  ingest: { name: "{env}.telemetry.ingest", partitions: 24 }"#,
+        r#"  ingest: { name: "{env}.telemetry.ingest", partitions: 1 }"#,
+    );
+    let p = plan(&dir, &env, &[]);
+    assert_eq!(p.status.code(), Some(2), "{}", text(&p));
+    assert!(
+        stdout(&p).contains(&format!(
+            "! processing/{env}.telemetry.ingest (ingest): partitions"
+        )),
+        "{}",
+        text(&p)
+    );
+    let a = apply(&dir, &env, &[]);
+    assert_eq!(a.status.code(), Some(1), "{}", text(&a));
+    assert!(
+        String::from_utf8_lossy(&a.stderr).contains("nothing applied"),
+        "{}",
+        text(&a)
+    );
+}
+
+#[test]
+fn deletes_need_the_flag_and_saved_plans_must_still_match() {
+    let env = unique_env("d");
+    let dir = igot_copy(&format!("live-{env}"));
+    let out = scratch(&format!("live-{env}-out"));
+    let o = pipec(&[
+        "compile",
+        &dir.to_string_lossy(),
+        "--env",
+        &env,
+        "--out",
+        &out.to_string_lossy(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let old = out.join("manifest.json");
+    let old = old.to_string_lossy();
+    assert_eq!(apply(&dir, &env, &[]).status.code(), Some(0));
+
+    // The spec drops a topic: with the deployed manifest, it is planned for deletion.
+    replace(
+        &dir.join("topics.yaml"),
+        "  rating-failedRating: { name: \"{env}.rating.failedRating\", partitions: 4, external: true }\n",
+        "",
+    );
+    // And a newly required field in IMPRESSION's schema: breaking under BACKWARD.
+    let schema = dir.join("schemas/telemetry/3.0/impression.json");
+    let doc = std::fs::read_to_string(&schema).expect("schema");
+    let doc = doc.replacen("\"required\": [", "\"required\": [\"sessionid\", ", 1);
+    std::fs::write(&schema, doc).expect("write schema");
+    let p = plan(&dir, &env, &["--against", &old]);
+    assert_eq!(p.status.code(), Some(2), "{}", text(&p));
+    assert!(
+        stdout(&p).contains("~ IMPRESSION: schemas/telemetry/3.0/impression.json")
+            && stdout(&p).contains("mode BACKWARD: BREAKING"),
+        "{}",
+        text(&p)
+    );
+    assert!(
+        stdout(&p).contains(&format!("- processing/{env}.rating.failedRating")),
+        "{}",
+        text(&p)
+    );
+    let a = apply(&dir, &env, &["--against", &old]);
+    assert_eq!(a.status.code(), Some(1), "{}", text(&a));
+    assert!(
+        String::from_utf8_lossy(&a.stderr).contains("--allow-delete"),
+        "{}",
+        text(&a)
+    );
+
+    // Saved, then the cluster moves on: the saved plan is refused.
+    let saved = out.join("plan.json");
+    let saved = saved.to_string_lossy();
+    let p = plan(&dir, &env, &["--against", &old, "--out", &saved]);
+    assert_eq!(p.status.code(), Some(2), "{}", text(&p));
+    let a = pipec(&["apply", "--plan", &saved, "--allow-delete"]);
+    assert_eq!(a.status.code(), Some(0), "{}", text(&a));
+    assert!(
+        stdout(&a).contains("0 created, 0 changed, 1 deleted"),
+        "{}",
+        text(&a)
+    );
+    let a = pipec(&["apply", "--plan", &saved, "--allow-delete"]);
+    assert_eq!(a.status.code(), Some(1), "{}", text(&a));
+    let err = String::from_utf8_lossy(&a.stderr);
+    assert!(
+        err.contains("no longer match") && err.contains("does not exist any more"),
+        "{err}"
+    );
+    // The topics are done; the schema change remains (deployed with the jobs, not by apply).
+    let p = plan(&dir, &env, &["--against", &old]);
+    assert_eq!(p.status.code(), Some(2), "{}", text(&p));
+    assert!(!stdout(&p).contains("Topics:"), "{}", text(&p));
+    assert!(
+        stdout(&p).contains("Plan: 0 to create, 1 to change, 0 to delete."),
+        "{}",
+        text(&p)
+    );
+}
+
+#[test]
+fn a_stopped_broker_is_a_clear_error_within_the_timeout() {
+    // Nothing listens on port 1.
+    let started = Instant::now();
+    let o = pipec(&[
+        "plan",
+        "pipelines/igot",
+        "--brokers",
+        "127.0.0.1:1",
+        "--timeout",
+        "3",
+        "--detailed-exitcode",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("127.0.0.1:1") && err.contains("reading the live topics"),
+        "{err}"
+    );
+    assert!(o.stdout.is_empty(), "{}", text(&o));
+    // Bounded: the timeout plus start-up, generously (not a speed assertion).
+    assert!(
+        started.elapsed() < Duration::from_secs(60),
+        "{:?}",
+        started.elapsed()
+    );
+    let o = pipec(&[
+        "apply",
+        "pipelines/igot",
+        "--brokers",
+        "127.0.0.1:1",
+        "--timeout",
+        "3",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+}
