@@ -28,37 +28,69 @@ pub enum StoreMode {
 /// Arguments of `pipec run`.
 #[derive(clap::Args)]
 pub struct Args {
-    /// Spec file, or directory holding `pipeline.yaml`.
+    /// Spec file (or a `manifest.json`), or directory holding `pipeline.yaml`.
     #[arg(default_value = ".")]
-    path: PathBuf,
+    pub(crate) path: PathBuf,
     /// Input: an NDJSON file (one record per line), a JSON file (one record, or one per
     /// element of a top-level array), a directory of them, or `-` for stdin (the default).
     #[arg(long, default_value = "-")]
-    input: String,
+    pub(crate) input: String,
     /// Topic the input is written to (a topic name of the spec). Default: the one external
     /// topic the selected jobs consume, when there is exactly one.
     #[arg(long)]
-    topic: Option<String>,
+    pub(crate) topic: Option<String>,
     /// Directory for `<topic>.ndjson` of every topic.
     #[arg(long, default_value = "out/run")]
-    out: PathBuf,
+    pub(crate) out: PathBuf,
     /// Run only this job (repeatable).
     #[arg(long = "job", value_name = "NAME")]
-    jobs: Vec<String>,
+    pub(crate) jobs: Vec<String>,
     /// Where stores live.
     #[arg(long, value_enum, default_value = "spec")]
-    stores: StoreMode,
+    pub(crate) stores: StoreMode,
     /// Environment.
     #[arg(long)]
-    env: Option<String>,
+    pub(crate) env: Option<String>,
+    /// Run on Kafka instead of in process: each job consumes its source topic in its own
+    /// consumer group until SIGTERM or SIGINT. Bootstrap servers: `--brokers`, else
+    /// `PIPEC_BROKERS_<CLUSTER>`, else the spec's.
+    #[arg(long)]
+    pub(crate) kafka: bool,
+    /// Kafka bootstrap servers, `HOST:PORT` for every cluster or `CLUSTER=HOST:PORT`
+    /// (repeatable); implies `--kafka`.
+    #[arg(long, value_name = "[CLUSTER=]HOST:PORT")]
+    pub(crate) brokers: Vec<String>,
+    /// Serve Prometheus `/metrics` and `/health` here (Kafka runs).
+    #[arg(long, value_name = "ADDR")]
+    pub(crate) metrics_addr: Option<std::net::SocketAddr>,
+    /// With `--kafka`: stop once no record has arrived for this many seconds.
+    #[arg(long, value_name = "SECONDS")]
+    pub(crate) idle_exit: Option<u64>,
 }
 
 /// Runs `pipec run`.
 pub fn run(args: Args) -> u8 {
-    let manifest = match load_manifest(&args.path, args.env.clone()) {
-        Ok(m) => m,
-        Err(code) => return code,
+    let manifest = if args.path.extension().is_some_and(|e| e == "json") {
+        // A manifest written by `pipec compile` (the Helm chart mounts a job's part).
+        match std::fs::read_to_string(&args.path)
+            .map_err(|e| e.to_string())
+            .and_then(|t| pipec_compiler::manifest::Manifest::from_json(&t))
+        {
+            Ok(m) => m,
+            Err(e) => {
+                eprintln!("error: {}: {e}", args.path.display());
+                return USAGE;
+            }
+        }
+    } else {
+        match load_manifest(&args.path, args.env.clone()) {
+            Ok(m) => m,
+            Err(code) => return code,
+        }
     };
+    if args.kafka || !args.brokers.is_empty() {
+        return crate::run_kafka::run(&manifest, &args);
+    }
     // Unknown job names first: the default input topic depends on the jobs.
     if let Some(bad) = args.jobs.iter().find(|j| !manifest.jobs.contains_key(*j)) {
         eprintln!(
@@ -117,7 +149,7 @@ pub fn run(args: Args) -> u8 {
     }
 }
 
-fn spec_dir(path: &Path) -> PathBuf {
+pub fn spec_dir(path: &Path) -> PathBuf {
     if path.is_dir() {
         path.to_path_buf()
     } else {

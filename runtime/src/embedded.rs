@@ -69,26 +69,7 @@ pub async fn run(
     opts: &RunOptions,
     input: impl IntoIterator<Item = Vec<u8>>,
 ) -> Result<RunReport, RuntimeError> {
-    let selected: Vec<&String> = if opts.jobs.is_empty() {
-        manifest.jobs.keys().collect()
-    } else {
-        let mut v = Vec::new();
-        for j in &opts.jobs {
-            match manifest.jobs.get_key_value(j) {
-                Some((k, _)) => v.push(k),
-                None => {
-                    return Err(RuntimeError::Config {
-                        what: format!(
-                            "no job `{j}` in pipeline `{}` (jobs: {})",
-                            manifest.pipeline,
-                            manifest.jobs.keys().cloned().collect::<Vec<_>>().join(", ")
-                        ),
-                    });
-                }
-            }
-        }
-        v
-    };
+    let selected = select_jobs(manifest, &opts.jobs)?;
     if !manifest.topics.contains_key(&opts.input_topic) {
         return Err(RuntimeError::Config {
             what: format!(
@@ -97,26 +78,7 @@ pub async fn run(
             ),
         });
     }
-
-    // Stores used by the selected jobs, each opened once.
-    let mut stores: HashMap<String, Arc<Store>> = HashMap::new();
-    for name in &selected {
-        for s in &manifest.jobs[*name].stores {
-            if stores.contains_key(s) {
-                continue;
-            }
-            let def = &manifest.stores[s];
-            let def = if opts.memory_stores {
-                as_memory(def)
-            } else {
-                def.clone()
-            };
-            stores.insert(
-                s.clone(),
-                Arc::new(Store::open(s, &def, &opts.base_dir).await?),
-            );
-        }
-    }
+    let stores = open_stores(manifest, &selected, opts.memory_stores, &opts.base_dir).await?;
     let mut jobs = Vec::new();
     for name in &selected {
         jobs.push(Job::build(name, manifest, &stores)?);
@@ -228,6 +190,53 @@ pub async fn run(
 
 /// A Redis store as an in-memory one (`--stores memory`): dedup keys live in the process,
 /// lookups find nothing unless the store loads a file.
+/// The jobs named (all of the manifest's when none is), each checked to exist.
+pub(crate) fn select_jobs<'m>(
+    manifest: &'m Manifest,
+    names: &[String],
+) -> Result<Vec<&'m String>, RuntimeError> {
+    if names.is_empty() {
+        return Ok(manifest.jobs.keys().collect());
+    }
+    let mut v = Vec::new();
+    for j in names {
+        match manifest.jobs.get_key_value(j) {
+            Some((k, _)) => v.push(k),
+            None => {
+                return Err(RuntimeError::Config {
+                    what: format!(
+                        "no job `{j}` in pipeline `{}` (jobs: {})",
+                        manifest.pipeline,
+                        manifest.jobs.keys().cloned().collect::<Vec<_>>().join(", ")
+                    ),
+                });
+            }
+        }
+    }
+    Ok(v)
+}
+
+/// Opens every store the jobs use, each once (in memory in place of Redis when `memory`).
+pub(crate) async fn open_stores(
+    manifest: &Manifest,
+    jobs: &[&String],
+    memory: bool,
+    base_dir: &Path,
+) -> Result<HashMap<String, Arc<Store>>, RuntimeError> {
+    let mut stores: HashMap<String, Arc<Store>> = HashMap::new();
+    for name in jobs {
+        for s in &manifest.jobs[*name].stores {
+            if stores.contains_key(s) {
+                continue;
+            }
+            let def = &manifest.stores[s];
+            let def = if memory { as_memory(def) } else { def.clone() };
+            stores.insert(s.clone(), Arc::new(Store::open(s, &def, base_dir).await?));
+        }
+    }
+    Ok(stores)
+}
+
 fn as_memory(def: &pipec_compiler::manifest::Store) -> pipec_compiler::manifest::Store {
     use pipec_compiler::manifest::{MemoryStore, Store as S};
     match def {

@@ -10,6 +10,7 @@ mod golden;
 mod helm_chart;
 mod igot;
 mod igot_tests;
+mod kafka_run;
 mod no_panic;
 mod parity;
 mod plan;

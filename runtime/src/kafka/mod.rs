@@ -4,6 +4,7 @@
 
 pub mod admin;
 pub mod live;
+pub mod stream;
 mod wire;
 
 pub use admin::{Admin, ConfigSource, NewTopicSpec, Refusal, TopicConfig, TopicInfo, TopicOutcome};

@@ -1,0 +1,486 @@
+//! The Kafka transport: each stream job of a manifest consumes its source topic in its own
+//! consumer group, runs its steps on batches of records, produces the outputs with an
+//! idempotent producer, and commits the batch's offsets only once the broker has
+//! acknowledged every record produced from it (at-least-once).
+//!
+//! One batch per job is in flight at a time, so a slow broker or store slows consumption
+//! instead of filling memory (back-pressure); the producer's queue is bounded by librdkafka.
+//! A store that cannot be reached makes the job retry the same batch with backoff (nothing is
+//! committed meanwhile); a record the broker will not take stops the job with an error, and
+//! its batch is consumed again after a restart. librdkafka reconnects to restarted brokers by
+//! itself. Stopping (`stop` set to true: SIGTERM, SIGINT) ends consumption, finishes the batch
+//! in hand, flushes windows, produces and commits, and closes the stores (memory stores write
+//! their snapshot).
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use pipec_compiler::expr::Expr;
+use pipec_compiler::manifest::Manifest;
+use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
+use rdkafka::message::{Message, OwnedMessage};
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::util::Timeout;
+use rdkafka::{ClientConfig, Offset, TopicPartitionList};
+use serde_json::Value;
+use tokio::sync::watch;
+
+use crate::RuntimeError;
+use crate::job::{Job, Output, StepCounters};
+use crate::metrics::Metrics;
+
+/// How a pipeline runs on Kafka.
+#[derive(Debug, Clone)]
+pub struct KafkaRunOptions {
+    /// Bootstrap servers by cluster name (every cluster the selected jobs use).
+    pub brokers: BTreeMap<String, String>,
+    /// Jobs to run (all when empty).
+    pub jobs: Vec<String>,
+    /// Directory relative store paths are resolved against.
+    pub base_dir: PathBuf,
+    /// In-memory stores in place of Redis ones.
+    pub memory_stores: bool,
+    /// Most records handed to a job at once.
+    pub max_batch: usize,
+    /// How long to wait for a batch to fill once its first record is in.
+    pub batch_wait: Duration,
+    /// Stop once no record has arrived for this long (one-shot runs and tests).
+    pub idle_exit: Option<Duration>,
+}
+
+impl KafkaRunOptions {
+    /// Defaults: 512 records a batch, 50 ms to fill it, no idle exit.
+    pub fn new(brokers: BTreeMap<String, String>) -> Self {
+        KafkaRunOptions {
+            brokers,
+            jobs: Vec::new(),
+            base_dir: PathBuf::from("."),
+            memory_stores: false,
+            max_batch: 512,
+            batch_wait: Duration::from_millis(50),
+            idle_exit: None,
+        }
+    }
+}
+
+/// What the jobs did.
+#[derive(Debug, Default)]
+pub struct KafkaReport {
+    /// Step counters of each job.
+    pub jobs: BTreeMap<String, Vec<StepCounters>>,
+    /// Records consumed by each job.
+    pub records_in: BTreeMap<String, u64>,
+}
+
+/// Runs the jobs until `stop` turns true (or, with `idle_exit`, until they are idle).
+pub async fn run(
+    manifest: &Manifest,
+    opts: &KafkaRunOptions,
+    metrics: Arc<Metrics>,
+    stop: watch::Receiver<bool>,
+) -> Result<KafkaReport, RuntimeError> {
+    let selected = crate::embedded::select_jobs(manifest, &opts.jobs)?;
+    let stores =
+        crate::embedded::open_stores(manifest, &selected, opts.memory_stores, &opts.base_dir)
+            .await?;
+    let mut producers: HashMap<String, FutureProducer> = HashMap::new();
+    let topics = Arc::new(Topics::new(manifest)?);
+    let mut tasks = Vec::new();
+    for name in &selected {
+        let job = Job::build(name, manifest, &stores)?;
+        let def = &manifest.jobs[*name];
+        let source = &manifest.topics[&def.from];
+        let servers = servers(opts, &source.cluster)?;
+        let mut outs: HashMap<String, FutureProducer> = HashMap::new();
+        for t in job.outputs() {
+            let cluster = &manifest.topics[t.as_ref()].cluster;
+            let servers = servers_of(opts, cluster)?;
+            let p = match producers.get(&servers) {
+                Some(p) => p.clone(),
+                None => {
+                    let p = producer(manifest, cluster, &servers)?;
+                    producers.insert(servers.clone(), p.clone());
+                    p
+                }
+            };
+            outs.insert(t.to_string(), p);
+        }
+        let consumer = consumer(manifest, &source.cluster, servers, &def.consumer_group)?;
+        consumer
+            .subscribe(&[source.name.as_str()])
+            .map_err(|e| RuntimeError::Config {
+                what: format!("job `{name}`: subscribing to `{}`: {e}", source.name),
+            })?;
+        let steps: Vec<&str> = def.steps.iter().map(|s| s.kind()).collect();
+        metrics.job_started(name, &steps);
+        let runner = Runner {
+            job,
+            consumer: Arc::new(consumer),
+            producers: outs,
+            topics: Arc::clone(&topics),
+            metrics: Arc::clone(&metrics),
+            opts: opts.clone(),
+        };
+        tasks.push(tokio::spawn(runner.run(stop.clone())));
+    }
+    let mut report = KafkaReport::default();
+    let mut first_error = None;
+    for t in tasks {
+        match t.await {
+            Ok(Ok((name, counters, n))) => {
+                report.records_in.insert(name.clone(), n);
+                report.jobs.insert(name, counters);
+            }
+            Ok(Err(e)) => {
+                first_error.get_or_insert(e);
+            }
+            Err(e) => {
+                first_error
+                    .get_or_insert(RuntimeError::Internal(format!("a job task failed: {e}")));
+            }
+        }
+    }
+    for p in producers.values() {
+        let p = p.clone();
+        let flushed = tokio::task::spawn_blocking(move || {
+            rdkafka::producer::Producer::flush(&p, Timeout::After(Duration::from_secs(30)))
+        })
+        .await;
+        if let Ok(Err(e)) = flushed {
+            first_error.get_or_insert(RuntimeError::Unavailable {
+                system: "kafka".into(),
+                reason: format!("flushing the producer: {e}"),
+            });
+        }
+    }
+    for s in stores.values() {
+        if let Err(e) = s.close().await {
+            first_error.get_or_insert(e);
+        }
+    }
+    match first_error {
+        Some(e) => Err(e),
+        None => Ok(report),
+    }
+}
+
+/// Kafka names and record keys of the manifest's topics.
+struct Topics {
+    /// Spec name → (Kafka name, key expression).
+    by_id: HashMap<String, (String, Option<Expr>)>,
+}
+
+impl Topics {
+    fn new(manifest: &Manifest) -> Result<Topics, RuntimeError> {
+        let mut by_id = HashMap::new();
+        for (id, t) in &manifest.topics {
+            let key = match &t.key {
+                Some(src) => Some(pipec_compiler::expr::parse(src).map_err(|e| {
+                    RuntimeError::Internal(format!("topic `{id}`: key `{src}`: {e}"))
+                })?),
+                None => None,
+            };
+            by_id.insert(id.clone(), (t.name.clone(), key));
+        }
+        Ok(Topics { by_id })
+    }
+
+    /// The record key of `bytes` for topic `id`: the key expression's value (a string as
+    /// is, anything else as JSON), none when the topic has no key or the value is null.
+    fn key(&self, id: &str, bytes: &[u8]) -> Option<Vec<u8>> {
+        let expr = self.by_id.get(id)?.1.as_ref()?;
+        let event: Value = serde_json::from_slice(bytes).ok()?;
+        match pipec_compiler::expr::eval(expr, &event).ok()? {
+            Value::Null => None,
+            Value::String(s) => Some(s.into_bytes()),
+            other => Some(other.to_string().into_bytes()),
+        }
+    }
+}
+
+struct Runner {
+    job: Job,
+    consumer: Arc<StreamConsumer>,
+    producers: HashMap<String, FutureProducer>,
+    topics: Arc<Topics>,
+    metrics: Arc<Metrics>,
+    opts: KafkaRunOptions,
+}
+
+impl Runner {
+    async fn run(
+        self,
+        mut stop: watch::Receiver<bool>,
+    ) -> Result<(String, Vec<StepCounters>, u64), RuntimeError> {
+        let name = self.job.name().to_owned();
+        let result = self.consume(&mut stop).await;
+        self.metrics.job_stopped(&name);
+        if let Err(e) = &result {
+            tracing::error!(job = %name, error = %e, "job stopped");
+        }
+        result
+    }
+
+    async fn consume(
+        &self,
+        stop: &mut watch::Receiver<bool>,
+    ) -> Result<(String, Vec<StepCounters>, u64), RuntimeError> {
+        let name = self.job.name().to_owned();
+        let mut out = Output::default();
+        let mut consumed = 0u64;
+        let mut last_record = Instant::now();
+        let mut last_lag = Instant::now() - Duration::from_secs(60);
+        tracing::info!(job = %name, "consuming");
+        loop {
+            if *stop.borrow() {
+                break;
+            }
+            if last_lag.elapsed() >= Duration::from_secs(5) {
+                last_lag = Instant::now();
+                self.report_lag(&name).await;
+            }
+            // The first record: wait for it, for a stop, or for the idle limit.
+            let wait = self.opts.idle_exit.unwrap_or(Duration::from_secs(1));
+            let first = tokio::select! {
+                _ = stop.changed() => break,
+                m = tokio::time::timeout(wait, self.consumer.recv()) => m,
+            };
+            let first = match first {
+                Err(_) => {
+                    if self
+                        .opts
+                        .idle_exit
+                        .is_some_and(|d| last_record.elapsed() >= d)
+                    {
+                        tracing::info!(job = %name, "idle: stopping");
+                        break;
+                    }
+                    continue;
+                }
+                Ok(Err(e)) => {
+                    // Broker errors surface here while librdkafka reconnects; keep going.
+                    tracing::warn!(job = %name, error = %e, "consumer error");
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                    continue;
+                }
+                Ok(Ok(m)) => m.detach(),
+            };
+            let mut batch = vec![first];
+            let deadline = tokio::time::Instant::now() + self.opts.batch_wait;
+            while batch.len() < self.opts.max_batch {
+                match tokio::time::timeout_at(deadline, self.consumer.recv()).await {
+                    Ok(Ok(m)) => batch.push(m.detach()),
+                    _ => break,
+                }
+            }
+            last_record = Instant::now();
+            consumed += batch.len() as u64;
+            self.process(&batch, &mut out, stop).await?;
+            self.commit(&batch, CommitMode::Async)?;
+        }
+        // Stopping: windows still open give their aggregates now.
+        self.job.flush(&mut out).await?;
+        self.produce(&mut out).await?;
+        if let Ok(tpl) = self.consumer.position()
+            && tpl.count() > 0
+        {
+            let _ = self.consumer.commit(&tpl, CommitMode::Sync);
+        }
+        tracing::info!(job = %name, consumed, "stopped");
+        Ok((name, std::mem::take(&mut out.counters), consumed))
+    }
+
+    /// Runs the steps on a batch and produces what they give, retrying the batch while a
+    /// store is unavailable.
+    async fn process(
+        &self,
+        batch: &[OwnedMessage],
+        out: &mut Output,
+        stop: &watch::Receiver<bool>,
+    ) -> Result<(), RuntimeError> {
+        let records: Vec<&[u8]> = batch.iter().map(|m| m.payload().unwrap_or(&[])).collect();
+        let mut backoff = Duration::from_millis(250);
+        loop {
+            match self.job.process(&records, out).await {
+                Ok(()) => break,
+                Err(e @ RuntimeError::Unavailable { .. }) => {
+                    if *stop.borrow() {
+                        return Err(e);
+                    }
+                    tracing::warn!(job = %self.job.name(), error = %e, retry_in = ?backoff, "batch retried");
+                    self.metrics.retried(self.job.name());
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(Duration::from_secs(30));
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        for r in out.rejected.drain(..) {
+            tracing::warn!(job = %self.job.name(), step = r.step, reason = %r.reason, "record set aside");
+        }
+        self.metrics
+            .batch(self.job.name(), batch.len(), &out.counters);
+        self.produce(out).await
+    }
+
+    /// Produces the records in `out` and waits for every acknowledgement.
+    async fn produce(&self, out: &mut Output) -> Result<(), RuntimeError> {
+        let records = std::mem::take(&mut out.records);
+        let keys: Vec<Option<Vec<u8>>> = records
+            .iter()
+            .map(|(id, bytes)| self.topics.key(id, bytes))
+            .collect();
+        let mut pending = Vec::with_capacity(records.len());
+        for ((id, bytes), key) in records.iter().zip(&keys) {
+            let (name, _) = self
+                .topics
+                .by_id
+                .get(id.as_ref())
+                .ok_or_else(|| RuntimeError::Internal(format!("no topic `{id}`")))?;
+            let producer = self
+                .producers
+                .get(id.as_ref())
+                .ok_or_else(|| RuntimeError::Internal(format!("no producer for `{id}`")))?;
+            let mut record = FutureRecord::to(name).payload(bytes.as_slice());
+            if let Some(k) = key {
+                record = record.key(k.as_slice());
+            }
+            let started = Instant::now();
+            // Waits while librdkafka's queue is full: back-pressure.
+            let delivery = producer.send(record, Timeout::Never);
+            pending.push((id, name, started, delivery));
+        }
+        let mut per_topic: BTreeMap<&str, (u64, u64, Vec<f64>)> = BTreeMap::new();
+        let mut failure = None;
+        for (_, name, started, delivery) in pending {
+            let e = per_topic.entry(name.as_str()).or_default();
+            match delivery.await {
+                Ok(_) => {
+                    e.0 += 1;
+                    e.2.push(started.elapsed().as_secs_f64());
+                }
+                Err((err, _)) => {
+                    e.1 += 1;
+                    failure.get_or_insert_with(|| format!("producing to `{name}`: {err}"));
+                }
+            }
+        }
+        for (topic, (ok, failed, latencies)) in per_topic {
+            self.metrics
+                .produced(self.job.name(), topic, ok, failed, &latencies);
+        }
+        match failure {
+            Some(reason) => Err(RuntimeError::Unavailable {
+                system: "kafka".into(),
+                reason,
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// Commits the offsets after the batch's last record of each partition.
+    fn commit(&self, batch: &[OwnedMessage], mode: CommitMode) -> Result<(), RuntimeError> {
+        let mut next: BTreeMap<(&str, i32), i64> = BTreeMap::new();
+        for m in batch {
+            let e = next.entry((m.topic(), m.partition())).or_insert(0);
+            *e = (*e).max(m.offset() + 1);
+        }
+        let mut tpl = TopicPartitionList::new();
+        for ((topic, partition), offset) in next {
+            tpl.add_partition_offset(topic, partition, Offset::Offset(offset))
+                .map_err(|e| RuntimeError::Internal(format!("offset list: {e}")))?;
+        }
+        match self.consumer.commit(&tpl, mode) {
+            Ok(()) => {
+                self.metrics.committed(self.job.name());
+                Ok(())
+            }
+            // Partitions revoked in a rebalance: their records are consumed again elsewhere.
+            Err(e) => {
+                tracing::warn!(job = %self.job.name(), error = %e, "commit failed");
+                Ok(())
+            }
+        }
+    }
+
+    async fn report_lag(&self, name: &str) {
+        let consumer = Arc::clone(&self.consumer);
+        let lag = tokio::task::spawn_blocking(move || {
+            let position = consumer.position().ok()?;
+            let mut lag = 0i64;
+            for p in position.elements() {
+                let (_, high) = consumer
+                    .fetch_watermarks(p.topic(), p.partition(), Duration::from_secs(2))
+                    .ok()?;
+                let at = match p.offset() {
+                    Offset::Offset(o) => o,
+                    _ => 0,
+                };
+                lag += (high - at).max(0);
+            }
+            Some(lag)
+        })
+        .await;
+        if let Ok(Some(lag)) = lag {
+            self.metrics.lag(name, lag);
+        }
+    }
+}
+
+fn servers<'a>(opts: &'a KafkaRunOptions, cluster: &str) -> Result<&'a str, RuntimeError> {
+    opts.brokers
+        .get(cluster)
+        .map(String::as_str)
+        .ok_or_else(|| RuntimeError::Config {
+            what: format!("no bootstrap servers for cluster `{cluster}`"),
+        })
+}
+
+fn servers_of(opts: &KafkaRunOptions, cluster: &str) -> Result<String, RuntimeError> {
+    servers(opts, cluster).map(str::to_owned)
+}
+
+fn client(manifest: &Manifest, cluster: &str, servers: &str) -> ClientConfig {
+    let mut c = ClientConfig::new();
+    if let Some(def) = manifest.clusters.get(cluster) {
+        for (k, v) in &def.config {
+            c.set(k, v);
+        }
+    }
+    c.set("bootstrap.servers", servers);
+    c
+}
+
+fn producer(
+    manifest: &Manifest,
+    cluster: &str,
+    servers: &str,
+) -> Result<FutureProducer, RuntimeError> {
+    client(manifest, cluster, servers)
+        .set("enable.idempotence", "true")
+        .set("acks", "all")
+        .set("linger.ms", "5")
+        .create()
+        .map_err(|e| RuntimeError::Config {
+            what: format!("kafka producer for cluster `{cluster}` ({servers}): {e}"),
+        })
+}
+
+fn consumer(
+    manifest: &Manifest,
+    cluster: &str,
+    servers: &str,
+    group: &str,
+) -> Result<StreamConsumer, RuntimeError> {
+    client(manifest, cluster, servers)
+        .set("group.id", group)
+        .set("enable.auto.commit", "false")
+        .set("auto.offset.reset", "earliest")
+        .set("session.timeout.ms", "10000")
+        .create()
+        .map_err(|e| RuntimeError::Config {
+            what: format!("kafka consumer for cluster `{cluster}` ({servers}): {e}"),
+        })
+}
