@@ -30,6 +30,10 @@ use tokio::sync::watch;
 use crate::RuntimeError;
 use crate::job::{Job, Output, StepCounters};
 use crate::metrics::Metrics;
+use crate::store::Store;
+
+/// How often memory stores write their snapshot while a job runs.
+const SNAPSHOT_EVERY: Duration = Duration::from_secs(5);
 
 /// How a pipeline runs on Kafka.
 #[derive(Debug, Clone)]
@@ -115,8 +119,15 @@ pub async fn run(
             })?;
         let steps: Vec<&str> = def.steps.iter().map(|s| s.kind()).collect();
         metrics.job_started(name, &steps);
+        let job_stores: Vec<Arc<Store>> = def
+            .stores
+            .iter()
+            .filter_map(|s| stores.get(s).cloned())
+            .collect();
         let runner = Runner {
             job,
+            stores: job_stores,
+            last_snapshot: std::sync::Mutex::new(Instant::now()),
             consumer: Arc::new(consumer),
             producers: outs,
             topics: Arc::clone(&topics),
@@ -202,6 +213,9 @@ impl Topics {
 
 struct Runner {
     job: Job,
+    /// The job's stores: memory ones write their snapshot before offsets are committed.
+    stores: Vec<Arc<Store>>,
+    last_snapshot: std::sync::Mutex<Instant>,
     consumer: Arc<StreamConsumer>,
     producers: HashMap<String, FutureProducer>,
     topics: Arc<Topics>,
@@ -232,6 +246,7 @@ impl Runner {
         let mut consumed = 0u64;
         let mut last_record = Instant::now();
         let mut last_lag = Instant::now() - Duration::from_secs(60);
+        let mut uncommitted: BTreeMap<(String, i32), i64> = BTreeMap::new();
         tracing::info!(job = %name, "consuming");
         loop {
             if *stop.borrow() {
@@ -278,16 +293,22 @@ impl Runner {
             last_record = Instant::now();
             consumed += batch.len() as u64;
             self.process(&batch, &mut out, stop).await?;
-            self.commit(&batch, CommitMode::Async)?;
+            for m in &batch {
+                let e = uncommitted
+                    .entry((m.topic().to_owned(), m.partition()))
+                    .or_insert(0);
+                *e = (*e).max(m.offset() + 1);
+            }
+            // With snapshotting stores, offsets move only with a snapshot.
+            if self.snapshot(false)? {
+                self.commit(&std::mem::take(&mut uncommitted), CommitMode::Async)?;
+            }
         }
         // Stopping: windows still open give their aggregates now.
         self.job.flush(&mut out).await?;
         self.produce(&mut out).await?;
-        if let Ok(tpl) = self.consumer.position()
-            && tpl.count() > 0
-        {
-            let _ = self.consumer.commit(&tpl, CommitMode::Sync);
-        }
+        self.snapshot(true)?;
+        self.commit(&uncommitted, CommitMode::Sync)?;
         tracing::info!(job = %name, consumed, "stopped");
         Ok((name, std::mem::take(&mut out.counters), consumed))
     }
@@ -380,16 +401,44 @@ impl Runner {
         }
     }
 
-    /// Commits the offsets after the batch's last record of each partition.
-    fn commit(&self, batch: &[OwnedMessage], mode: CommitMode) -> Result<(), RuntimeError> {
-        let mut next: BTreeMap<(&str, i32), i64> = BTreeMap::new();
-        for m in batch {
-            let e = next.entry((m.topic(), m.partition())).or_insert(0);
-            *e = (*e).max(m.offset() + 1);
+    /// Writes the snapshots of the job's memory stores that keep them, at most every 5 s
+    /// unless `now`; true when the offsets may be committed now (a snapshot was written, or
+    /// no store keeps one). Offsets are committed only after a snapshot, so a restart loads
+    /// state at least as new as the offsets it resumes from: no key of a committed record is
+    /// forgotten. Records produced after the last snapshot are consumed again after a crash
+    /// and, their keys unknown to the restored store, produced again (at-least-once).
+    fn snapshot(&self, now: bool) -> Result<bool, RuntimeError> {
+        let snapshotting: Vec<&Arc<Store>> =
+            self.stores.iter().filter(|s| s.has_snapshot()).collect();
+        if snapshotting.is_empty() {
+            return Ok(true);
+        }
+        let mut last = self
+            .last_snapshot
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if !now && last.elapsed() < SNAPSHOT_EVERY {
+            return Ok(false);
+        }
+        for s in snapshotting {
+            s.snapshot()?;
+        }
+        *last = Instant::now();
+        Ok(true)
+    }
+
+    /// Commits offsets (topic, partition → next offset to read).
+    fn commit(
+        &self,
+        next: &BTreeMap<(String, i32), i64>,
+        mode: CommitMode,
+    ) -> Result<(), RuntimeError> {
+        if next.is_empty() {
+            return Ok(());
         }
         let mut tpl = TopicPartitionList::new();
         for ((topic, partition), offset) in next {
-            tpl.add_partition_offset(topic, partition, Offset::Offset(offset))
+            tpl.add_partition_offset(topic, *partition, Offset::Offset(*offset))
                 .map_err(|e| RuntimeError::Internal(format!("offset list: {e}")))?;
         }
         match self.consumer.commit(&tpl, mode) {

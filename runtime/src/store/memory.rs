@@ -33,6 +33,11 @@ pub struct MemoryStore {
 }
 
 impl MemoryStore {
+    /// Whether it writes snapshots.
+    pub fn has_snapshot(&self) -> bool {
+        self.snapshot.is_some()
+    }
+
     /// Opens the store: loads its lookup records and its last snapshot, when it has them.
     pub fn open(
         name: &str,

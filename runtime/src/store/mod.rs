@@ -72,6 +72,11 @@ impl Store {
         }
     }
 
+    /// Whether it keeps its state in snapshots (a memory store with a snapshot file).
+    pub fn has_snapshot(&self) -> bool {
+        matches!(self, Store::Memory(m) if m.has_snapshot())
+    }
+
     /// Called on shutdown: snapshots a memory store; nothing for Redis.
     pub async fn close(&self) -> Result<(), RuntimeError> {
         self.snapshot()
