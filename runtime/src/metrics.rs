@@ -112,6 +112,14 @@ impl Metrics {
         self.lock().jobs.entry(job.to_owned()).or_default().lag = Some(lag);
     }
 
+    /// A job's records in, batches and commits so far (for benches and tests).
+    pub fn progress(&self, job: &str) -> (u64, u64, u64) {
+        self.lock()
+            .jobs
+            .get(job)
+            .map_or((0, 0, 0), |j| (j.records_in, j.batches, j.commits))
+    }
+
     /// Whether every job that started is still running.
     pub fn healthy(&self) -> bool {
         self.lock().jobs.values().all(|j| j.running)

@@ -1,0 +1,311 @@
+//! Kafka end-to-end throughput on one broker, in one run: (a) a plain consume → produce copy
+//! of a topic (the same batching and acknowledgement discipline as the transport, no
+//! processing), and (b) iGOT's `pipeline-preprocessor` job run by the Kafka transport
+//! (validate, dedup in memory, route, serialize, produce, commit) on the same records.
+//!
+//! Needs a broker: `PIPEC_BENCH_BROKERS` (default `127.0.0.1:9092`; `bash scripts/test` leaves
+//! none running, start Tansu as it does). Input: generated Sunbird batches unpacked by the
+//! extractor job in process, so the records are what the preprocessor reads in production.
+//!
+//! `cargo bench -p pipec-runtime --bench kafka -- [--events N] [--rounds N]`
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use pipec_compiler::manifest::{self, Manifest, MemoryStore};
+use pipec_runtime::kafka::stream::{self, KafkaRunOptions};
+use pipec_runtime::kafka::{Admin, NewTopicSpec};
+use pipec_runtime::metrics::Metrics;
+use pipec_runtime::r#gen::{GenOptions, Generator};
+use pipec_runtime::store::Store;
+use pipec_runtime::{Job, Output};
+use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
+use rdkafka::message::Message;
+use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
+use rdkafka::util::Timeout;
+use rdkafka::{ClientConfig, Offset, TopicPartitionList};
+
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+const JOB: &str = "pipeline-preprocessor";
+
+fn arg(name: &str, default: usize) -> usize {
+    let argv: Vec<String> = std::env::args().collect();
+    argv.windows(2)
+        .find(|w| w[0] == name)
+        .and_then(|w| w[1].parse().ok())
+        .unwrap_or(default)
+}
+
+fn brokers() -> String {
+    std::env::var("PIPEC_BENCH_BROKERS").unwrap_or_else(|_| "127.0.0.1:9092".to_owned())
+}
+
+fn manifest(env: &str) -> Manifest {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let opts = pipec_compiler::CheckOptions {
+        env: Some(env.to_owned()),
+        env_lookup: &|_| None,
+    };
+    match pipec_compiler::compile(&root.join("pipelines/igot"), &opts).manifest {
+        Some(m) => m,
+        None => panic!("pipelines/igot does not compile"),
+    }
+}
+
+/// Generated batches through the extractor: the records of its `raw` output.
+async fn raw_events(m: &Manifest, n: usize) -> Vec<Vec<u8>> {
+    let mut stores = HashMap::new();
+    for name in &m.jobs["telemetry-extractor"].stores {
+        let def = manifest::Store::Memory(MemoryStore {
+            max_keys: None,
+            ttl_ms: None,
+            snapshot: None,
+            load: None,
+            key: None,
+        });
+        let s = Store::open(name, &def, Path::new("."))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        stores.insert(name.clone(), Arc::new(s));
+    }
+    let job = Job::build("telemetry-extractor", m, &stores).unwrap_or_else(|e| panic!("{e}"));
+    let mut g = Generator::new(GenOptions {
+        events_per_batch: 100,
+        duplicate_rate: 0.05,
+        invalid_rate: 0.02,
+        seed: 7,
+    });
+    let mut raw = Vec::with_capacity(n);
+    while raw.len() < n {
+        let batches: Vec<Vec<u8>> = (0..10).map(|_| g.batch()).collect();
+        let refs: Vec<&[u8]> = batches.iter().map(Vec::as_slice).collect();
+        let mut out = Output::default();
+        job.process(&refs, &mut out)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        raw.extend(
+            out.records
+                .into_iter()
+                .filter(|(t, _)| &**t == "raw")
+                .map(|(_, b)| b),
+        );
+    }
+    raw.truncate(n);
+    raw
+}
+
+async fn create(admin: &Admin, names: &[String], partitions: i32) {
+    let specs: Vec<NewTopicSpec> = names
+        .iter()
+        .map(|n| NewTopicSpec {
+            name: n.clone(),
+            partitions,
+            replication: 1,
+            configs: Vec::new(),
+        })
+        .collect();
+    for chunk in specs.chunks(8) {
+        let outcomes = admin
+            .create_topics(chunk)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        for o in outcomes {
+            if let Err(r) = o.result {
+                panic!("creating {}: {r}", o.topic);
+            }
+        }
+    }
+}
+
+async fn produce_all(topic: &str, records: &[Vec<u8>]) {
+    let p: FutureProducer = ClientConfig::new()
+        .set("bootstrap.servers", brokers())
+        .set("linger.ms", "5")
+        .create()
+        .unwrap_or_else(|e| panic!("{e}"));
+    for chunk in records.chunks(10_000) {
+        let mut pending = Vec::with_capacity(chunk.len());
+        for r in chunk {
+            pending.push(p.send(
+                FutureRecord::<(), [u8]>::to(topic).payload(r.as_slice()),
+                Timeout::Never,
+            ));
+        }
+        for f in pending {
+            if let Err((e, _)) = f.await {
+                panic!("producing the input: {e}");
+            }
+        }
+    }
+    let _ = p.flush(Duration::from_secs(30));
+}
+
+/// (a): consume `from` in batches of up to 512 (50 ms to fill), produce each record to `to`,
+/// wait for the acknowledgements, commit; until `n` records are copied.
+async fn copy(from: &str, to: &str, group: &str, n: usize) -> Duration {
+    let c: StreamConsumer = ClientConfig::new()
+        .set("bootstrap.servers", brokers())
+        .set("group.id", group)
+        .set("enable.auto.commit", "false")
+        .set("auto.offset.reset", "earliest")
+        .create()
+        .unwrap_or_else(|e| panic!("{e}"));
+    c.subscribe(&[from]).unwrap_or_else(|e| panic!("{e}"));
+    let idempotent = std::env::var("PIPEC_BENCH_IDEMPOTENT").map_or("true".to_owned(), |v| v);
+    let p: FutureProducer = ClientConfig::new()
+        .set("bootstrap.servers", brokers())
+        .set("enable.idempotence", &idempotent)
+        .set("acks", "all")
+        .set("linger.ms", "5")
+        .create()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut copied = 0;
+    let mut started = None;
+    while copied < n {
+        let first = c.recv().await.unwrap_or_else(|e| panic!("{e}")).detach();
+        started.get_or_insert_with(Instant::now);
+        let mut batch = vec![first];
+        let deadline = tokio::time::Instant::now() + Duration::from_millis(50);
+        while batch.len() < 512 {
+            match tokio::time::timeout_at(deadline, c.recv()).await {
+                Ok(Ok(m)) => batch.push(m.detach()),
+                _ => break,
+            }
+        }
+        let mut pending = Vec::with_capacity(batch.len());
+        for m in &batch {
+            pending.push(p.send(
+                FutureRecord::<(), [u8]>::to(to).payload(m.payload().unwrap_or_default()),
+                Timeout::Never,
+            ));
+        }
+        for f in pending {
+            if let Err((e, _)) = f.await {
+                panic!("copy: {e}");
+            }
+        }
+        let mut tpl = TopicPartitionList::new();
+        for m in &batch {
+            let _ = tpl.add_partition_offset(m.topic(), m.partition(), Offset::Offset(m.offset() + 1));
+        }
+        let _ = c.commit(&tpl, CommitMode::Async);
+        copied += batch.len();
+        if std::env::var_os("PIPEC_BENCH_DEBUG").is_some() {
+            eprintln!("copied {copied}");
+        }
+    }
+    started.map_or(Duration::ZERO, |s| s.elapsed())
+}
+
+/// (b): the preprocessor job on the transport, until it has consumed `n` records and
+/// committed after the last of them.
+async fn preprocessor(m: &Manifest, group: &str, n: usize) -> Duration {
+    let mut m = m.clone();
+    if let Some(j) = m.jobs.get_mut(JOB) {
+        j.consumer_group = group.to_owned();
+    }
+    let brokers = m
+        .clusters
+        .keys()
+        .map(|c| (c.clone(), brokers()))
+        .collect();
+    let mut opts = KafkaRunOptions::new(brokers);
+    opts.jobs = vec![JOB.to_owned()];
+    opts.memory_stores = true;
+    let metrics = Arc::new(Metrics::default());
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let run = {
+        let metrics = Arc::clone(&metrics);
+        tokio::spawn(async move { stream::run(&m, &opts, metrics, stop_rx).await })
+    };
+    let mut started = None;
+    loop {
+        let (records, batches, commits) = metrics.progress(JOB);
+        if records > 0 {
+            started.get_or_insert_with(Instant::now);
+        }
+        if records as usize >= n && commits >= batches {
+            break;
+        }
+        if std::env::var_os("PIPEC_BENCH_DEBUG").is_some() && started.is_some_and(|s: Instant| s.elapsed().as_millis() % 1000 < 3) {
+            eprintln!("preprocessor: {records} records, {batches} batches, {commits} commits");
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    let took = started.map_or(Duration::ZERO, |s| s.elapsed());
+    if std::env::var_os("PIPEC_BENCH_DEBUG").is_some() {
+        for l in metrics.render().lines().filter(|l| l.contains("latency") || l.contains("produced")) {
+            eprintln!("{l}");
+        }
+    }
+    let _ = stop_tx.send(true);
+    match run.await {
+        Ok(Ok(_)) => {}
+        Ok(Err(e)) => panic!("{e}"),
+        Err(e) => panic!("{e}"),
+    }
+    took
+}
+
+fn main() {
+    let n = arg("--events", 50_000);
+    let rounds = arg("--rounds", 3);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap_or_else(|e| panic!("{e}"));
+    rt.block_on(async {
+        let stamp = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let env = format!("bench{stamp}");
+        let m = manifest(&env);
+        let admin = match Admin::connect(&brokers(), Duration::from_secs(10)).await {
+            Ok(a) => a,
+            Err(e) => panic!(
+                "no broker at {} ({e}): start one (Tansu, as scripts/test does) or set PIPEC_BENCH_BROKERS",
+                brokers()
+            ),
+        };
+        let job = &m.jobs[JOB];
+        let source = m.topics[&job.from].name.clone();
+        let copy_to = format!("{env}.bench.copy");
+        let mut names: Vec<String> = job.outputs.iter().map(|t| m.topics[t].name.clone()).collect();
+        names.push(source.clone());
+        names.push(copy_to.clone());
+        names.sort();
+        names.dedup();
+        create(&admin, &names, 4).await;
+        let raw = raw_events(&m, n).await;
+        let bytes: usize = raw.iter().map(Vec::len).sum();
+        produce_all(&source, &raw).await;
+        println!(
+            "broker {}; {n} records of {} bytes on average in `{source}` (4 partitions)",
+            brokers(),
+            bytes / n.max(1)
+        );
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        for round in 0..rounds {
+            let ta = copy(&source, &copy_to, &format!("{env}-copy-{round}"), n).await;
+            let tb = preprocessor(&m, &format!("{env}-pre-{round}"), n).await;
+            let (ra, rb) = (n as f64 / ta.as_secs_f64(), n as f64 / tb.as_secs_f64());
+            println!("round {round}: (a) copy {ra:.0}/s, (b) preprocessor {rb:.0}/s");
+            a.push(ra);
+            b.push(rb);
+        }
+        a.sort_by(f64::total_cmp);
+        b.sort_by(f64::total_cmp);
+        let (ma, mb) = (a[a.len() / 2], b[b.len() / 2]);
+        println!("median of {rounds} rounds:");
+        println!("{:<56} {:>12}", "benchmark", "records/s");
+        println!("{:<56} {:>12.0}", "(a) consume -> produce copy, acks awaited, commit", ma);
+        println!("{:<56} {:>12.0}", "(b) pipeline-preprocessor on the Kafka transport", mb);
+        println!("{:<56} {:>12.2}", "(b) / (a)", mb / ma);
+        let _ = admin.delete_topics(&names.iter().map(String::as_str).collect::<Vec<_>>()).await;
+    });
+}
