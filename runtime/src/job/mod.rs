@@ -5,6 +5,7 @@
 mod cond;
 mod fields;
 mod keyed;
+mod raw;
 mod route;
 mod unbatch;
 mod validate;
@@ -12,6 +13,8 @@ mod window;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_raw;
 #[cfg(test)]
 mod tests_window;
 
@@ -90,6 +93,8 @@ pub struct Job {
     steps: Vec<Op>,
     /// Where unparsable records and events an expression failed on go.
     dead_letter: Option<Arc<str>>,
+    /// Whether records may be kept as bytes (off in tests comparing with the tree path).
+    keep_raw: bool,
 }
 
 /// One built step.
@@ -111,14 +116,72 @@ enum Op {
     Aggregate,
 }
 
+impl Op {
+    /// Whether the step takes events kept as bytes (others get them as trees).
+    fn takes_raw(&self) -> bool {
+        matches!(
+            self,
+            Op::Unbatch(_) | Op::Dedup(_) | Op::Route(_) | Op::Emit(_)
+        )
+    }
+}
+
 /// An event on its way through the steps, with the position of what it came from.
 #[derive(Debug)]
 struct Ev {
+    /// The event as a tree; `Value::Null` while `raw` holds it.
     value: Value,
+    /// The event as canonical JSON bytes (see [`raw`]), kept until a step needs the tree:
+    /// steps that only read fields, split lists, set top-level fields or send events work
+    /// on the bytes, and an event sent unchanged is sent as it came.
+    raw: Option<Raw>,
     /// Index of the input record.
     input: u32,
     /// Index of the event in its record's batch.
     sub: u32,
+}
+
+/// Where the bytes of an event kept as bytes are.
+#[derive(Debug)]
+enum Raw {
+    /// The whole input record the event came from.
+    Record,
+    /// Bytes of its own.
+    Owned(Vec<u8>),
+}
+
+impl Ev {
+    /// An event as a tree.
+    fn tree(value: Value, input: u32, sub: u32) -> Ev {
+        Ev {
+            value,
+            raw: None,
+            input,
+            sub,
+        }
+    }
+
+    /// The event's canonical bytes, while it has them.
+    fn raw_bytes<'b>(&'b self, input: &'b [&'b [u8]]) -> Option<&'b [u8]> {
+        match self.raw.as_ref()? {
+            Raw::Record => input.get(self.input as usize).copied(),
+            Raw::Owned(b) => Some(b),
+        }
+    }
+
+    /// Parses the bytes into the tree, if the event is still bytes.
+    fn materialize(&mut self, input: &[&[u8]]) -> Result<(), RuntimeError> {
+        let Some(raw) = self.raw.take() else {
+            return Ok(());
+        };
+        let bytes = match &raw {
+            Raw::Record => input.get(self.input as usize).copied().unwrap_or_default(),
+            Raw::Owned(b) => b.as_slice(),
+        };
+        self.value = parse_record(bytes)
+            .map_err(|e| RuntimeError::Internal(format!("re-reading an event: {e}")))?;
+        Ok(())
+    }
 }
 
 /// A record waiting for the batch to finish: its order key (input, event, step), topic and bytes.
@@ -202,6 +265,7 @@ impl Job {
             outputs: b.topics(&def.outputs)?,
             steps,
             dead_letter,
+            keep_raw: true,
         })
     }
 
@@ -248,15 +312,21 @@ impl Job {
             rejected: Vec::new(),
         };
         let mut evs = Vec::with_capacity(input.len());
+        let keep_raw = self.keep_raw && self.steps.first().is_some_and(Op::takes_raw);
         for (i, raw) in input.iter().enumerate() {
             let i =
                 u32::try_from(i).map_err(|_| RuntimeError::Internal("batch too large".into()))?;
-            match parse_record(raw) {
-                Ok(value) => evs.push(Ev {
-                    value,
+            if keep_raw && raw::canonical(raw) {
+                evs.push(Ev {
+                    value: Value::Null,
+                    raw: Some(Raw::Record),
                     input: i,
                     sub: 0,
-                }),
+                });
+                continue;
+            }
+            match parse_record(raw) {
+                Ok(value) => evs.push(Ev::tree(value, i, 0)),
                 Err(e) => s.unparsable(i, &e.to_string()),
             }
         }
@@ -297,6 +367,11 @@ impl Job {
                 break;
             }
             s.counters[i].input += evs.len() as u64;
+            if !step.takes_raw() {
+                for ev in &mut evs {
+                    ev.materialize(s.input)?;
+                }
+            }
             evs = match step {
                 Op::Unbatch(u) => u.run(evs, i, s)?,
                 Op::Validate(v) => v.run(evs, i, s)?,
@@ -395,7 +470,10 @@ impl Scratch<'_> {
         let Some((last, first)) = topics.split_last() else {
             return Ok(());
         };
-        let bytes = serialize(&ev.value)?;
+        let bytes = match ev.raw_bytes(self.input) {
+            Some(b) => b.to_vec(),
+            None => serialize(&ev.value)?,
+        };
         for t in first {
             self.push(ev, step, t, bytes.clone());
         }
@@ -424,6 +502,7 @@ impl Scratch<'_> {
     fn error(&mut self, mut ev: Ev, step: usize, reason: &str) -> Result<(), RuntimeError> {
         self.counters[step].errors += 1;
         if let Some(t) = self.job.dead_letter.clone() {
+            ev.materialize(self.input)?;
             fields::set_metadata(&mut ev.value, "processing_error", reason, &self.job.name);
             self.send(&ev, step, std::slice::from_ref(&t))?;
         }
@@ -488,6 +567,23 @@ fn holds(when: Option<&Cond>, v: &Value) -> Result<bool, String> {
         None => Ok(true),
         Some(c) => c.holds(v),
     }
+}
+
+/// Whether `when` holds for the event, read from its bytes when the condition can be,
+/// else from its tree (parsed for it).
+fn holds_ev(
+    when: Option<&Cond>,
+    ev: &mut Ev,
+    input: &[&[u8]],
+) -> Result<Result<bool, String>, RuntimeError> {
+    let Some(c) = when else {
+        return Ok(Ok(true));
+    };
+    if let Some(r) = ev.raw_bytes(input).and_then(|b| c.holds_raw(b)) {
+        return Ok(r);
+    }
+    ev.materialize(input)?;
+    Ok(c.holds(&ev.value))
 }
 
 /// Parses an expression of the manifest.

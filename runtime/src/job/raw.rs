@@ -1,0 +1,535 @@
+//! Events kept as their JSON bytes until a step needs them as a tree.
+//!
+//! A record can stay bytes only when parsing it into a `serde_json::Value` and serializing
+//! that again would give back the very same bytes: [`canonical`] checks that (no
+//! whitespace, strings escaped as serde_json escapes them, numbers written as serde_json
+//! writes them, no object with a repeated key). Then reading a field, splitting a list or
+//! setting a top-level field can work on the bytes, and the output is byte for byte what
+//! the tree would have given. Anything else goes through the tree.
+
+use serde_json::Value;
+
+/// Deeper documents are left to serde_json (and its recursion limit).
+const MAX_DEPTH: usize = 100;
+/// Objects with more keys are left to serde_json (the repeated-key check is quadratic).
+const MAX_KEYS: usize = 64;
+
+/// Whether `bytes` is one JSON value exactly as serde_json would serialize it after
+/// parsing it (compact, `preserve_order`).
+pub(super) fn canonical(bytes: &[u8]) -> bool {
+    if std::str::from_utf8(bytes).is_err() {
+        return false;
+    }
+    let mut c = Checker {
+        b: bytes,
+        i: 0,
+        keys: Vec::new(),
+    };
+    c.value(0).is_some() && c.i == bytes.len()
+}
+
+struct Checker<'a> {
+    b: &'a [u8],
+    i: usize,
+    /// Keys of the objects being read, innermost last (for the repeated-key check).
+    keys: Vec<&'a [u8]>,
+}
+
+impl<'a> Checker<'a> {
+    fn peek(&self) -> Option<u8> {
+        self.b.get(self.i).copied()
+    }
+
+    fn value(&mut self, depth: usize) -> Option<()> {
+        match self.peek()? {
+            b'{' => self.object(depth + 1),
+            b'[' => self.array(depth + 1),
+            b'"' => self.string().map(|_| ()),
+            b't' => self.word(b"true"),
+            b'f' => self.word(b"false"),
+            b'n' => self.word(b"null"),
+            b'-' | b'0'..=b'9' => self.number(),
+            _ => None,
+        }
+    }
+
+    fn word(&mut self, w: &[u8]) -> Option<()> {
+        if self.b.get(self.i..self.i + w.len())? == w {
+            self.i += w.len();
+            Some(())
+        } else {
+            None
+        }
+    }
+
+    fn object(&mut self, depth: usize) -> Option<()> {
+        if depth > MAX_DEPTH {
+            return None;
+        }
+        self.i += 1;
+        if self.peek()? == b'}' {
+            self.i += 1;
+            return Some(());
+        }
+        let first = self.keys.len();
+        loop {
+            if self.peek()? != b'"' {
+                return None;
+            }
+            let key = self.string()?;
+            if self.keys.len() - first >= MAX_KEYS || self.keys[first..].contains(&key) {
+                return None;
+            }
+            self.keys.push(key);
+            if self.peek()? != b':' {
+                return None;
+            }
+            self.i += 1;
+            self.value(depth)?;
+            match self.peek()? {
+                b',' => self.i += 1,
+                b'}' => {
+                    self.i += 1;
+                    self.keys.truncate(first);
+                    return Some(());
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    fn array(&mut self, depth: usize) -> Option<()> {
+        if depth > MAX_DEPTH {
+            return None;
+        }
+        self.i += 1;
+        if self.peek()? == b']' {
+            self.i += 1;
+            return Some(());
+        }
+        loop {
+            self.value(depth)?;
+            match self.peek()? {
+                b',' => self.i += 1,
+                b']' => {
+                    self.i += 1;
+                    return Some(());
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    /// A string, quotes included; only the escapes serde_json writes are accepted.
+    fn string(&mut self) -> Option<&'a [u8]> {
+        let start = self.i;
+        self.i += 1;
+        loop {
+            let at = self.i
+                + self.b[self.i..]
+                    .iter()
+                    .position(|&c| c == b'"' || c == b'\\' || c < 0x20)?;
+            self.i = at;
+            match self.b[at] {
+                b'"' => {
+                    self.i += 1;
+                    return Some(&self.b[start..self.i]);
+                }
+                b'\\' => {
+                    let esc = *self.b.get(at + 1)?;
+                    match esc {
+                        b'"' | b'\\' | b'b' | b'f' | b'n' | b'r' | b't' => self.i += 2,
+                        b'u' => {
+                            // serde_json writes `\u00XX` (lower-case hex) only for the
+                            // control characters without a short escape.
+                            let hex = self.b.get(at + 2..at + 6)?;
+                            let ok = hex[0] == b'0'
+                                && hex[1] == b'0'
+                                && matches!(hex[2], b'0' | b'1')
+                                && matches!(hex[3], b'0'..=b'9' | b'a'..=b'f');
+                            if !ok {
+                                return None;
+                            }
+                            let code = u32::from(hex[2] - b'0') * 16
+                                + u32::from(if hex[3] >= b'a' {
+                                    hex[3] - b'a' + 10
+                                } else {
+                                    hex[3] - b'0'
+                                });
+                            if matches!(code, 0x08 | 0x09 | 0x0a | 0x0c | 0x0d) {
+                                return None;
+                            }
+                            self.i += 6;
+                        }
+                        _ => return None,
+                    }
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    fn number(&mut self) -> Option<()> {
+        let start = self.i;
+        if self.peek() == Some(b'-') {
+            self.i += 1;
+        }
+        let digits = self.i;
+        while matches!(self.peek(), Some(b'0'..=b'9')) {
+            self.i += 1;
+        }
+        let n = self.i - digits;
+        if n == 0 {
+            return None;
+        }
+        let mut simple = n <= 18 && (self.b[digits] != b'0' || (n == 1 && digits == start));
+        if matches!(self.peek(), Some(b'.' | b'e' | b'E')) {
+            simple = false;
+            if self.peek() == Some(b'.') {
+                self.i += 1;
+                while matches!(self.peek(), Some(b'0'..=b'9')) {
+                    self.i += 1;
+                }
+            }
+            if matches!(self.peek(), Some(b'e' | b'E')) {
+                self.i += 1;
+                if matches!(self.peek(), Some(b'+' | b'-')) {
+                    self.i += 1;
+                }
+                while matches!(self.peek(), Some(b'0'..=b'9')) {
+                    self.i += 1;
+                }
+            }
+        }
+        if simple {
+            return Some(());
+        }
+        // Anything but a short integer: canonical when serde_json writes it back the same.
+        let text = &self.b[start..self.i];
+        let v: Value = serde_json::from_slice(text).ok()?;
+        (serde_json::to_vec(&v).ok()? == text).then_some(())
+    }
+}
+
+/// End (exclusive) of the value starting at `i` of canonical bytes.
+fn skip(b: &[u8], mut i: usize) -> usize {
+    match b.get(i) {
+        Some(b'"') => string_end(b, i),
+        Some(b'{' | b'[') => {
+            let mut depth = 0_usize;
+            while let Some(&c) = b.get(i) {
+                match c {
+                    b'"' => {
+                        i = string_end(b, i);
+                        continue;
+                    }
+                    b'{' | b'[' => depth += 1,
+                    b'}' | b']' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            return i + 1;
+                        }
+                    }
+                    _ => {}
+                }
+                i += 1;
+            }
+            b.len()
+        }
+        _ => {
+            while let Some(&c) = b.get(i) {
+                if matches!(c, b',' | b'}' | b']') {
+                    break;
+                }
+                i += 1;
+            }
+            i
+        }
+    }
+}
+
+/// End (exclusive) of the string starting at `i`.
+fn string_end(b: &[u8], mut i: usize) -> usize {
+    i += 1;
+    while let Some(at) = memchr::memchr2(b'"', b'\\', &b[i..]) {
+        if b[i + at] == b'"' {
+            return i + at + 1;
+        }
+        i += at + 2;
+    }
+    b.len()
+}
+
+/// The members of a canonical object: `(key with its quotes, value range)`.
+pub(super) fn members(b: &[u8]) -> Members<'_> {
+    Members {
+        b,
+        i: if b.first() == Some(&b'{') && b.get(1) != Some(&b'}') {
+            1
+        } else {
+            b.len()
+        },
+    }
+}
+
+pub(super) struct Members<'a> {
+    b: &'a [u8],
+    i: usize,
+}
+
+impl<'a> Iterator for Members<'a> {
+    type Item = (&'a [u8], std::ops::Range<usize>);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.i >= self.b.len() {
+            return None;
+        }
+        let k_end = string_end(self.b, self.i);
+        let key = &self.b[self.i..k_end];
+        let v_start = k_end + 1;
+        let v_end = skip(self.b, v_start);
+        // Past the `,` (or the closing `}`, which ends the iteration).
+        self.i = if self.b.get(v_end) == Some(&b',') {
+            v_end + 1
+        } else {
+            self.b.len()
+        };
+        Some((key, v_start..v_end))
+    }
+}
+
+/// The elements of a canonical array, as ranges.
+pub(super) fn elements(b: &[u8]) -> Vec<std::ops::Range<usize>> {
+    let mut out = Vec::new();
+    if b.first() != Some(&b'[') || b.get(1) == Some(&b']') {
+        return out;
+    }
+    let mut i = 1;
+    while i < b.len() {
+        let end = skip(b, i);
+        out.push(i..end);
+        if b.get(end) != Some(&b',') {
+            break;
+        }
+        i = end + 1;
+    }
+    out
+}
+
+/// A field name as a quoted JSON key (as serde_json writes it).
+pub(super) fn quoted(name: &str) -> Vec<u8> {
+    serde_json::to_vec(name).unwrap_or_default()
+}
+
+/// The value of member `key` (quoted) of a canonical object.
+pub(super) fn member<'a>(b: &'a [u8], key: &[u8]) -> Option<&'a [u8]> {
+    members(b).find(|(k, _)| *k == key).map(|(_, r)| &b[r])
+}
+
+/// The value at a path of quoted field names in canonical bytes.
+pub(super) fn lookup<'a>(b: &'a [u8], path: &[Vec<u8>]) -> Option<&'a [u8]> {
+    path.iter().try_fold(b, |cur, key| member(cur, key))
+}
+
+/// The text of a canonical JSON string value (none when not a string).
+pub(super) fn text(v: &[u8]) -> Option<std::borrow::Cow<'_, str>> {
+    if v.first() != Some(&b'"') || v.len() < 2 {
+        return None;
+    }
+    let inner = &v[1..v.len() - 1];
+    if inner.contains(&b'\\') {
+        serde_json::from_slice::<String>(v)
+            .ok()
+            .map(std::borrow::Cow::Owned)
+    } else {
+        std::str::from_utf8(inner)
+            .ok()
+            .map(std::borrow::Cow::Borrowed)
+    }
+}
+
+/// The canonical object `obj` with top-level members set, as `fields::set` sets them one
+/// after the other: an existing member's value is replaced where it is, a new member is
+/// added at the end. `sets` holds quoted keys (each once) and serialized values.
+pub(super) fn set_members(obj: &[u8], sets: &[(&[u8], &[u8])]) -> Vec<u8> {
+    let extra: usize = sets.iter().map(|(k, v)| k.len() + v.len() + 2).sum();
+    let mut out = Vec::with_capacity(obj.len() + extra);
+    let mut done = vec![false; sets.len()];
+    let mut copied = 0;
+    let mut any = false;
+    for (key, r) in members(obj) {
+        any = true;
+        if let Some(j) = sets.iter().position(|(k, _)| *k == key) {
+            out.extend_from_slice(&obj[copied..r.start]);
+            out.extend_from_slice(sets[j].1);
+            copied = r.end;
+            done[j] = true;
+        }
+    }
+    // Up to the closing brace.
+    out.extend_from_slice(&obj[copied..obj.len() - 1]);
+    for ((k, v), done) in sets.iter().zip(done) {
+        if done {
+            continue;
+        }
+        if any {
+            out.push(b',');
+        }
+        any = true;
+        out.extend_from_slice(k);
+        out.push(b':');
+        out.extend_from_slice(v);
+    }
+    out.push(b'}');
+    out
+}
+
+/// Quoted keys of a path of field names only (none when it has an index).
+pub(super) fn field_keys(p: &pipec_compiler::expr::FieldPath) -> Option<Vec<Vec<u8>>> {
+    p.segments
+        .iter()
+        .map(|s| match s {
+            pipec_compiler::expr::PathSegment::Field { name, .. } => Some(quoted(name)),
+            pipec_compiler::expr::PathSegment::Index { .. } => None,
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod unit_tests {
+    use super::*;
+
+    fn roundtrip(s: &str) -> bool {
+        match serde_json::from_str::<Value>(s) {
+            Ok(v) => serde_json::to_string(&v).is_ok_and(|o| o == s),
+            Err(_) => false,
+        }
+    }
+
+    #[test]
+    fn canonical_is_what_serde_json_writes_back() {
+        let cases = [
+            "{}",
+            "[]",
+            r#"{"a":1}"#,
+            r#"{"a":1,"a":2}"#,
+            r#"{"a": 1}"#,
+            r#" {"a":1}"#,
+            r#"{"a":1} "#,
+            r#"{"a":"\u00e9"}"#,
+            r#"{"a":"é"}"#,
+            r#"{"a":"\/"}"#,
+            r#"{"a":"\n\t\"\\\b\f\r"}"#,
+            r#"{"a":"\u001f\u0000\u0001"}"#,
+            r#"{"a":"\u001F"}"#,
+            r#"{"a":"\u0008"}"#,
+            r#"{"a":"\u000a"}"#,
+            "{\"a\":\"\x01\"}",
+            r#"{"a":1.0}"#,
+            r#"{"a":1.5}"#,
+            r#"{"a":1.52}"#,
+            r#"{"a":1e3}"#,
+            r#"{"a":1000.0}"#,
+            r#"{"a":-0}"#,
+            r#"{"a":-0.0}"#,
+            r#"{"a":0}"#,
+            r#"{"a":01}"#,
+            r#"{"a":-12}"#,
+            r#"{"a":18446744073709551615}"#,
+            r#"{"a":18446744073709551616}"#,
+            r#"{"a":-9223372036854775808}"#,
+            r#"{"a":-9223372036854775809}"#,
+            r#"{"a":123456789012345678901234567890}"#,
+            r#"{"a":1.7976931348623157e308}"#,
+            r#"{"a":[1,2,{"b":null,"c":true,"d":false}]}"#,
+            r#"{"a":[1,2,]}"#,
+            r#"{"a":tru}"#,
+            r#"{"a":1"#,
+            r#"{"a":{"b":1,"b":1}}"#,
+            r#"{"a":{"b":1},"b":{"b":1}}"#,
+            r#""x""#,
+            "1",
+            "",
+            r#"{"a":"\ud83d\ude00"}"#,
+            r#"{"a":"😀"}"#,
+        ];
+        for c in cases {
+            assert_eq!(canonical(c.as_bytes()), roundtrip(c), "{c}");
+        }
+        assert!(!canonical(b"{\"a\":\"\xff\"}"));
+        let deep = "[".repeat(200) + &"]".repeat(200);
+        assert!(!canonical(deep.as_bytes()));
+    }
+
+    fn set(obj: &str, sets: &[(&str, Value)]) -> String {
+        let keys: Vec<(Vec<u8>, Vec<u8>)> = sets
+            .iter()
+            .map(|(k, v)| (quoted(k), serde_json::to_vec(v).unwrap_or_default()))
+            .collect();
+        let refs: Vec<(&[u8], &[u8])> = keys
+            .iter()
+            .map(|(k, v)| (k.as_slice(), v.as_slice()))
+            .collect();
+        String::from_utf8(set_members(obj.as_bytes(), &refs)).unwrap_or_default()
+    }
+
+    /// What the tree path gives: parse, set each field, serialize.
+    fn set_tree(obj: &str, sets: &[(&str, Value)]) -> String {
+        let mut v: Value = serde_json::from_str(obj).unwrap_or(Value::Null);
+        for (k, x) in sets {
+            if let Some(o) = v.as_object_mut() {
+                match o.get_mut(*k) {
+                    Some(slot) => *slot = x.clone(),
+                    None => {
+                        o.insert((*k).to_string(), x.clone());
+                    }
+                }
+            }
+        }
+        serde_json::to_string(&v).unwrap_or_default()
+    }
+
+    #[test]
+    fn set_members_replaces_in_place_and_appends() {
+        let sets = [
+            ("syncts", serde_json::json!(1_700_000_000_000_u64)),
+            ("@timestamp", serde_json::json!("2023-11-14T22:13:20.000Z")),
+        ];
+        for obj in [
+            "{}",
+            r#"{"a":1}"#,
+            r#"{"syncts":5}"#,
+            r#"{"a":{"syncts":1},"syncts":"x","b":[1,{"c":"}"}]}"#,
+            r#"{"@timestamp":null,"a":"é\"\\","syncts":{"x":[]}}"#,
+            r#"{"a":"\u0001","b":"q\"}"}"#,
+        ] {
+            assert_eq!(set(obj, &sets), set_tree(obj, &sets), "{obj}");
+        }
+        assert_eq!(
+            set(r#"{"k\"":1}"#, &[("k\"", serde_json::json!(2))]),
+            r#"{"k\"":2}"#
+        );
+    }
+
+    #[test]
+    fn lookup_and_text() {
+        let b =
+            br#"{"eid":"LOG","params":{"msgid":"m\"1","n":null},"x":[{"eid":"no"}],"eid2":"y"}"#;
+        let key = |p: &[&str]| p.iter().map(|s| quoted(s)).collect::<Vec<_>>();
+        assert_eq!(lookup(b, &key(&["eid"])), Some(&br#""LOG""#[..]));
+        assert_eq!(
+            lookup(b, &key(&["params", "msgid"]))
+                .and_then(text)
+                .as_deref(),
+            Some("m\"1")
+        );
+        assert_eq!(lookup(b, &key(&["params", "n"])), Some(&b"null"[..]));
+        assert_eq!(lookup(b, &key(&["params", "x"])), None);
+        assert_eq!(lookup(b, &key(&["eid", "x"])), None);
+        assert_eq!(lookup(b"{}", &key(&["eid"])), None);
+        let list = lookup(b, &key(&["x"])).unwrap_or_default();
+        assert_eq!(elements(list), vec![1..13]);
+        assert_eq!(elements(b"[]"), Vec::<std::ops::Range<usize>>::new());
+        assert_eq!(elements(br#"[1,"a,]",[2,3]]"#), vec![1..2, 3..8, 9..14]);
+    }
+}
