@@ -125,10 +125,10 @@ impl<'a> Checker<'a> {
         let start = self.i;
         self.i += 1;
         loop {
-            let at = self.i
-                + self.b[self.i..]
-                    .iter()
-                    .position(|&c| c == b'"' || c == b'\\' || c < 0x20)?;
+            let at = special(self.b, self.i);
+            if at >= self.b.len() {
+                return None;
+            }
             self.i = at;
             match self.b[at] {
                 b'"' => {
@@ -251,11 +251,43 @@ fn skip(b: &[u8], mut i: usize) -> usize {
 /// End (exclusive) of the string starting at `i`.
 fn string_end(b: &[u8], mut i: usize) -> usize {
     i += 1;
-    while let Some(at) = memchr::memchr2(b'"', b'\\', &b[i..]) {
-        if b[i + at] == b'"' {
-            return i + at + 1;
+    loop {
+        let at = special(b, i);
+        match b.get(at) {
+            None => return b.len(),
+            Some(b'"') => return at + 1,
+            Some(b'\\') => i = at + 2,
+            Some(_) => i = at + 1,
         }
-        i += at + 2;
+    }
+}
+
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGHS: u64 = 0x8080_8080_8080_8080;
+
+/// Index of the first byte from `i` on that is `"`, `\` or a control character (the
+/// bytes that end a run of string text), else the length; eight bytes at a time.
+fn special(b: &[u8], mut i: usize) -> usize {
+    while let Some(chunk) = b.get(i..i + 8) {
+        let mut w = [0_u8; 8];
+        w.copy_from_slice(chunk);
+        let v = u64::from_le_bytes(w);
+        // A byte of `x` is zero, or of `v` is below 0x20: its high bit in the mask (exact
+        // for the lowest such byte, which is the one wanted).
+        let zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS;
+        let mask = zero(v ^ (ONES * u64::from(b'"')))
+            | zero(v ^ (ONES * u64::from(b'\\')))
+            | (v.wrapping_sub(ONES * 0x20) & !v & HIGHS);
+        if mask != 0 {
+            return i + (mask.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while let Some(&c) = b.get(i) {
+        if c == b'"' || c == b'\\' || c < 0x20 {
+            return i;
+        }
+        i += 1;
     }
     b.len()
 }
@@ -299,19 +331,72 @@ impl<'a> Iterator for Members<'a> {
 }
 
 /// The elements of a canonical array, as ranges.
+#[cfg(test)]
 pub(super) fn elements(b: &[u8]) -> Vec<std::ops::Range<usize>> {
+    elements_at(b, 0).0
+}
+
+/// The elements of the canonical array at `start` of `b` (ranges of `b`), and its end.
+fn elements_at(b: &[u8], start: usize) -> (Vec<std::ops::Range<usize>>, usize) {
     let mut out = Vec::new();
-    if b.first() != Some(&b'[') || b.get(1) == Some(&b']') {
-        return out;
+    if b.get(start) != Some(&b'[') {
+        return (out, skip(b, start));
     }
-    let mut i = 1;
+    if b.get(start + 1) == Some(&b']') {
+        return (out, start + 2);
+    }
+    let mut i = start + 1;
     while i < b.len() {
         let end = skip(b, i);
         out.push(i..end);
         if b.get(end) != Some(&b',') {
-            break;
+            return (out, end + 1);
         }
         i = end + 1;
+    }
+    (out, b.len())
+}
+
+/// A canonical object read in one pass: its members but one, and that one's elements
+/// when it is a list.
+pub(super) struct Split<'a> {
+    /// The other members: quoted key, value.
+    pub(super) others: Vec<(&'a [u8], &'a [u8])>,
+    /// The list: its bytes and the ranges of its elements in them.
+    pub(super) list: Option<(&'a [u8], Vec<std::ops::Range<usize>>)>,
+}
+
+/// Reads the canonical object `b`, with member `list_key` (quoted) as a list.
+pub(super) fn split<'a>(b: &'a [u8], list_key: &[u8]) -> Split<'a> {
+    let mut out = Split {
+        others: Vec::new(),
+        list: None,
+    };
+    if b.first() != Some(&b'{') || b.get(1) == Some(&b'}') {
+        return out;
+    }
+    let mut i = 1;
+    while i < b.len() {
+        let k_end = string_end(b, i);
+        let key = &b[i..k_end];
+        let v_start = k_end + 1;
+        let v_end = if key == list_key && b.get(v_start) == Some(&b'[') {
+            let (elems, end) = elements_at(b, v_start);
+            let shifted = elems
+                .into_iter()
+                .map(|r| r.start - v_start..r.end - v_start)
+                .collect();
+            out.list = Some((&b[v_start..end.min(b.len())], shifted));
+            end
+        } else {
+            let end = skip(b, v_start);
+            out.others.push((key, &b[v_start..end.min(b.len())]));
+            end
+        };
+        if b.get(v_end) != Some(&b',') {
+            break;
+        }
+        i = v_end + 1;
     }
     out
 }
@@ -531,5 +616,33 @@ mod unit_tests {
         assert_eq!(elements(list), vec![1..13]);
         assert_eq!(elements(b"[]"), Vec::<std::ops::Range<usize>>::new());
         assert_eq!(elements(br#"[1,"a,]",[2,3]]"#), vec![1..2, 3..8, 9..14]);
+        let sp = split(
+            br#"{"a":1,"events":[{"x":"]"},2],"b":[3]}"#,
+            &quoted("events"),
+        );
+        assert_eq!(
+            sp.others,
+            vec![(&br#""a""#[..], &b"1"[..]), (&br#""b""#[..], &b"[3]"[..])]
+        );
+        let (list, elems) = sp.list.unwrap_or_default();
+        assert_eq!(list, br#"[{"x":"]"},2]"#);
+        assert_eq!(elems, vec![1..10, 11..12]);
+        assert!(split(br#"{"events":3}"#, &quoted("events")).list.is_none());
+        let (list, elems) = split(br#"{"events":[]}"#, &quoted("events"))
+            .list
+            .unwrap_or_default();
+        assert_eq!((list, elems.len()), (&b"[]"[..], 0));
+    }
+
+    #[test]
+    fn special_finds_the_first_quote_backslash_or_control() {
+        let text = "abcdefgh\"ijklmnopé😀\\qrstuvwxyz\u{1}0123456789\u{1f}";
+        let b = text.as_bytes();
+        for i in 0..b.len() {
+            let naive = (i..b.len())
+                .find(|&j| b[j] == b'"' || b[j] == b'\\' || b[j] < 0x20)
+                .unwrap_or(b.len());
+            assert_eq!(special(b, i), naive, "from {i}");
+        }
     }
 }

@@ -121,8 +121,8 @@ impl Unbatch {
             Some(b) => b,
             None => input.get(batch.input as usize).copied().unwrap_or_default(),
         };
-        let list = raw::member(bytes, &self.field_key).filter(|l| l.first() == Some(&b'['));
-        let Some(list) = list else {
+        let split = raw::split(bytes, &self.field_key);
+        let Some((list, elements)) = split.list else {
             self.reject(&batch, step, s);
             return Ok(());
         };
@@ -130,12 +130,10 @@ impl Unbatch {
             Vec::new()
         } else {
             let mut envelope = serde_json::Map::new();
-            for (k, r) in raw::members(bytes) {
-                if k != self.field_key.as_slice() {
-                    let key: String = serde_json::from_slice(k).map_err(internal)?;
-                    let value: Value = serde_json::from_slice(&bytes[r]).map_err(internal)?;
-                    envelope.insert(key, value);
-                }
+            for (k, v) in split.others {
+                let key: String = serde_json::from_slice(k).map_err(internal)?;
+                let value: Value = serde_json::from_slice(v).map_err(internal)?;
+                envelope.insert(key, value);
             }
             match self.carried(&Value::Object(envelope)) {
                 Ok(c) => c,
@@ -157,7 +155,7 @@ impl Unbatch {
                 .map(|(k, v)| (k.as_slice(), v.as_slice()))
                 .collect()
         });
-        for (j, r) in raw::elements(list).into_iter().enumerate() {
+        for (j, r) in elements.into_iter().enumerate() {
             let sub = u32::try_from(j).unwrap_or(u32::MAX);
             let event = &list[r];
             match &keys {
