@@ -5,6 +5,7 @@
 mod cond;
 mod fields;
 mod keyed;
+mod parse;
 mod raw;
 mod route;
 mod unbatch;
@@ -512,10 +513,14 @@ impl Scratch<'_> {
 
 /// Parses a record. Checking UTF-8 once over the whole record and parsing from `&str` is
 /// cheaper than serde_json's check of each string; records that are not UTF-8 go through
-/// `from_slice`, for the same error.
+/// `from_slice`, for the same error. Common documents are read by [`parse`], the rest (and
+/// what is not JSON) by serde_json.
 fn parse_record(raw: &[u8]) -> Result<Value, serde_json::Error> {
     match std::str::from_utf8(raw) {
-        Ok(text) => serde_json::from_str(text),
+        Ok(text) => match parse::parse(text) {
+            Some(v) => Ok(v),
+            None => serde_json::from_str(text),
+        },
         Err(_) => serde_json::from_slice(raw),
     }
 }

@@ -267,7 +267,7 @@ const HIGHS: u64 = 0x8080_8080_8080_8080;
 
 /// Index of the first byte from `i` on that is `"`, `\` or a control character (the
 /// bytes that end a run of string text), else the length; eight bytes at a time.
-fn special(b: &[u8], mut i: usize) -> usize {
+pub(super) fn special(b: &[u8], mut i: usize) -> usize {
     while let Some(chunk) = b.get(i..i + 8) {
         let mut w = [0_u8; 8];
         w.copy_from_slice(chunk);
