@@ -436,9 +436,58 @@ pub(super) fn text(v: &[u8]) -> Option<std::borrow::Cow<'_, str>> {
 /// The canonical object `obj` with top-level members set, as `fields::set` sets them one
 /// after the other: an existing member's value is replaced where it is, a new member is
 /// added at the end. `sets` holds quoted keys (each once) and serialized values.
+#[cfg(test)]
 pub(super) fn set_members(obj: &[u8], sets: &[(&[u8], &[u8])]) -> Vec<u8> {
-    let extra: usize = sets.iter().map(|(k, v)| k.len() + v.len() + 2).sum();
-    let mut out = Vec::with_capacity(obj.len() + extra);
+    MemberSets::new(sets.to_vec()).apply(obj)
+}
+
+/// Top-level members to set on many objects (see [`set_members`]).
+pub(super) struct MemberSets<'a> {
+    sets: Vec<(&'a [u8], &'a [u8])>,
+    finders: Vec<memchr::memmem::Finder<'a>>,
+}
+
+impl<'a> MemberSets<'a> {
+    /// Quoted keys (each once) and serialized values.
+    pub(super) fn new(sets: Vec<(&'a [u8], &'a [u8])>) -> MemberSets<'a> {
+        let finders = sets
+            .iter()
+            .map(|(k, _)| memchr::memmem::Finder::new(*k))
+            .collect();
+        MemberSets { sets, finders }
+    }
+
+    /// The canonical object `obj` with the members set.
+    pub(super) fn apply(&self, obj: &[u8]) -> Vec<u8> {
+        let sets = self.sets.as_slice();
+        let extra: usize = sets.iter().map(|(k, v)| k.len() + v.len() + 2).sum();
+        let mut out = Vec::with_capacity(obj.len() + extra);
+        // A member's quoted key is in the bytes as it is: when no key is, all are added at
+        // the end without reading the members.
+        if !self.finders.iter().any(|f| f.find(obj).is_some()) {
+            append(&mut out, obj, sets);
+            return out;
+        }
+        splice_members(out, obj, sets)
+    }
+}
+
+/// Adds the members at the end of `obj` (which has none of them).
+fn append(out: &mut Vec<u8>, obj: &[u8], sets: &[(&[u8], &[u8])]) {
+    out.extend_from_slice(&obj[..obj.len() - 1]);
+    for (i, (k, v)) in sets.iter().enumerate() {
+        if i > 0 || obj.len() > 2 {
+            out.push(b',');
+        }
+        out.extend_from_slice(k);
+        out.push(b':');
+        out.extend_from_slice(v);
+    }
+    out.push(b'}');
+}
+
+/// Reads the members of `obj`: those set are replaced in place, the others added at the end.
+fn splice_members(mut out: Vec<u8>, obj: &[u8], sets: &[(&[u8], &[u8])]) -> Vec<u8> {
     let mut done = vec![false; sets.len()];
     let mut copied = 0;
     let mut any = false;
@@ -587,6 +636,8 @@ mod unit_tests {
             r#"{"a":{"syncts":1},"syncts":"x","b":[1,{"c":"}"}]}"#,
             r#"{"@timestamp":null,"a":"é\"\\","syncts":{"x":[]}}"#,
             r#"{"a":"\u0001","b":"q\"}"}"#,
+            r#"{"a":{"syncts":1}}"#,
+            r#"{"a":"\"syncts\"","b":["@timestamp"]}"#,
         ] {
             assert_eq!(set(obj, &sets), set_tree(obj, &sets), "{obj}");
         }

@@ -149,21 +149,23 @@ impl Unbatch {
             .iter()
             .map(|(_, v)| serde_json::to_vec(v).map_err(internal))
             .collect::<Result<_, _>>()?;
-        let keys: Option<Vec<(&[u8], &[u8])>> = self.carry_keys.as_ref().map(|ks| {
-            ks.iter()
-                .zip(&values)
-                .map(|(k, v)| (k.as_slice(), v.as_slice()))
-                .collect()
+        let keys: Option<raw::MemberSets<'_>> = self.carry_keys.as_ref().map(|ks| {
+            raw::MemberSets::new(
+                ks.iter()
+                    .zip(&values)
+                    .map(|(k, v)| (k.as_slice(), v.as_slice()))
+                    .collect(),
+            )
         });
         for (j, r) in elements.into_iter().enumerate() {
             let sub = u32::try_from(j).unwrap_or(u32::MAX);
             let event = &list[r];
             match &keys {
                 Some(keys) if event.first() == Some(&b'{') => {
-                    let bytes = if keys.is_empty() {
+                    let bytes = if self.carry.is_empty() {
                         event.to_vec()
                     } else {
-                        raw::set_members(event, keys)
+                        keys.apply(event)
                     };
                     let ev = Ev {
                         value: Value::Null,
