@@ -136,6 +136,8 @@ struct Ev {
     /// steps that only read fields, split lists, set top-level fields or send events work
     /// on the bytes, and an event sent unchanged is sent as it came.
     raw: Option<Raw>,
+    /// Where the members of the record kept as bytes are, as checking it found them.
+    shape: Option<Box<raw::Shape>>,
     /// Index of the input record.
     input: u32,
     /// Index of the event in its record's batch.
@@ -157,6 +159,7 @@ impl Ev {
         Ev {
             value,
             raw: None,
+            shape: None,
             input,
             sub,
         }
@@ -317,10 +320,11 @@ impl Job {
         for (i, raw) in input.iter().enumerate() {
             let i =
                 u32::try_from(i).map_err(|_| RuntimeError::Internal("batch too large".into()))?;
-            if keep_raw && raw::canonical(raw) {
+            if keep_raw && let Some(shape) = raw::canonical_shape(raw) {
                 evs.push(Ev {
                     value: Value::Null,
                     raw: Some(Raw::Record),
+                    shape: Some(Box::new(shape)),
                     input: i,
                     sub: 0,
                 });

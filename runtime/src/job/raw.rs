@@ -7,6 +7,8 @@
 //! setting a top-level field can work on the bytes, and the output is byte for byte what
 //! the tree would have given. Anything else goes through the tree.
 
+use std::ops::Range;
+
 use serde_json::Value;
 
 /// Deeper documents are left to serde_json (and its recursion limit).
@@ -16,16 +18,36 @@ const MAX_KEYS: usize = 64;
 
 /// Whether `bytes` is one JSON value exactly as serde_json would serialize it after
 /// parsing it (compact, `preserve_order`).
+#[cfg(test)]
 pub(super) fn canonical(bytes: &[u8]) -> bool {
+    canonical_shape(bytes).is_some()
+}
+
+/// Where the members of a document's root object are, and the elements of those that are
+/// lists: read while checking it, so that a step that splits a list need not read the
+/// document again.
+#[derive(Debug, Default)]
+pub(super) struct Shape {
+    /// Quoted key and value of each member of the root object (none if it is no object).
+    pub(super) members: Vec<(Range<usize>, Range<usize>)>,
+    /// For each member whose value is a list: its index in `members` and its elements.
+    pub(super) lists: Vec<(usize, Vec<Range<usize>>)>,
+}
+
+/// [`canonical`], with the document's [`Shape`] when it is.
+pub(super) fn canonical_shape(bytes: &[u8]) -> Option<Shape> {
     if std::str::from_utf8(bytes).is_err() {
-        return false;
+        return None;
     }
     let mut c = Checker {
         b: bytes,
         i: 0,
         keys: Vec::new(),
+        shape: Shape::default(),
+        root_object: bytes.first() == Some(&b'{'),
     };
-    c.value(0).is_some() && c.i == bytes.len()
+    c.value(0)?;
+    (c.i == bytes.len()).then_some(c.shape)
 }
 
 struct Checker<'a> {
@@ -33,6 +55,9 @@ struct Checker<'a> {
     i: usize,
     /// Keys of the objects being read, innermost last (for the repeated-key check).
     keys: Vec<&'a [u8]>,
+    shape: Shape,
+    /// Whether the root is an object (its members are then noted in `shape`).
+    root_object: bool,
 }
 
 impl<'a> Checker<'a> {
@@ -76,6 +101,7 @@ impl<'a> Checker<'a> {
             if self.peek()? != b'"' {
                 return None;
             }
+            let key_start = self.i;
             let key = self.string()?;
             if self.keys.len() - first >= MAX_KEYS || self.keys[first..].contains(&key) {
                 return None;
@@ -85,7 +111,12 @@ impl<'a> Checker<'a> {
                 return None;
             }
             self.i += 1;
+            let start = self.i;
             self.value(depth)?;
+            if depth == 1 {
+                let key = key_start..start - 1;
+                self.shape.members.push((key, start..self.i));
+            }
             match self.peek()? {
                 b',' => self.i += 1,
                 b'}' => {
@@ -103,21 +134,33 @@ impl<'a> Checker<'a> {
             return None;
         }
         self.i += 1;
+        // A list that is a member of the root object: its elements are noted.
+        let mut elements = (depth == 2 && self.root_object).then(Vec::new);
         if self.peek()? == b']' {
             self.i += 1;
-            return Some(());
-        }
-        loop {
-            self.value(depth)?;
-            match self.peek()? {
-                b',' => self.i += 1,
-                b']' => {
-                    self.i += 1;
-                    return Some(());
+        } else {
+            loop {
+                let start = self.i;
+                self.value(depth)?;
+                if let Some(e) = &mut elements {
+                    e.push(start..self.i);
                 }
-                _ => return None,
+                match self.peek()? {
+                    b',' => self.i += 1,
+                    b']' => {
+                        self.i += 1;
+                        break;
+                    }
+                    _ => return None,
+                }
             }
         }
+        if let Some(e) = elements {
+            // The member is noted once its value is read: it is the next one.
+            let index = self.shape.members.len();
+            self.shape.lists.push((index, e));
+        }
+        Some(())
     }
 
     /// A string, quotes included; only the escapes serde_json writes are accepted.
@@ -208,6 +251,31 @@ impl<'a> Checker<'a> {
         let text = &self.b[start..self.i];
         let v: Value = serde_json::from_slice(text).ok()?;
         (serde_json::to_vec(&v).ok()? == text).then_some(())
+    }
+}
+
+impl Shape {
+    /// The document read as [`split`] reads it.
+    pub(super) fn split<'a>(&self, b: &'a [u8], list_key: &[u8]) -> Split<'a> {
+        let mut out = Split {
+            others: Vec::with_capacity(self.members.len()),
+            list: None,
+        };
+        for (i, (k, v)) in self.members.iter().enumerate() {
+            let key = &b[k.clone()];
+            if key == list_key
+                && let Some((_, elems)) = self.lists.iter().find(|(j, _)| *j == i)
+            {
+                let shifted = elems
+                    .iter()
+                    .map(|r| r.start - v.start..r.end - v.start)
+                    .collect();
+                out.list = Some((&b[v.clone()], shifted));
+            } else {
+                out.others.push((key, &b[v.clone()]));
+            }
+        }
+        out
     }
 }
 
@@ -667,10 +735,24 @@ mod unit_tests {
         assert_eq!(elements(list), vec![1..13]);
         assert_eq!(elements(b"[]"), Vec::<std::ops::Range<usize>>::new());
         assert_eq!(elements(br#"[1,"a,]",[2,3]]"#), vec![1..2, 3..8, 9..14]);
-        let sp = split(
-            br#"{"a":1,"events":[{"x":"]"},2],"b":[3]}"#,
-            &quoted("events"),
+        let doc = br#"{"a":1,"events":[{"x":"]"},2],"b":[3]}"#;
+        let shape = canonical_shape(doc).unwrap_or_default();
+        let (a, b) = (
+            split(doc, &quoted("events")),
+            shape.split(doc, &quoted("events")),
         );
+        assert_eq!((a.others, a.list), (b.others, b.list));
+        for doc in [
+            &br#"[[1],{"a":[2]}]"#[..],
+            br#"{"a":[],"b":{"c":[1]},"d":[[],[3]]}"#,
+        ] {
+            let shape = canonical_shape(doc).unwrap_or_default();
+            for key in ["a", "b", "d"] {
+                let (a, b) = (split(doc, &quoted(key)), shape.split(doc, &quoted(key)));
+                assert_eq!((a.others, a.list), (b.others, b.list), "{key}");
+            }
+        }
+        let sp = split(doc, &quoted("events"));
         assert_eq!(
             sp.others,
             vec![(&br#""a""#[..], &b"1"[..]), (&br#""b""#[..], &b"[3]"[..])]

@@ -121,7 +121,10 @@ impl Unbatch {
             Some(b) => b,
             None => input.get(batch.input as usize).copied().unwrap_or_default(),
         };
-        let split = raw::split(bytes, &self.field_key);
+        let split = match &batch.shape {
+            Some(shape) if owned.is_none() => shape.split(bytes, &self.field_key),
+            _ => raw::split(bytes, &self.field_key),
+        };
         let Some((list, elements)) = split.list else {
             self.reject(&batch, step, s);
             return Ok(());
@@ -170,6 +173,7 @@ impl Unbatch {
                     let ev = Ev {
                         value: Value::Null,
                         raw: Some(Raw::Owned(bytes)),
+                        shape: None,
                         input: batch.input,
                         sub,
                     };
