@@ -94,7 +94,9 @@ pub struct Job {
     steps: Vec<Op>,
     /// Where unparsable records and events an expression failed on go.
     dead_letter: Option<Arc<str>>,
-    /// Whether records may be kept as bytes (off in tests comparing with the tree path).
+    /// Whether records are kept as bytes: when the steps before the first that needs the
+    /// tree split them or send them (else checking the bytes would only add to the parse).
+    /// Off in tests comparing with the tree path.
     keep_raw: bool,
 }
 
@@ -263,13 +265,17 @@ impl Job {
                 },
             });
         }
+        let keep_raw = steps
+            .iter()
+            .take_while(|s| s.takes_raw())
+            .any(|s| matches!(s, Op::Unbatch(_) | Op::Route(_) | Op::Emit(_)));
         Ok(Job {
             name: name.to_string(),
             source: b.topic(&def.from)?,
             outputs: b.topics(&def.outputs)?,
             steps,
             dead_letter,
-            keep_raw: true,
+            keep_raw,
         })
     }
 
@@ -316,7 +322,7 @@ impl Job {
             rejected: Vec::new(),
         };
         let mut evs = Vec::with_capacity(input.len());
-        let keep_raw = self.keep_raw && self.steps.first().is_some_and(Op::takes_raw);
+        let keep_raw = self.keep_raw;
         for (i, raw) in input.iter().enumerate() {
             let i =
                 u32::try_from(i).map_err(|_| RuntimeError::Internal("batch too large".into()))?;

@@ -73,6 +73,9 @@ fn same(a: &Output, b: &Output) {
 async fn both(name: &str, input: &[Vec<u8>]) -> (Output, Output) {
     let m = igot_manifest();
     let fast = job(&m, name).await;
+    // The extractor splits batches and routes events as bytes; the preprocessor validates
+    // first, so it reads trees from the start either way.
+    assert_eq!(fast.keep_raw, name == "telemetry-extractor", "{name}");
     let mut slow: Job = job(&m, name).await;
     slow.keep_raw = false;
     (run(&fast, input).await, run(&slow, input).await)
@@ -126,4 +129,19 @@ async fn a_route_on_bytes_sends_the_event_as_it_came() {
             ),
         ]
     );
+}
+
+#[tokio::test]
+async fn bytes_are_kept_only_where_a_step_uses_them() {
+    let m = igot_manifest();
+    for (name, kept) in [
+        ("ingest-router", true),
+        ("telemetry-extractor", true),
+        ("pipeline-preprocessor", false),
+        ("druid-validator", false),
+        ("summary-denormalization", true),
+        ("cb-preprocessor", false),
+    ] {
+        assert_eq!(job(&m, name).await.keep_raw, kept, "{name}");
+    }
 }
