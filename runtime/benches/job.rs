@@ -1,7 +1,9 @@
 //! Events per second on one core, in one run: (a) serde_json parse + serialize of the
 //! generated events alone, the floor of any JSON pipeline, and (b) iGOT's
 //! telemetry-extractor + pipeline-preprocessor jobs (memory dedup stores) on generated
-//! Sunbird batches, from batch bytes in to serialized outputs. Prints a table and the ratio.
+//! Sunbird batches, from batch bytes in to serialized outputs. Prints a table and the ratio,
+//! and for reference sonic-rs parse + serialize of the same events (into its own `Value`,
+//! which the jobs do not use).
 //!
 //! `cargo bench -p pipec-runtime --bench job -- [--batch N] [--dup R] [--invalid R]
 //! [--events N] [--rounds N]`
@@ -128,6 +130,7 @@ fn main() {
     let bytes: usize = events.iter().map(Vec::len).sum();
 
     let mut floor = Vec::new();
+    let mut sonic = Vec::new();
     let mut chain = Vec::new();
     let mut last = (Output::default(), Output::default(), 0_usize);
     for _ in 0..a.rounds {
@@ -138,6 +141,16 @@ fn main() {
             out_bytes += serde_json::to_vec(&v).map_or(0, |b| b.len());
         }
         floor.push(rate(events.len(), t.elapsed()));
+        std::hint::black_box(out_bytes);
+
+        let t = Instant::now();
+        let mut out_bytes = 0_usize;
+        for e in &events {
+            if let Ok(v) = sonic_rs::from_slice::<sonic_rs::Value>(e) {
+                out_bytes += sonic_rs::to_vec(&v).map_or(0, |b| b.len());
+            }
+        }
+        sonic.push(rate(events.len(), t.elapsed()));
         std::hint::black_box(out_bytes);
 
         let (extractor, preprocessor) = jobs(&rt, &m);
@@ -197,6 +210,11 @@ fn main() {
         "(b) extractor + preprocessor, memory dedup, serialized", fb
     );
     println!("{:<58} {:>12.2}", "(b) / (a)", fb / fa);
+    println!(
+        "{:<58} {:>12.0}",
+        "(reference) sonic-rs parse + serialize, its own Value",
+        median(sonic)
+    );
 }
 
 fn add(

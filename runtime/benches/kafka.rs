@@ -15,10 +15,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use pipec_compiler::manifest::{self, Manifest, MemoryStore};
+use pipec_runtime::r#gen::{GenOptions, Generator};
 use pipec_runtime::kafka::stream::{self, KafkaRunOptions};
 use pipec_runtime::kafka::{Admin, NewTopicSpec};
 use pipec_runtime::metrics::Metrics;
-use pipec_runtime::r#gen::{GenOptions, Generator};
 use pipec_runtime::store::Store;
 use pipec_runtime::{Job, Output};
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
@@ -190,7 +190,8 @@ async fn copy(from: &str, to: &str, group: &str, n: usize) -> Duration {
         }
         let mut tpl = TopicPartitionList::new();
         for m in &batch {
-            let _ = tpl.add_partition_offset(m.topic(), m.partition(), Offset::Offset(m.offset() + 1));
+            let _ =
+                tpl.add_partition_offset(m.topic(), m.partition(), Offset::Offset(m.offset() + 1));
         }
         let _ = c.commit(&tpl, CommitMode::Async);
         copied += batch.len();
@@ -208,11 +209,7 @@ async fn preprocessor(m: &Manifest, group: &str, n: usize) -> Duration {
     if let Some(j) = m.jobs.get_mut(JOB) {
         j.consumer_group = group.to_owned();
     }
-    let brokers = m
-        .clusters
-        .keys()
-        .map(|c| (c.clone(), brokers()))
-        .collect();
+    let brokers = m.clusters.keys().map(|c| (c.clone(), brokers())).collect();
     let mut opts = KafkaRunOptions::new(brokers);
     opts.jobs = vec![JOB.to_owned()];
     opts.memory_stores = true;
@@ -231,14 +228,20 @@ async fn preprocessor(m: &Manifest, group: &str, n: usize) -> Duration {
         if records as usize >= n && commits >= batches {
             break;
         }
-        if std::env::var_os("PIPEC_BENCH_DEBUG").is_some() && started.is_some_and(|s: Instant| s.elapsed().as_millis() % 1000 < 3) {
+        if std::env::var_os("PIPEC_BENCH_DEBUG").is_some()
+            && started.is_some_and(|s: Instant| s.elapsed().as_millis() % 1000 < 3)
+        {
             eprintln!("preprocessor: {records} records, {batches} batches, {commits} commits");
         }
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
     let took = started.map_or(Duration::ZERO, |s| s.elapsed());
     if std::env::var_os("PIPEC_BENCH_DEBUG").is_some() {
-        for l in metrics.render().lines().filter(|l| l.contains("latency") || l.contains("produced")) {
+        for l in metrics
+            .render()
+            .lines()
+            .filter(|l| l.contains("latency") || l.contains("produced"))
+        {
             eprintln!("{l}");
         }
     }

@@ -1,28 +1,85 @@
-//! Conditions (`when`), with a fast path for the common type tests `field == "X"` and
-//! `field in ["X", "Y"]`, which compare in place instead of building values.
+//! Conditions (`when`), with a fast path for the common type tests `field == "X"`,
+//! `field in ["X", "Y"]` and `exists(field)`, which compare in place instead of building
+//! values, on the tree or on the event's bytes.
 
 use pipec_compiler::expr::{BinaryOp, Expr, ExprKind, FieldPath, Literal};
 use serde_json::Value;
 
 /// A parsed condition.
 #[derive(Debug)]
-pub(super) enum Cond {
+pub(super) struct Cond {
+    kind: Kind,
+    /// The quoted keys of the path of a fast test, when it has no index: the test can
+    /// then read the event's bytes.
+    keys: Option<Vec<Vec<u8>>>,
+}
+
+#[derive(Debug)]
+enum Kind {
     /// `path == "literal"`.
     Eq(FieldPath, String),
     /// `path in ["literal", ...]`.
     In(FieldPath, Vec<String>),
+    /// `exists(path)`.
+    Exists(FieldPath),
     /// Anything else, evaluated.
     Expr(Expr),
 }
 
 impl Cond {
     pub(super) fn new(e: Expr) -> Cond {
+        let kind = Kind::new(e);
+        let keys = match &kind {
+            Kind::Eq(p, _) | Kind::In(p, _) | Kind::Exists(p) => super::raw::field_keys(p),
+            Kind::Expr(_) => None,
+        };
+        Cond { kind, keys }
+    }
+
+    /// Whether the condition holds; null and non-booleans do not.
+    pub(super) fn holds(&self, v: &Value) -> Result<bool, String> {
+        let lookup = |p: &FieldPath| pipec_compiler::expr::eval::lookup(v, p);
+        let text = |p: &FieldPath| lookup(p).and_then(Value::as_str);
+        match &self.kind {
+            Kind::Eq(p, s) => Ok(text(p) == Some(s.as_str())),
+            Kind::In(p, list) => Ok(text(p).is_some_and(|t| list.iter().any(|s| s == t))),
+            Kind::Exists(p) => Ok(lookup(p).is_some()),
+            Kind::Expr(e) => pipec_compiler::expr::eval(e, v)
+                .map(|r| r == Value::Bool(true))
+                .map_err(|e| e.to_string()),
+        }
+    }
+
+    /// Whether the condition holds for the event of these canonical bytes; none when it
+    /// needs the tree.
+    pub(super) fn holds_raw(&self, b: &[u8]) -> Option<Result<bool, String>> {
+        let keys = self.keys.as_deref()?;
+        let found = super::raw::lookup(b, keys);
+        let text = || found.and_then(super::raw::text);
+        Some(Ok(match &self.kind {
+            Kind::Eq(_, s) => text().is_some_and(|t| t == s.as_str()),
+            Kind::In(_, list) => text().is_some_and(|t| list.iter().any(|s| s == t.as_ref())),
+            Kind::Exists(_) => found.is_some(),
+            Kind::Expr(_) => return None,
+        }))
+    }
+}
+
+impl Kind {
+    fn new(e: Expr) -> Kind {
+        if let ExprKind::Call { name, args, .. } = &e.kind
+            && name == "exists"
+            && let [arg] = args.as_slice()
+            && let ExprKind::Path(p) = &arg.kind
+        {
+            return Kind::Exists(p.clone());
+        }
         if let ExprKind::Binary { op, lhs, rhs } = &e.kind
             && let ExprKind::Path(p) = &lhs.kind
         {
             match (op, &rhs.kind) {
                 (BinaryOp::Eq, ExprKind::Literal(Literal::String(s))) => {
-                    return Cond::Eq(p.clone(), s.clone());
+                    return Kind::Eq(p.clone(), s.clone());
                 }
                 (BinaryOp::In, ExprKind::List(items)) => {
                     let lits: Option<Vec<String>> = items
@@ -33,25 +90,13 @@ impl Cond {
                         })
                         .collect();
                     if let Some(lits) = lits {
-                        return Cond::In(p.clone(), lits);
+                        return Kind::In(p.clone(), lits);
                     }
                 }
                 _ => {}
             }
         }
-        Cond::Expr(e)
-    }
-
-    /// Whether the condition holds; null and non-booleans do not.
-    pub(super) fn holds(&self, v: &Value) -> Result<bool, String> {
-        let text = |p: &FieldPath| pipec_compiler::expr::eval::lookup(v, p).and_then(Value::as_str);
-        match self {
-            Cond::Eq(p, s) => Ok(text(p) == Some(s.as_str())),
-            Cond::In(p, list) => Ok(text(p).is_some_and(|t| list.iter().any(|s| s == t))),
-            Cond::Expr(e) => pipec_compiler::expr::eval(e, v)
-                .map(|r| r == Value::Bool(true))
-                .map_err(|e| e.to_string()),
-        }
+        Kind::Expr(e)
     }
 }
 
@@ -75,17 +120,33 @@ mod unit_tests {
             json!({"eid": 1}),
             json!({}),
             json!({"eid": null}),
+            json!({"eid": "LO\"G", "params": {"msgid": "x"}}),
+            json!({"eid": "RESPONSE", "params": {"msgid": null}}),
+            json!({"eid": {"x": "LOG"}, "params": 3}),
         ];
-        for src in ["eid == \"LOG\"", "eid in [\"ASSESS\", \"RESPONSE\"]"] {
+        for src in [
+            "eid == \"LOG\"",
+            "eid == \"LO\\\"G\"",
+            "eid in [\"ASSESS\", \"RESPONSE\"]",
+            "exists(params.msgid)",
+            "exists(eid)",
+        ] {
             let fast = cond(src);
-            assert!(!matches!(fast, Cond::Expr(_)), "{src}");
+            assert!(!matches!(fast.kind, Kind::Expr(_)), "{src}");
+            assert!(fast.keys.is_some(), "{src}");
             let slow = match pipec_compiler::expr::parse(src) {
-                Ok(e) => Cond::Expr(e),
+                Ok(e) => Cond {
+                    kind: Kind::Expr(e),
+                    keys: None,
+                },
                 Err(e) => panic!("{}", e.message),
             };
             for e in &events {
                 assert_eq!(fast.holds(e), slow.holds(e), "{src} on {e}");
+                let bytes = serde_json::to_vec(e).unwrap_or_default();
+                assert_eq!(fast.holds_raw(&bytes), Some(slow.holds(e)), "{src} on {e}");
             }
+            assert_eq!(slow.holds_raw(b"{}"), None);
         }
     }
 }

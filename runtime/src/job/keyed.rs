@@ -7,7 +7,7 @@ use pipec_compiler::expr::{Expr, FieldPath};
 use pipec_compiler::manifest;
 use serde_json::{Map, Value};
 
-use super::{Builder, Ev, Scratch, fields, holds, parse, parse_when};
+use super::{Builder, Ev, Scratch, fields, holds, parse, parse_when, raw};
 use crate::RuntimeError;
 use crate::store::Store;
 
@@ -35,6 +35,36 @@ fn key_of(when: Option<&super::Cond>, key: &Expr, v: &Value) -> Keyed {
     }
 }
 
+/// What `when` and `key` give for an event kept as bytes, when `key` is a path of field
+/// names (`raw_key`) and `when` can be read from bytes; else none.
+fn key_of_raw(when: Option<&super::Cond>, raw_key: Option<&[Vec<u8>]>, b: &[u8]) -> Option<Keyed> {
+    let raw_key = raw_key?;
+    if let Some(c) = when {
+        match c.holds_raw(b)? {
+            Ok(true) => {}
+            Ok(false) => return Some(Keyed::Skip),
+            Err(e) => return Some(Keyed::Error(e)),
+        }
+    }
+    // A path evaluates to the value there, null when absent; a string key is its text,
+    // any other its JSON, which canonical bytes are.
+    Some(match raw::lookup(b, raw_key) {
+        None | Some(b"null") => Keyed::Skip,
+        Some(v) => match raw::text(v) {
+            Some(t) => Keyed::Key(t.into_owned()),
+            None => Keyed::Key(String::from_utf8_lossy(v).into_owned()),
+        },
+    })
+}
+
+/// The quoted keys of `key` when it is a path of field names.
+fn raw_key(key: &Expr) -> Option<Vec<Vec<u8>>> {
+    match &key.kind {
+        pipec_compiler::expr::ExprKind::Path(p) => raw::field_keys(p),
+        _ => None,
+    }
+}
+
 /// The events of a batch, each with the index of its key (none: skipped), and the keys.
 type KeyedBatch = (Vec<(Ev, Option<usize>)>, Vec<String>);
 
@@ -43,14 +73,25 @@ type KeyedBatch = (Vec<(Ev, Option<usize>)>, Vec<String>);
 fn keys(
     when: Option<&super::Cond>,
     key: &Expr,
+    raw_key: Option<&[Vec<u8>]>,
     evs: Vec<Ev>,
     step: usize,
     s: &mut Scratch<'_>,
 ) -> Result<KeyedBatch, RuntimeError> {
     let mut keyed = Vec::with_capacity(evs.len());
     let mut keys = Vec::with_capacity(evs.len());
-    for ev in evs {
-        match key_of(when, key, &ev.value) {
+    for mut ev in evs {
+        let k = match ev
+            .raw_bytes(s.input)
+            .and_then(|b| key_of_raw(when, raw_key, b))
+        {
+            Some(k) => k,
+            None => {
+                ev.materialize(s.input)?;
+                key_of(when, key, &ev.value)
+            }
+        };
+        match k {
             Keyed::Skip => keyed.push((ev, None)),
             Keyed::Key(k) => {
                 keyed.push((ev, Some(keys.len())));
@@ -66,6 +107,7 @@ fn keys(
 pub(super) struct Dedup {
     when: Option<super::Cond>,
     key: Expr,
+    raw_key: Option<Vec<Vec<u8>>>,
     store: Arc<Store>,
     ttl_ms: u64,
     duplicates: Option<Arc<str>>,
@@ -74,9 +116,11 @@ pub(super) struct Dedup {
 
 impl Dedup {
     pub(super) fn build(b: &Builder<'_>, d: &manifest::Dedup) -> Result<Dedup, RuntimeError> {
+        let key = parse(&d.key)?;
         Ok(Dedup {
             when: parse_when(d.when.as_deref())?,
-            key: parse(&d.key)?,
+            raw_key: raw_key(&key),
+            key,
             store: b.store(&d.store)?,
             ttl_ms: d.ttl_ms,
             duplicates: d.duplicates.as_deref().map(|t| b.topic(t)).transpose()?,
@@ -90,7 +134,14 @@ impl Dedup {
         step: usize,
         s: &mut Scratch<'_>,
     ) -> Result<Vec<Ev>, RuntimeError> {
-        let (keyed, keys) = keys(self.when.as_ref(), &self.key, evs, step, s)?;
+        let (keyed, keys) = keys(
+            self.when.as_ref(),
+            &self.key,
+            self.raw_key.as_deref(),
+            evs,
+            step,
+            s,
+        )?;
         let seen = if keys.is_empty() {
             Vec::new()
         } else {
@@ -100,6 +151,9 @@ impl Dedup {
         for (mut ev, k) in keyed {
             if k.and_then(|k| seen.get(k).copied()).unwrap_or(false) {
                 s.counters[step].duplicate += 1;
+                if !self.flags.is_empty() {
+                    ev.materialize(s.input)?;
+                }
                 fields::set_flags(&mut ev.value, &self.flags);
                 if let Some(t) = &self.duplicates {
                     s.send(&ev, step, std::slice::from_ref(t))?;
@@ -141,7 +195,7 @@ impl Enrich {
         step: usize,
         s: &mut Scratch<'_>,
     ) -> Result<Vec<Ev>, RuntimeError> {
-        let (keyed, keys) = keys(self.when.as_ref(), &self.key, evs, step, s)?;
+        let (keyed, keys) = keys(self.when.as_ref(), &self.key, None, evs, step, s)?;
         let mut found = if keys.is_empty() {
             Vec::new()
         } else {

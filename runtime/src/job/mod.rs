@@ -5,6 +5,8 @@
 mod cond;
 mod fields;
 mod keyed;
+mod parse;
+mod raw;
 mod route;
 mod unbatch;
 mod validate;
@@ -12,6 +14,8 @@ mod window;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_raw;
 #[cfg(test)]
 mod tests_window;
 
@@ -90,6 +94,10 @@ pub struct Job {
     steps: Vec<Op>,
     /// Where unparsable records and events an expression failed on go.
     dead_letter: Option<Arc<str>>,
+    /// Whether records are kept as bytes: when the steps before the first that needs the
+    /// tree split them or send them (else checking the bytes would only add to the parse).
+    /// Off in tests comparing with the tree path.
+    keep_raw: bool,
 }
 
 /// One built step.
@@ -111,14 +119,75 @@ enum Op {
     Aggregate,
 }
 
+impl Op {
+    /// Whether the step takes events kept as bytes (others get them as trees).
+    fn takes_raw(&self) -> bool {
+        matches!(
+            self,
+            Op::Unbatch(_) | Op::Dedup(_) | Op::Route(_) | Op::Emit(_)
+        )
+    }
+}
+
 /// An event on its way through the steps, with the position of what it came from.
 #[derive(Debug)]
 struct Ev {
+    /// The event as a tree; `Value::Null` while `raw` holds it.
     value: Value,
+    /// The event as canonical JSON bytes (see [`raw`]), kept until a step needs the tree:
+    /// steps that only read fields, split lists, set top-level fields or send events work
+    /// on the bytes, and an event sent unchanged is sent as it came.
+    raw: Option<Raw>,
+    /// Where the members of the record kept as bytes are, as checking it found them.
+    shape: Option<Box<raw::Shape>>,
     /// Index of the input record.
     input: u32,
     /// Index of the event in its record's batch.
     sub: u32,
+}
+
+/// Where the bytes of an event kept as bytes are.
+#[derive(Debug)]
+enum Raw {
+    /// The whole input record the event came from.
+    Record,
+    /// Bytes of its own.
+    Owned(Vec<u8>),
+}
+
+impl Ev {
+    /// An event as a tree.
+    fn tree(value: Value, input: u32, sub: u32) -> Ev {
+        Ev {
+            value,
+            raw: None,
+            shape: None,
+            input,
+            sub,
+        }
+    }
+
+    /// The event's canonical bytes, while it has them.
+    fn raw_bytes<'b>(&'b self, input: &'b [&'b [u8]]) -> Option<&'b [u8]> {
+        match self.raw.as_ref()? {
+            Raw::Record => input.get(self.input as usize).copied(),
+            Raw::Owned(b) => Some(b),
+        }
+    }
+
+    /// Parses the bytes into the tree, if the event is still bytes.
+    fn materialize(&mut self, input: &[&[u8]]) -> Result<(), RuntimeError> {
+        let Some(raw) = self.raw.take() else {
+            return Ok(());
+        };
+        let bytes = match &raw {
+            Raw::Record => input.get(self.input as usize).copied().unwrap_or_default(),
+            Raw::Owned(b) => b.as_slice(),
+        };
+        self.value = parse_record(bytes)
+            .map_err(|e| RuntimeError::Internal(format!("re-reading an event: {e}")))?;
+        Ok(())
+    }
 }
 
 /// A record waiting for the batch to finish: its order key (input, event, step), topic and bytes.
@@ -196,12 +265,17 @@ impl Job {
                 },
             });
         }
+        let keep_raw = steps
+            .iter()
+            .take_while(|s| s.takes_raw())
+            .any(|s| matches!(s, Op::Unbatch(_) | Op::Route(_) | Op::Emit(_)));
         Ok(Job {
             name: name.to_string(),
             source: b.topic(&def.from)?,
             outputs: b.topics(&def.outputs)?,
             steps,
             dead_letter,
+            keep_raw,
         })
     }
 
@@ -248,15 +322,22 @@ impl Job {
             rejected: Vec::new(),
         };
         let mut evs = Vec::with_capacity(input.len());
+        let keep_raw = self.keep_raw;
         for (i, raw) in input.iter().enumerate() {
             let i =
                 u32::try_from(i).map_err(|_| RuntimeError::Internal("batch too large".into()))?;
-            match parse_record(raw) {
-                Ok(value) => evs.push(Ev {
-                    value,
+            if keep_raw && let Some(shape) = raw::canonical_shape(raw) {
+                evs.push(Ev {
+                    value: Value::Null,
+                    raw: Some(Raw::Record),
+                    shape: Some(Box::new(shape)),
                     input: i,
                     sub: 0,
-                }),
+                });
+                continue;
+            }
+            match parse_record(raw) {
+                Ok(value) => evs.push(Ev::tree(value, i, 0)),
                 Err(e) => s.unparsable(i, &e.to_string()),
             }
         }
@@ -297,6 +378,11 @@ impl Job {
                 break;
             }
             s.counters[i].input += evs.len() as u64;
+            if !step.takes_raw() {
+                for ev in &mut evs {
+                    ev.materialize(s.input)?;
+                }
+            }
             evs = match step {
                 Op::Unbatch(u) => u.run(evs, i, s)?,
                 Op::Validate(v) => v.run(evs, i, s)?,
@@ -395,7 +481,10 @@ impl Scratch<'_> {
         let Some((last, first)) = topics.split_last() else {
             return Ok(());
         };
-        let bytes = serialize(&ev.value)?;
+        let bytes = match ev.raw_bytes(self.input) {
+            Some(b) => b.to_vec(),
+            None => serialize(&ev.value)?,
+        };
         for t in first {
             self.push(ev, step, t, bytes.clone());
         }
@@ -424,6 +513,7 @@ impl Scratch<'_> {
     fn error(&mut self, mut ev: Ev, step: usize, reason: &str) -> Result<(), RuntimeError> {
         self.counters[step].errors += 1;
         if let Some(t) = self.job.dead_letter.clone() {
+            ev.materialize(self.input)?;
             fields::set_metadata(&mut ev.value, "processing_error", reason, &self.job.name);
             self.send(&ev, step, std::slice::from_ref(&t))?;
         }
@@ -433,10 +523,14 @@ impl Scratch<'_> {
 
 /// Parses a record. Checking UTF-8 once over the whole record and parsing from `&str` is
 /// cheaper than serde_json's check of each string; records that are not UTF-8 go through
-/// `from_slice`, for the same error.
+/// `from_slice`, for the same error. Common documents are read by [`parse`], the rest (and
+/// what is not JSON) by serde_json.
 fn parse_record(raw: &[u8]) -> Result<Value, serde_json::Error> {
     match std::str::from_utf8(raw) {
-        Ok(text) => serde_json::from_str(text),
+        Ok(text) => match parse::parse(text) {
+            Some(v) => Ok(v),
+            None => serde_json::from_str(text),
+        },
         Err(_) => serde_json::from_slice(raw),
     }
 }
@@ -488,6 +582,23 @@ fn holds(when: Option<&Cond>, v: &Value) -> Result<bool, String> {
         None => Ok(true),
         Some(c) => c.holds(v),
     }
+}
+
+/// Whether `when` holds for the event, read from its bytes when the condition can be,
+/// else from its tree (parsed for it).
+fn holds_ev(
+    when: Option<&Cond>,
+    ev: &mut Ev,
+    input: &[&[u8]],
+) -> Result<Result<bool, String>, RuntimeError> {
+    let Some(c) = when else {
+        return Ok(Ok(true));
+    };
+    if let Some(r) = ev.raw_bytes(input).and_then(|b| c.holds_raw(b)) {
+        return Ok(r);
+    }
+    ev.materialize(input)?;
+    Ok(c.holds(&ev.value))
 }
 
 /// Parses an expression of the manifest.

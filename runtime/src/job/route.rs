@@ -6,7 +6,7 @@ use pipec_compiler::expr::{Expr, FieldPath};
 use pipec_compiler::manifest;
 use serde_json::Value;
 
-use super::{Builder, Ev, Scratch, fields, holds, parse, parse_when};
+use super::{Builder, Ev, Scratch, fields, holds, holds_ev, parse, parse_when};
 use crate::RuntimeError;
 
 #[derive(Debug)]
@@ -96,10 +96,10 @@ impl Route {
         s: &mut Scratch<'_>,
     ) -> Result<Vec<Ev>, RuntimeError> {
         let mut out = Vec::with_capacity(if self.terminal { 0 } else { evs.len() });
-        'events: for ev in evs {
+        'events: for mut ev in evs {
             let mut matched = false;
             for rule in &self.rules {
-                match holds(rule.when.as_ref(), &ev.value) {
+                match holds_ev(rule.when.as_ref(), &mut ev, s.input)? {
                     Ok(true) => {}
                     Ok(false) => continue,
                     Err(e) => {
@@ -111,11 +111,8 @@ impl Route {
                 if rule.set.is_empty() {
                     s.send(&ev, step, &rule.to)?;
                 } else {
-                    let mut copy = Ev {
-                        value: ev.value.clone(),
-                        input: ev.input,
-                        sub: ev.sub,
-                    };
+                    ev.materialize(s.input)?;
+                    let mut copy = Ev::tree(ev.value.clone(), ev.input, ev.sub);
                     // The rule's fields are computed against the event as it reached the route.
                     for (p, e) in &rule.set {
                         match pipec_compiler::expr::eval(e, &ev.value) {
@@ -203,11 +200,7 @@ impl Explode {
             match self.children(&mut ev, items) {
                 Ok(children) => {
                     for child in children {
-                        let child = Ev {
-                            value: child,
-                            input: ev.input,
-                            sub: ev.sub,
-                        };
+                        let child = Ev::tree(child, ev.input, ev.sub);
                         s.send(&child, step, &self.to)?;
                     }
                 }

@@ -15,7 +15,7 @@ fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-fn igot() -> Manifest {
+pub(super) fn igot_manifest() -> Manifest {
     let opts = pipec_compiler::CheckOptions {
         env: None,
         env_lookup: &|_| None,
@@ -100,7 +100,7 @@ fn eids(events: &[Value]) -> Vec<&str> {
 
 #[tokio::test]
 async fn telemetry_extractor_on_sunbird_fixtures() {
-    let m = igot();
+    let m = igot_manifest();
     let j = job(&m, "telemetry-extractor").await;
     assert_eq!(&**j.source(), "ingest");
     let with_id = fixture("telemetry-extractor", "EVENT_WITH_MESSAGE_ID.json");
@@ -176,7 +176,7 @@ async fn telemetry_extractor_on_sunbird_fixtures() {
 
 #[tokio::test]
 async fn extractor_stamps_now_when_the_batch_has_no_sync_time() {
-    let m = igot();
+    let m = igot_manifest();
     let j = job(&m, "telemetry-extractor").await;
     let out = run(
         &j,
@@ -218,7 +218,7 @@ const PREPROCESSOR_FIXTURES: [&str; 17] = [
 
 #[tokio::test]
 async fn pipeline_preprocessor_on_sunbird_fixtures() {
-    let m = igot();
+    let m = igot_manifest();
     let j = job(&m, "pipeline-preprocessor").await;
     let input: Vec<Vec<u8>> = PREPROCESSOR_FIXTURES
         .iter()
@@ -283,7 +283,7 @@ async fn pipeline_preprocessor_on_sunbird_fixtures() {
 
 #[tokio::test]
 async fn duplicate_within_one_batch() {
-    let m = igot();
+    let m = igot_manifest();
     let j = job(&m, "pipeline-preprocessor").await;
     let e1 = fixture("pipeline-preprocessor", "EVENT_1.json");
     let out = run(&j, &[e1.clone(), e1.clone()]).await;
@@ -299,7 +299,7 @@ async fn duplicate_within_one_batch() {
 
 #[tokio::test]
 async fn explode_a_share_of_two_items() {
-    let m = igot();
+    let m = igot_manifest();
     let j = job(&m, "pipeline-preprocessor").await;
     let mut share: Value =
         serde_json::from_slice(&fixture("pipeline-preprocessor", "EVENT_5.json"))
@@ -336,7 +336,7 @@ async fn explode_a_share_of_two_items() {
 
 #[tokio::test]
 async fn route_copies_and_rule_fields() {
-    let mut m = igot();
+    let mut m = igot_manifest();
     // The ASSESS copy is marked; the event going on to `raw` is not.
     if let Some(manifest::Step::Route(r)) = m
         .jobs
@@ -381,7 +381,7 @@ async fn route_copies_and_rule_fields() {
 
 #[tokio::test]
 async fn a_malformed_record_goes_to_the_dead_letter_topic() {
-    let m = igot();
+    let m = igot_manifest();
     let j = job(&m, "pipeline-preprocessor").await;
     let bad = b"{\"eid\": \"LOG\", ".to_vec();
     let out = run(
@@ -408,7 +408,7 @@ async fn a_malformed_record_goes_to_the_dead_letter_topic() {
 
 #[tokio::test]
 async fn enrich_flags_what_the_store_does_not_know() {
-    let m = igot();
+    let m = igot_manifest();
     let j = job(&m, "error-denormalization").await;
     let out = run(
         &j,

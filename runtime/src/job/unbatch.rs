@@ -7,7 +7,7 @@ use pipec_compiler::expr::{Expr, FieldPath};
 use pipec_compiler::manifest;
 use serde_json::Value;
 
-use super::{Builder, Ev, Scratch, fields};
+use super::{Builder, Ev, Raw, Scratch, fields, raw};
 use crate::RuntimeError;
 
 #[derive(Debug)]
@@ -18,6 +18,13 @@ pub(super) struct Unbatch {
     max_event_size: Option<u64>,
     oversized: Option<Arc<str>>,
     oversized_flags: Vec<(FieldPath, Value)>,
+    /// The list's name as a quoted key.
+    field_key: Vec<u8>,
+    /// The carried fields as quoted keys, when each is a top-level field: then they are
+    /// set on the events' bytes.
+    carry_keys: Option<Vec<Vec<u8>>>,
+    /// Whether a carried expression reads the list (then the batch is read as a tree).
+    carry_reads_list: bool,
 }
 
 impl Unbatch {
@@ -31,9 +38,21 @@ impl Unbatch {
         if u.summary.is_some() {
             return Err("`unbatch.summary` is not supported by this runtime yet".into());
         }
+        let carry = fields::assignments(&u.carry)?;
+        let carry_keys = carry
+            .iter()
+            .map(|(p, _)| match raw::field_keys(p) {
+                Some(mut k) if k.len() == 1 => k.pop(),
+                _ => None,
+            })
+            .collect();
+        let carry_reads_list = carry.iter().any(|(_, e)| reads_field(e, &u.field));
         Ok(Unbatch {
+            field_key: raw::quoted(&u.field),
+            carry_keys,
+            carry_reads_list,
             field: u.field.clone(),
-            carry: fields::assignments(&u.carry)?,
+            carry,
             invalid: topic(&u.invalid)?,
             max_event_size: u.max_event_size,
             oversized: topic(&u.oversized)?,
@@ -49,76 +68,214 @@ impl Unbatch {
     ) -> Result<Vec<Ev>, RuntimeError> {
         let mut out = Vec::with_capacity(evs.len() * 8);
         for mut batch in evs {
-            let has_list = batch.value.get(&self.field).is_some_and(Value::is_array);
-            if !has_list {
-                self.reject(&batch, step, s);
+            if batch.raw.is_some() && !self.carry_reads_list {
+                self.run_raw(batch, step, s, &mut out)?;
                 continue;
             }
-            let mut carried = Vec::with_capacity(self.carry.len());
-            let mut failed = None;
-            for (p, e) in &self.carry {
-                match pipec_compiler::expr::eval(e, &batch.value) {
-                    Ok(v) => carried.push((p, v)),
-                    Err(e) => failed = Some(e.to_string()),
-                }
-            }
-            if let Some(reason) = failed {
-                s.error(batch, step, &reason)?;
-                continue;
-            }
-            // Whether any event can be over the limit: not when the whole record plus
-            // what is carried fits.
-            let check_size = self.max_event_size.is_some_and(|max| {
-                let carry_len: usize = carried
-                    .iter()
-                    .map(|(p, v)| p.prefix_string(p.segments.len()).len() + v.to_string().len() + 8)
-                    .sum();
-                (s.input[batch.input as usize].len() + carry_len) as u64 > max
-            });
-            let list = match batch
-                .value
-                .as_object_mut()
-                .and_then(|o| o.remove(&self.field))
-            {
-                Some(Value::Array(list)) => list,
-                _ => Vec::new(),
-            };
-            for (j, mut value) in list.into_iter().enumerate() {
-                let ev_sub = u32::try_from(j).unwrap_or(u32::MAX);
-                for (p, v) in &carried {
-                    fields::set(&mut value, p, v.clone());
-                }
-                let ev = Ev {
-                    value,
-                    input: batch.input,
-                    sub: ev_sub,
-                };
-                if !ev.value.is_object() {
-                    s.counters[step].invalid += 1;
-                    if let Some(t) = &self.invalid {
-                        s.send(&ev, step, std::slice::from_ref(t))?;
-                    }
-                    continue;
-                }
-                if check_size {
-                    let bytes = super::serialize(&ev.value)?;
-                    if self
-                        .max_event_size
-                        .is_some_and(|max| bytes.len() as u64 > max)
-                    {
-                        let mut ev = ev;
-                        s.counters[step].oversized += 1;
-                        fields::set_flags(&mut ev.value, &self.oversized_flags);
-                        if let Some(t) = &self.oversized {
-                            s.send(&ev, step, std::slice::from_ref(t))?;
-                        }
-                        continue;
-                    }
-                }
-                out.push(ev);
-            }
+            batch.materialize(s.input)?;
+            self.run_tree(batch, step, s, &mut out)?;
         }
         Ok(out)
+    }
+
+    /// The fields carried from the batch, computed against `envelope`, or why not.
+    fn carried<'c>(&'c self, envelope: &Value) -> Result<Vec<(&'c FieldPath, Value)>, String> {
+        let mut carried = Vec::with_capacity(self.carry.len());
+        let mut failed = None;
+        for (p, e) in &self.carry {
+            match pipec_compiler::expr::eval(e, envelope) {
+                Ok(v) => carried.push((p, v)),
+                Err(e) => failed = Some(e.to_string()),
+            }
+        }
+        match failed {
+            Some(reason) => Err(reason),
+            None => Ok(carried),
+        }
+    }
+
+    /// Whether any event can be over the limit: not when the whole record plus what is
+    /// carried fits.
+    fn check_size(&self, record_len: usize, carried: &[(&FieldPath, Value)]) -> bool {
+        self.max_event_size.is_some_and(|max| {
+            let carry_len: usize = carried
+                .iter()
+                .map(|(p, v)| p.prefix_string(p.segments.len()).len() + v.to_string().len() + 8)
+                .sum();
+            (record_len + carry_len) as u64 > max
+        })
+    }
+
+    /// A batch kept as bytes: its events are cut out of the list and the carried fields
+    /// set on their bytes; only the envelope's other members are parsed (for `carry`).
+    fn run_raw(
+        &self,
+        mut batch: Ev,
+        step: usize,
+        s: &mut Scratch<'_>,
+        out: &mut Vec<Ev>,
+    ) -> Result<(), RuntimeError> {
+        let input = s.input;
+        let owned = match batch.raw.take() {
+            Some(Raw::Owned(b)) => Some(b),
+            _ => None,
+        };
+        let bytes: &[u8] = match &owned {
+            Some(b) => b,
+            None => input.get(batch.input as usize).copied().unwrap_or_default(),
+        };
+        let split = match &batch.shape {
+            Some(shape) if owned.is_none() => shape.split(bytes, &self.field_key),
+            _ => raw::split(bytes, &self.field_key),
+        };
+        let Some((list, elements)) = split.list else {
+            self.reject(&batch, step, s);
+            return Ok(());
+        };
+        let carried = if self.carry.is_empty() {
+            Vec::new()
+        } else {
+            let mut envelope = serde_json::Map::new();
+            for (k, v) in split.others {
+                let key: String = serde_json::from_slice(k).map_err(internal)?;
+                let value: Value = serde_json::from_slice(v).map_err(internal)?;
+                envelope.insert(key, value);
+            }
+            match self.carried(&Value::Object(envelope)) {
+                Ok(c) => c,
+                Err(reason) => {
+                    batch.raw = Some(owned.map_or(Raw::Record, Raw::Owned));
+                    s.error(batch, step, &reason)?;
+                    return Ok(());
+                }
+            }
+        };
+        let check_size = self.check_size(input[batch.input as usize].len(), &carried);
+        let values: Vec<Vec<u8>> = carried
+            .iter()
+            .map(|(_, v)| serde_json::to_vec(v).map_err(internal))
+            .collect::<Result<_, _>>()?;
+        let keys: Option<raw::MemberSets<'_>> = self.carry_keys.as_ref().map(|ks| {
+            raw::MemberSets::new(
+                ks.iter()
+                    .zip(&values)
+                    .map(|(k, v)| (k.as_slice(), v.as_slice()))
+                    .collect(),
+            )
+        });
+        for (j, r) in elements.into_iter().enumerate() {
+            let sub = u32::try_from(j).unwrap_or(u32::MAX);
+            let event = &list[r];
+            match &keys {
+                Some(keys) if event.first() == Some(&b'{') => {
+                    let bytes = if self.carry.is_empty() {
+                        event.to_vec()
+                    } else {
+                        keys.apply(event)
+                    };
+                    let ev = Ev {
+                        value: Value::Null,
+                        raw: Some(Raw::Owned(bytes)),
+                        shape: None,
+                        input: batch.input,
+                        sub,
+                    };
+                    self.size_checked(ev, check_size, step, s, out)?;
+                }
+                _ => {
+                    let value: Value = serde_json::from_slice(event).map_err(internal)?;
+                    self.event(value, &carried, check_size, batch.input, sub, step, s, out)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn run_tree(
+        &self,
+        mut batch: Ev,
+        step: usize,
+        s: &mut Scratch<'_>,
+        out: &mut Vec<Ev>,
+    ) -> Result<(), RuntimeError> {
+        let has_list = batch.value.get(&self.field).is_some_and(Value::is_array);
+        if !has_list {
+            self.reject(&batch, step, s);
+            return Ok(());
+        }
+        let carried = match self.carried(&batch.value) {
+            Ok(c) => c,
+            Err(reason) => return s.error(batch, step, &reason),
+        };
+        let check_size = self.check_size(s.input[batch.input as usize].len(), &carried);
+        let list = match batch
+            .value
+            .as_object_mut()
+            .and_then(|o| o.remove(&self.field))
+        {
+            Some(Value::Array(list)) => list,
+            _ => Vec::new(),
+        };
+        for (j, value) in list.into_iter().enumerate() {
+            let sub = u32::try_from(j).unwrap_or(u32::MAX);
+            self.event(value, &carried, check_size, batch.input, sub, step, s, out)?;
+        }
+        Ok(())
+    }
+
+    /// One event of a batch, as a tree.
+    #[allow(clippy::too_many_arguments)]
+    fn event(
+        &self,
+        mut value: Value,
+        carried: &[(&FieldPath, Value)],
+        check_size: bool,
+        input: u32,
+        sub: u32,
+        step: usize,
+        s: &mut Scratch<'_>,
+        out: &mut Vec<Ev>,
+    ) -> Result<(), RuntimeError> {
+        for (p, v) in carried {
+            fields::set(&mut value, p, v.clone());
+        }
+        let ev = Ev::tree(value, input, sub);
+        if !ev.value.is_object() {
+            s.counters[step].invalid += 1;
+            if let Some(t) = &self.invalid {
+                s.send(&ev, step, std::slice::from_ref(t))?;
+            }
+            return Ok(());
+        }
+        self.size_checked(ev, check_size, step, s, out)
+    }
+
+    /// Sets an event over the size limit aside, else passes it on.
+    fn size_checked(
+        &self,
+        mut ev: Ev,
+        check_size: bool,
+        step: usize,
+        s: &mut Scratch<'_>,
+        out: &mut Vec<Ev>,
+    ) -> Result<(), RuntimeError> {
+        if check_size {
+            let len = match ev.raw_bytes(s.input) {
+                Some(b) => b.len(),
+                None => super::serialize(&ev.value)?.len(),
+            };
+            if self.max_event_size.is_some_and(|max| len as u64 > max) {
+                s.counters[step].oversized += 1;
+                ev.materialize(s.input)?;
+                fields::set_flags(&mut ev.value, &self.oversized_flags);
+                if let Some(t) = &self.oversized {
+                    s.send(&ev, step, std::slice::from_ref(t))?;
+                }
+                return Ok(());
+            }
+        }
+        out.push(ev);
+        Ok(())
     }
 
     /// A record without an event list goes to `invalid` as it came.
@@ -133,5 +290,24 @@ impl Unbatch {
             let raw = s.input[batch.input as usize].to_vec();
             s.push(batch, step, t, raw);
         }
+    }
+}
+
+fn internal(e: serde_json::Error) -> RuntimeError {
+    RuntimeError::Internal(format!("re-reading a batch: {e}"))
+}
+
+/// Whether the expression reads a path starting at field `name`.
+fn reads_field(e: &Expr, name: &str) -> bool {
+    use pipec_compiler::expr::{ExprKind, PathSegment};
+    match &e.kind {
+        ExprKind::Literal(_) => false,
+        ExprKind::Path(p) => {
+            matches!(p.segments.first(), Some(PathSegment::Field { name: n, .. }) if n == name)
+        }
+        ExprKind::List(items) => items.iter().any(|i| reads_field(i, name)),
+        ExprKind::Unary { expr, .. } => reads_field(expr, name),
+        ExprKind::Binary { lhs, rhs, .. } => reads_field(lhs, name) || reads_field(rhs, name),
+        ExprKind::Call { args, .. } => args.iter().any(|a| reads_field(a, name)),
     }
 }

@@ -400,11 +400,7 @@ impl WindowAgg {
         st.open.retain(|_, (_, open)| !open.is_empty());
         done.into_values()
             .enumerate()
-            .map(|(i, value)| Ev {
-                value,
-                input: u32::MAX,
-                sub: u32::try_from(i).unwrap_or(u32::MAX),
-            })
+            .map(|(i, value)| Ev::tree(value, u32::MAX, u32::try_from(i).unwrap_or(u32::MAX)))
             .collect()
     }
 
