@@ -168,8 +168,9 @@ fn igot_sample_goes_where_the_spec_says() {
         // Line 6 has no event list, line 7 is not JSON.
         ("extractor-failed", 2),
         // Lines 1, 3 and 5 are unpacked: 21 + 25 + 0 = 46 events; the 38 LOG events go to
-        // druid-events-log, the other 8 to raw, and the 5 ASSESS/RESPONSE also to assess-raw.
-        ("druid-events-log", 38),
+        // druid-events-log with one audit LOG event per unpacked batch (3), the other 8 to
+        // raw, and the 5 ASSESS/RESPONSE also to assess-raw.
+        ("druid-events-log", 41),
         ("raw", 8),
         ("assess-raw", 5),
         // pipeline-preprocessor: one RESPONSE event of line 3 fails its schema; the ERROR
@@ -248,7 +249,8 @@ fn igot_sample_goes_where_the_spec_says() {
         .sum();
     assert_eq!(inp, duplicate + invalid + unpacked.len() as u64);
     assert_eq!(events, 46);
-    assert_eq!(routed, events);
+    // Routed: the events, and the audit LOG event of each unpacked batch.
+    assert_eq!(routed, events + unpacked.len() as u64);
     assert_eq!(routed, topics["druid-events-log"] + topics["raw"]);
     // Every job of the spec ran; the ones whose sources got nothing show zeros.
     assert_eq!(jobs.len(), 9, "{stdout}");

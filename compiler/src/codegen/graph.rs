@@ -99,7 +99,7 @@ pub fn context(m: &Manifest, base: &Value) -> Value {
                         v.push((t.as_str(), "oversized", true));
                     }
                     if let Some(b) = &u.summary {
-                        v.push((b.to.as_str(), "summary", false));
+                        v.push((b.to.as_str(), "", false));
                     }
                     v
                 }

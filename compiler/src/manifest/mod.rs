@@ -446,7 +446,8 @@ pub struct BatchSummary {
     pub to: String,
     /// Fixed fields.
     pub event: serde_json::Value,
-    /// Fields computed from the batch, set on `event` in order.
+    /// Fields computed from the batch (its fields but the list, plus `events_count`), set
+    /// on `event` in order.
     pub set: Assignments,
 }
 

@@ -89,8 +89,9 @@ pub struct BatchSummary {
     /// The event's fixed fields (a mapping).
     #[serde(default)]
     pub event: Option<Spanned<Value>>,
-    /// Fields computed from the batch, its event list still in it, set on `event` in order:
-    /// `edata.params[0].events_count: 'len(events)'`.
+    /// Fields set on `event` in order, computed from the batch's fields other than its
+    /// event list, plus `events_count`, the number of events in the list:
+    /// `edata.params[0].events_count: 'to_string(events_count)'`.
     #[serde(default)]
     pub set: OrderedMap<ExprText>,
 }

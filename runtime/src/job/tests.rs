@@ -55,7 +55,9 @@ pub(super) async fn job(m: &Manifest, name: &str) -> Job {
 }
 
 fn fixture(module: &str, file: &str) -> Vec<u8> {
-    let p = Path::new("/work/shared/sunbird/fixtures")
+    // The copies in the repository (with their provenance in PROVENANCE.md there).
+    let p = root()
+        .join("pipelines/igot/tests/fixtures")
         .join(module)
         .join(file);
     match std::fs::read(&p) {
@@ -122,7 +124,8 @@ async fn telemetry_extractor_on_sunbird_fixtures() {
         counts(&out),
         BTreeMap::from([
             ("assess-raw".into(), 5),
-            ("druid-events-log".into(), 38),
+            // 38 LOG events and an audit LOG event for each of the 3 unpacked batches.
+            ("druid-events-log".into(), 41),
             ("extractor-duplicate".into(), 1),
             ("extractor-failed".into(), 2),
             ("raw".into(), 8),
@@ -184,7 +187,8 @@ async fn extractor_stamps_now_when_the_batch_has_no_sync_time() {
     )
     .await;
     let t = by_topic(&out);
-    assert_eq!(t["druid-events-log"].len(), 19);
+    // 19 LOG events and the batch's audit event.
+    assert_eq!(t["druid-events-log"].len(), 20);
     assert_eq!(t["raw"].len(), 1);
     let now_ms = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -428,4 +432,47 @@ async fn enrich_flags_what_the_store_does_not_know() {
     let e = &t["druid-events-error"][1];
     assert!(e["flags"].get("device_denorm").is_none());
     assert!(e["flags"].get("user_denorm").is_none());
+}
+
+#[tokio::test]
+async fn every_unpacked_batch_gets_its_audit_event_after_its_events() {
+    let m = igot_manifest();
+    let ex = job(&m, "telemetry-extractor").await;
+    let with_id = fixture("telemetry-extractor", "EVENT_WITH_MESSAGE_ID.json");
+    // The same batch pretty-printed takes the tree path instead of the bytes path.
+    let pretty = {
+        let v: Value = serde_json::from_slice(&with_id).unwrap();
+        let mut v = v;
+        v["params"]["msgid"] = json!("another-msgid");
+        serde_json::to_vec_pretty(&v).unwrap()
+    };
+    let empty = fixture("telemetry-extractor", "EMPTY_BATCH_EVENTS.json");
+    let out = run(&ex, &[with_id, pretty, empty]).await;
+    let audits: Vec<Value> = out
+        .records
+        .iter()
+        .filter(|(t, _)| &**t == "druid-events-log")
+        .map(|(_, b)| serde_json::from_slice::<Value>(b).unwrap())
+        .filter(|e| e["edata"]["type"] == "telemetry_audit")
+        .collect();
+    let counts: Vec<&Value> = audits
+        .iter()
+        .map(|a| &a["edata"]["params"][0]["events_count"])
+        .collect();
+    assert_eq!(counts, [&json!("21"), &json!("21"), &json!("0")]);
+    assert_eq!(audits[0]["mid"], "LP.3fc11963-04e7-4251-83de-18e0dbb5a684");
+    assert_eq!(audits[1]["mid"], "LP.another-msgid");
+    assert_eq!(audits[0]["syncts"], 1_529_500_243_955_i64);
+    assert_eq!(audits[0]["eid"], "LOG");
+    // The audit event of a batch follows the batch's own LOG events.
+    let logs: Vec<Value> = out
+        .records
+        .iter()
+        .filter(|(t, _)| &**t == "druid-events-log")
+        .map(|(_, b)| serde_json::from_slice::<Value>(b).unwrap())
+        .collect();
+    assert_eq!(logs[19]["edata"]["type"], "telemetry_audit", "{}", logs[19]);
+    assert_ne!(logs[18]["edata"]["type"], "telemetry_audit");
+    let sent: u64 = out.counters[1].sent;
+    assert_eq!(sent, 3);
 }

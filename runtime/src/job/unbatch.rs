@@ -25,6 +25,16 @@ pub(super) struct Unbatch {
     carry_keys: Option<Vec<Vec<u8>>>,
     /// Whether a carried expression reads the list (then the batch is read as a tree).
     carry_reads_list: bool,
+    /// The event sent for each batch with an event list.
+    summary: Option<Summary>,
+}
+
+/// `unbatch.summary`.
+#[derive(Debug)]
+struct Summary {
+    to: Arc<str>,
+    event: Value,
+    set: Vec<(FieldPath, Expr)>,
 }
 
 impl Unbatch {
@@ -35,9 +45,14 @@ impl Unbatch {
                 .transpose()
                 .map_err(|e| e.to_string())
         };
-        if u.summary.is_some() {
-            return Err("`unbatch.summary` is not supported by this runtime yet".into());
-        }
+        let summary = match &u.summary {
+            Some(sm) => Some(Summary {
+                to: b.topic(&sm.to).map_err(|e| e.to_string())?,
+                event: sm.event.clone(),
+                set: fields::assignments(&sm.set)?,
+            }),
+            None => None,
+        };
         let carry = fields::assignments(&u.carry)?;
         let carry_keys = carry
             .iter()
@@ -57,6 +72,7 @@ impl Unbatch {
             max_event_size: u.max_event_size,
             oversized: topic(&u.oversized)?,
             oversized_flags: fields::flags(&u.oversized_flags)?,
+            summary,
         })
     }
 
@@ -132,8 +148,9 @@ impl Unbatch {
             self.reject(&batch, step, s);
             return Ok(());
         };
-        let carried = if self.carry.is_empty() {
-            Vec::new()
+        // The envelope's other members, parsed only when something reads them.
+        let envelope = if self.carry.is_empty() && self.summary.is_none() {
+            None
         } else {
             let mut envelope = serde_json::Map::new();
             for (k, v) in split.others {
@@ -141,15 +158,20 @@ impl Unbatch {
                 let value: Value = serde_json::from_slice(v).map_err(internal)?;
                 envelope.insert(key, value);
             }
-            match self.carried(&Value::Object(envelope)) {
+            Some(Value::Object(envelope))
+        };
+        let carried = match (&envelope, self.carry.is_empty()) {
+            (Some(env), false) => match self.carried(env) {
                 Ok(c) => c,
                 Err(reason) => {
                     batch.raw = Some(owned.map_or(Raw::Record, Raw::Owned));
                     s.error(batch, step, &reason)?;
                     return Ok(());
                 }
-            }
+            },
+            _ => Vec::new(),
         };
+        let count = elements.len();
         let check_size = self.check_size(input[batch.input as usize].len(), &carried);
         let values: Vec<Vec<u8>> = carried
             .iter()
@@ -188,7 +210,43 @@ impl Unbatch {
                 }
             }
         }
+        if let Some(env) = envelope {
+            self.summarize(env, count, batch.input, step, s)?;
+        }
         Ok(())
+    }
+
+    /// The batch's summary event, when the step has one: `event` with `set` computed on the
+    /// batch's fields other than the list, plus `events_count`. It follows the batch's events.
+    fn summarize(
+        &self,
+        mut envelope: Value,
+        count: usize,
+        input: u32,
+        step: usize,
+        s: &mut Scratch<'_>,
+    ) -> Result<(), RuntimeError> {
+        let Some(sm) = &self.summary else {
+            return Ok(());
+        };
+        if let Some(o) = envelope.as_object_mut() {
+            o.remove(&self.field);
+            o.insert("events_count".into(), Value::from(count));
+        }
+        let mut event = sm.event.clone();
+        for (p, e) in &sm.set {
+            match pipec_compiler::expr::eval(e, &envelope) {
+                Ok(v) => fields::set(&mut event, p, v),
+                Err(err) => {
+                    // The batch's events went on; the summary alone is in error.
+                    let ev = Ev::tree(event, input, u32::MAX);
+                    return s.error(ev, step, &format!("summary: {err}"));
+                }
+            }
+        }
+        s.counters[step].sent += 1;
+        let ev = Ev::tree(event, input, u32::MAX);
+        s.send(&ev, step, std::slice::from_ref(&sm.to))
     }
 
     fn run_tree(
@@ -216,9 +274,13 @@ impl Unbatch {
             Some(Value::Array(list)) => list,
             _ => Vec::new(),
         };
+        let count = list.len();
         for (j, value) in list.into_iter().enumerate() {
             let sub = u32::try_from(j).unwrap_or(u32::MAX);
             self.event(value, &carried, check_size, batch.input, sub, step, s, out)?;
+        }
+        if self.summary.is_some() {
+            self.summarize(batch.value, count, batch.input, step, s)?;
         }
         Ok(())
     }
