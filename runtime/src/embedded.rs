@@ -229,7 +229,9 @@ pub(crate) async fn open_stores(
             if stores.contains_key(s) {
                 continue;
             }
-            let def = &manifest.stores[s];
+            let def = manifest.stores.get(s).ok_or_else(|| RuntimeError::Config {
+                what: format!("job `{name}` uses store `{s}`, which the manifest lacks"),
+            })?;
             let def = if memory { as_memory(def) } else { def.clone() };
             stores.insert(s.clone(), Arc::new(Store::open(s, &def, base_dir).await?));
         }

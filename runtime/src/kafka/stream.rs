@@ -95,11 +95,11 @@ pub async fn run(
     for name in &selected {
         let job = Job::build(name, manifest, &stores)?;
         let def = &manifest.jobs[*name];
-        let source = &manifest.topics[&def.from];
+        let source = topic_def(manifest, &def.from)?;
         let servers = servers(opts, &source.cluster)?;
         let mut outs: HashMap<String, FutureProducer> = HashMap::new();
         for t in job.outputs() {
-            let cluster = &manifest.topics[t.as_ref()].cluster;
+            let cluster = &topic_def(manifest, t)?.cluster;
             let servers = servers_of(opts, cluster)?;
             let p = match producers.get(&servers) {
                 Some(p) => p.clone(),
@@ -476,6 +476,16 @@ impl Runner {
             self.metrics.lag(name, lag);
         }
     }
+}
+
+/// A topic of the manifest; a hand-edited manifest may name one it lacks.
+fn topic_def<'m>(
+    manifest: &'m Manifest,
+    id: &str,
+) -> Result<&'m pipec_compiler::manifest::Topic, RuntimeError> {
+    manifest.topics.get(id).ok_or_else(|| RuntimeError::Config {
+        what: format!("the manifest has no topic `{id}`"),
+    })
 }
 
 fn servers<'a>(opts: &'a KafkaRunOptions, cluster: &str) -> Result<&'a str, RuntimeError> {
