@@ -229,7 +229,7 @@ impl Histogram {
     }
 }
 
-fn outcomes(c: &StepCounters) -> [(&'static str, u64); 12] {
+fn outcomes(c: &StepCounters) -> [(&'static str, u64); 14] {
     [
         ("in", c.input),
         ("out", c.output),
@@ -243,6 +243,8 @@ fn outcomes(c: &StepCounters) -> [(&'static str, u64); 12] {
         ("error", c.errors),
         ("windowed", c.windowed),
         ("late", c.late),
+        ("cache_hit", c.hits),
+        ("cache_miss", c.misses),
     ]
 }
 

@@ -205,6 +205,11 @@ impl Enrich {
         for (mut ev, k) in keyed {
             if let Some(k) = k {
                 let record = found.get_mut(k).and_then(Option::take);
+                if record.is_some() {
+                    s.counters[step].hits += 1;
+                } else {
+                    s.counters[step].misses += 1;
+                }
                 if let Some(f) = &self.flag {
                     fields::set(&mut ev.value, f, Value::Bool(record.is_some()));
                 }

@@ -60,6 +60,10 @@ pub struct StepCounters {
     pub windowed: u64,
     /// Events later than their window's close.
     pub late: u64,
+    /// Lookups that found a record (`enrich`; the event goes on either way).
+    pub hits: u64,
+    /// Lookups that found none.
+    pub misses: u64,
 }
 
 /// What processing a batch produced.
@@ -466,6 +470,8 @@ impl StepCounters {
         self.errors += c.errors;
         self.windowed += c.windowed;
         self.late += c.late;
+        self.hits += c.hits;
+        self.misses += c.misses;
     }
 }
 

@@ -432,6 +432,12 @@ async fn enrich_flags_what_the_store_does_not_know() {
     let e = &t["druid-events-error"][1];
     assert!(e["flags"].get("device_denorm").is_none());
     assert!(e["flags"].get("user_denorm").is_none());
+    // Two lookups (EVENT_1's device and user), both misses; none found.
+    let (hits, misses): (u64, u64) = out
+        .counters
+        .iter()
+        .fold((0, 0), |(h, m), c| (h + c.hits, m + c.misses));
+    assert_eq!((hits, misses), (0, 2));
 }
 
 #[tokio::test]
