@@ -144,52 +144,60 @@ pub async fn run(
     let mut report = RunReport::default();
     let mut first_error = None;
     for t in job_tasks {
-        match t.await {
-            Ok(Ok((name, counters, rejected))) => {
-                if !rejected.is_empty() {
-                    report.rejected.insert(name.clone(), rejected);
-                }
-                report.jobs.insert(name, counters);
+        if let Some((name, counters, rejected)) = joined(t.await, "job", &mut first_error) {
+            if !rejected.is_empty() {
+                report.rejected.insert(name.clone(), rejected);
             }
-            Ok(Err(e)) => {
-                first_error.get_or_insert(e);
-            }
-            Err(e) => {
-                first_error
-                    .get_or_insert(RuntimeError::Internal(format!("a job task failed: {e}")));
-            }
+            report.jobs.insert(name, counters);
         }
     }
     for (topic, t) in hub_tasks {
-        match t.await {
-            Ok(Ok((n, records))) => {
-                report.topics.insert(topic.clone(), n);
-                if opts.capture {
-                    report.records.insert(topic, records);
-                }
-            }
-            Ok(Err(e)) => {
-                first_error.get_or_insert(e);
-            }
-            Err(e) => {
-                first_error
-                    .get_or_insert(RuntimeError::Internal(format!("a topic task failed: {e}")));
+        if let Some((n, records)) = joined(t.await, "topic", &mut first_error) {
+            report.topics.insert(topic.clone(), n);
+            if opts.capture {
+                report.records.insert(topic, records);
             }
         }
     }
-    for s in stores.values() {
-        if let Err(e) = s.close().await {
-            first_error.get_or_insert(e);
-        }
-    }
+    close_stores(&stores, &mut first_error).await;
     match first_error {
         Some(e) => Err(e),
         None => Ok(report),
     }
 }
 
-/// A Redis store as an in-memory one (`--stores memory`): dedup keys live in the process,
-/// lookups find nothing unless the store loads a file.
+/// The value of a finished task, or `None` with its error (or its panic) kept in `first`
+/// unless an earlier one is there.
+pub(crate) fn joined<T>(
+    r: Result<Result<T, RuntimeError>, tokio::task::JoinError>,
+    what: &str,
+    first: &mut Option<RuntimeError>,
+) -> Option<T> {
+    match r {
+        Ok(Ok(v)) => Some(v),
+        Ok(Err(e)) => {
+            first.get_or_insert(e);
+            None
+        }
+        Err(e) => {
+            first.get_or_insert(RuntimeError::Internal(format!("a {what} task failed: {e}")));
+            None
+        }
+    }
+}
+
+/// Closes every store (memory stores write their snapshot), keeping the first error.
+pub(crate) async fn close_stores(
+    stores: &HashMap<String, Arc<Store>>,
+    first: &mut Option<RuntimeError>,
+) {
+    for s in stores.values() {
+        if let Err(e) = s.close().await {
+            first.get_or_insert(e);
+        }
+    }
+}
+
 /// The jobs named (all of the manifest's when none is), each checked to exist.
 pub(crate) fn select_jobs<'m>(
     manifest: &'m Manifest,

@@ -14,18 +14,7 @@ use rdkafka::message::Message;
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use serde_json::Value;
 
-use crate::support::{pipec, root, scratch};
-
-fn brokers() -> String {
-    std::env::var("PIPEC_TEST_BROKERS").unwrap_or_else(|_| "127.0.0.1:9092".to_owned())
-}
-
-fn unique_env(tag: &str) -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    format!("k{tag}{}x{}", std::process::id(), nanos % 1_000_000_000)
-}
+use crate::support::{brokers, pipec, root, scratch, unique_env};
 
 /// The shipped sample, with a fixed `syncts` on the one batch that has none (the extractor
 /// would stamp it with the time of the run, which differs between the two runs).
@@ -101,7 +90,7 @@ fn multiset(records: &[Vec<u8>]) -> Vec<String> {
 
 #[test]
 fn kafka_and_embedded_give_the_same_events_on_every_topic() {
-    let env = unique_env("eq");
+    let env = unique_env("keq");
     let dir = scratch(&format!("kafka-eq-{env}"));
     let (input, records) = sample(&dir);
     let b = brokers();

@@ -10,19 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::time::{Duration, Instant};
 
-use crate::support::{copy_dir, pipec, root, scratch};
-
-fn brokers() -> String {
-    std::env::var("PIPEC_TEST_BROKERS").unwrap_or_else(|_| "127.0.0.1:9092".to_owned())
-}
-
-/// An environment name no earlier run used on this broker.
-fn unique_env(tag: &str) -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    format!("t{tag}{}x{}", std::process::id(), nanos % 1_000_000_000)
-}
+use crate::support::{brokers, copy_dir, pipec, root, scratch, unique_env};
 
 fn text(o: &Output) -> String {
     format!(
@@ -116,7 +104,7 @@ fn igot_topic_count(env: &str) -> usize {
 
 #[test]
 fn igot_from_an_empty_cluster_then_nothing_to_do() {
-    let env = unique_env("e");
+    let env = unique_env("te");
     let spec = root().join("pipelines/igot");
     let first = plan(&spec, &env, &[]);
     assert_eq!(first.status.code(), Some(2), "{}", text(&first));
@@ -168,7 +156,7 @@ fn igot_from_an_empty_cluster_then_nothing_to_do() {
 
 #[test]
 fn retention_partitions_and_decreases_against_the_live_cluster() {
-    let env = unique_env("r");
+    let env = unique_env("tr");
     let dir = igot_copy(&format!("live-{env}"));
     let applied = apply(&dir, &env, &[]);
     assert_eq!(applied.status.code(), Some(0), "{}", text(&applied));
@@ -264,7 +252,7 @@ fn retention_partitions_and_decreases_against_the_live_cluster() {
 
 #[test]
 fn deletes_need_the_flag_and_saved_plans_must_still_match() {
-    let env = unique_env("d");
+    let env = unique_env("td");
     let dir = igot_copy(&format!("live-{env}"));
     let out = scratch(&format!("live-{env}-out"));
     let o = pipec(&[

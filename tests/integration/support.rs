@@ -92,3 +92,18 @@ pub fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+/// The Kafka-protocol broker of the tests: `PIPEC_TEST_BROKERS`, else `127.0.0.1:9092`
+/// (where `scripts/test` starts Tansu).
+pub fn brokers() -> String {
+    std::env::var("PIPEC_TEST_BROKERS").unwrap_or_else(|_| "127.0.0.1:9092".to_owned())
+}
+
+/// An environment name (`--env`) no earlier run used on the broker, so that a test's topics
+/// (`<env>.telemetry.raw`, ...) are its own.
+pub fn unique_env(tag: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    format!("{tag}{}x{}", std::process::id(), nanos % 1_000_000_000)
+}

@@ -139,18 +139,10 @@ pub async fn run(
     let mut report = KafkaReport::default();
     let mut first_error = None;
     for t in tasks {
-        match t.await {
-            Ok(Ok((name, counters, n))) => {
-                report.records_in.insert(name.clone(), n);
-                report.jobs.insert(name, counters);
-            }
-            Ok(Err(e)) => {
-                first_error.get_or_insert(e);
-            }
-            Err(e) => {
-                first_error
-                    .get_or_insert(RuntimeError::Internal(format!("a job task failed: {e}")));
-            }
+        if let Some((name, counters, n)) = crate::embedded::joined(t.await, "job", &mut first_error)
+        {
+            report.records_in.insert(name.clone(), n);
+            report.jobs.insert(name, counters);
         }
     }
     for p in producers.values() {
@@ -166,11 +158,7 @@ pub async fn run(
             });
         }
     }
-    for s in stores.values() {
-        if let Err(e) = s.close().await {
-            first_error.get_or_insert(e);
-        }
-    }
+    crate::embedded::close_stores(&stores, &mut first_error).await;
     match first_error {
         Some(e) => Err(e),
         None => Ok(report),
