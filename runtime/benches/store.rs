@@ -67,7 +67,7 @@ fn resident_memory_of_ten_million_keys() {
     for start in (0..TEN_MILLION).step_by(BATCH) {
         batch.clear();
         batch.extend((start..start + BATCH).map(mid));
-        black_box(s.seen_or_set(&batch, 3_600_000));
+        black_box(s.seen_or_set(&batch, &[], 3_600_000));
     }
     let after = rss();
     let mib = |b: u64| b as f64 / (1024.0 * 1024.0);
@@ -99,14 +99,14 @@ fn throughput(c: &mut Criterion) {
                 next += BATCH;
                 batch
             },
-            |batch| black_box(s.seen_or_set(&batch, 3_600_000)),
+            |batch| black_box(s.seen_or_set(&batch, &[], 3_600_000)),
             criterion::BatchSize::SmallInput,
         )
     });
     let dup: Vec<String> = (0..BATCH).map(mid).collect();
-    s.seen_or_set(&dup, 3_600_000);
+    s.seen_or_set(&dup, &[], 3_600_000);
     g.bench_function("duplicate_keys_batch_500", |b| {
-        b.iter(|| black_box(s.seen_or_set(&dup, 3_600_000)))
+        b.iter(|| black_box(s.seen_or_set(&dup, &[], 3_600_000)))
     });
     g.finish();
     redis_throughput(c);
@@ -144,7 +144,7 @@ fn redis_throughput(c: &mut Criterion) {
                 batch
             },
             // A 10 s TTL: the bench's keys clean themselves up.
-            |batch| black_box(rt.block_on(s.seen_or_set(&batch, 10_000))),
+            |batch| black_box(rt.block_on(s.seen_or_set(&batch, &[], 10_000))),
             criterion::BatchSize::SmallInput,
         )
     });

@@ -103,6 +103,34 @@ fn keys(
     Ok((keyed, keys))
 }
 
+/// Per key of a dedup step, a token of the event's place in its input record: the
+/// record's position, the event's index in the record's batch, its place among the events
+/// of that index at this step (explode gives several), and the step. The same record
+/// processed again gives the same tokens. None when the transport gives no positions.
+fn tokens(keyed: &[(Ev, Option<usize>)], n: usize, step: usize, positions: &[u64]) -> Vec<u64> {
+    if positions.is_empty() {
+        return Vec::new();
+    }
+    let mut tokens = vec![0; n];
+    let mut seen: std::collections::HashMap<(u32, u32), u32> = std::collections::HashMap::new();
+    for (ev, k) in keyed {
+        let Some(k) = *k else { continue };
+        let nth = seen.entry((ev.input, ev.sub)).or_insert(0);
+        let position = positions.get(ev.input as usize).copied().unwrap_or(0);
+        let mut buf = [0u8; 20];
+        buf[..8].copy_from_slice(&position.to_le_bytes());
+        buf[8..12].copy_from_slice(&ev.sub.to_le_bytes());
+        buf[12..16].copy_from_slice(&nth.to_le_bytes());
+        buf[16..].copy_from_slice(&(step as u32).to_le_bytes());
+        *nth += 1;
+        if let Some(t) = tokens.get_mut(k) {
+            // 0 means "no token".
+            *t = xxhash_rust::xxh3::xxh3_64(&buf).max(1);
+        }
+    }
+    tokens
+}
+
 #[derive(Debug)]
 pub(super) struct Dedup {
     when: Option<super::Cond>,
@@ -145,7 +173,8 @@ impl Dedup {
         let seen = if keys.is_empty() {
             Vec::new()
         } else {
-            self.store.seen_or_set(&keys, self.ttl_ms).await?
+            let tokens = tokens(&keyed, keys.len(), step, s.positions);
+            self.store.seen_or_set(&keys, &tokens, self.ttl_ms).await?
         };
         let mut out = Vec::with_capacity(keyed.len());
         for (mut ev, k) in keyed {

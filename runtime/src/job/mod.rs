@@ -17,6 +17,8 @@ mod tests;
 #[cfg(test)]
 mod tests_raw;
 #[cfg(test)]
+mod tests_replay;
+#[cfg(test)]
 mod tests_window;
 
 use std::collections::HashMap;
@@ -201,6 +203,9 @@ type Pending = ((u32, u32, u32), Arc<str>, Vec<u8>);
 struct Scratch<'a> {
     job: &'a Job,
     input: &'a [&'a [u8]],
+    /// Per input record, a token of its source position (empty: none; see
+    /// [`Job::process_at`]).
+    positions: &'a [u64],
     records: Vec<Pending>,
     counters: Vec<StepCounters>,
     rejected: Vec<Rejected>,
@@ -302,6 +307,27 @@ impl Job {
     /// `out`. Fails only when a store is unavailable; then nothing is appended and the
     /// caller retries the whole batch.
     pub async fn process(&self, input: &[&[u8]], out: &mut Output) -> Result<(), RuntimeError> {
+        self.process_at(input, &[], out).await
+    }
+
+    /// [`Job::process`] for a transport that may hand a record to the job again (Kafka,
+    /// after a crash before its offset was committed): `positions` holds, per input record,
+    /// a non-zero token of where it was read (topic, partition and offset, hashed). Dedup
+    /// keys are written with a token of the event's position, so an event that comes again
+    /// is not taken for a duplicate of itself (see [`Store::seen_or_set`]). Empty: no tokens.
+    pub async fn process_at(
+        &self,
+        input: &[&[u8]],
+        positions: &[u64],
+        out: &mut Output,
+    ) -> Result<(), RuntimeError> {
+        if !positions.is_empty() && positions.len() != input.len() {
+            return Err(RuntimeError::Internal(format!(
+                "{} positions for {} records",
+                positions.len(),
+                input.len()
+            )));
+        }
         if let [Op::Emit(to)] = self.steps.as_slice() {
             // A copy job (Sunbird's ingest-router): records pass byte for byte, whether
             // they parse or not; reading them would only lose the ones that do not.
@@ -321,6 +347,7 @@ impl Job {
         let mut s = Scratch {
             job: self,
             input,
+            positions,
             records: Vec::new(),
             counters: vec![StepCounters::default(); self.steps.len()],
             rejected: Vec::new(),
@@ -356,6 +383,7 @@ impl Job {
         let mut s = Scratch {
             job: self,
             input: &[],
+            positions: &[],
             records: Vec::new(),
             counters: vec![StepCounters::default(); self.steps.len()],
             rejected: Vec::new(),

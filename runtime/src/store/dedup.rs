@@ -1,14 +1,21 @@
 //! The memory store's dedup keys: a bounded set of 128-bit key hashes, each with a
-//! whole-second expiry, that evicts the least recently written first.
+//! whole-second expiry and the token of the record that wrote it, that evicts the least
+//! recently written first.
 //!
 //! A key is kept as its xxh3-128 hash, never as its text: with `n` keys the chance that any
 //! two distinct keys share a hash is about `n² / 2¹²⁹`, about 1.5 × 10⁻²⁵ for 10 million
 //! keys, far below the odds of a hardware fault. A collision would make a new key look like
 //! a duplicate.
 //!
-//! Layout: the map holds `(hash, expiry)` = 20 bytes a slot (the hash is four `u32`s, so
-//! nothing is padded) plus hashbrown's control byte; the write order is a ring of the same
-//! 20-byte pairs. An entry of the ring is current when the map holds the same expiry for its
+//! Tokens: a transport that may hand the same record to a job twice (Kafka, after a crash
+//! between writing a key and committing the record's offset) gives each event a token of its
+//! position (see [`crate::job::Job::process_at`]). A key written with a token is not a
+//! duplicate when the same token asks again: the event is the one that wrote it, replayed.
+//! Token 0 is none (the embedded transport): plain `SET NX` semantics.
+//!
+//! Layout: the map holds `(hash, expiry, token)` = 28 bytes a slot (`u32`s only, so nothing
+//! is padded) plus hashbrown's control byte; the write order is a ring of `(hash, expiry)`,
+//! 20 bytes each. An entry of the ring is current when the map holds the same expiry for its
 //! hash; a key written again after it expired leaves a stale entry behind, skipped when it
 //! reaches the front and compacted away when stale entries outnumber the live keys.
 
@@ -20,9 +27,29 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::RuntimeError;
 
-/// First bytes of a snapshot file (format version 1: then 20-byte entries, oldest first,
-/// each four little-endian `u32`s of hash and a little-endian `u32` expiry).
-const MAGIC: &[u8; 8] = b"PIPECDD\x01";
+/// First bytes of a snapshot file, format version 2: then 28-byte entries, oldest first,
+/// each four little-endian `u32`s of hash, a little-endian `u32` expiry and a little-endian
+/// `u64` token.
+const MAGIC: &[u8; 8] = b"PIPECDD\x02";
+
+/// Version 1 (read only): 20-byte entries, without the token.
+const MAGIC_V1: &[u8; 8] = b"PIPECDD\x01";
+
+/// A live key's expiry and the token of the event that wrote it (`u32`s, so a map slot
+/// needs no padding).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Entry {
+    expiry: u32,
+    token: [u32; 2],
+}
+
+fn split(token: u64) -> [u32; 2] {
+    [token as u32, (token >> 32) as u32]
+}
+
+fn join(t: [u32; 2]) -> u64 {
+    u64::from(t[0]) | (u64::from(t[1]) << 32)
+}
 
 /// A key's xxh3-128 hash, as four `u32`s so that a map slot needs no padding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,8 +115,9 @@ pub fn expiry_after(ttl_ms: u64) -> u32 {
 /// The dedup key set.
 #[derive(Debug)]
 pub struct DedupSet {
-    /// Live (and not yet purged expired) keys and their expiry, in seconds since the epoch.
-    map: HashMap<KeyHash, u32, BuildHasherDefault<PassThrough>>,
+    /// Live (and not yet purged expired) keys: their expiry, in seconds since the epoch, and
+    /// token.
+    map: HashMap<KeyHash, Entry, BuildHasherDefault<PassThrough>>,
     /// Write order, oldest first.
     order: VecDeque<(KeyHash, u32)>,
     /// Most keys kept.
@@ -111,13 +139,19 @@ impl DedupSet {
         self.map.len()
     }
 
-    /// Whether `key` is live at `now` (a duplicate); when not, it is written with `expiry`.
-    pub fn seen_or_set(&mut self, key: KeyHash, expiry: u32, now: u32) -> bool {
+    /// Whether `key` is live at `now` and was written by another event than `token` (a
+    /// duplicate); when not live, it is written with `expiry` and `token`. A key written by
+    /// the same non-zero token is not a duplicate and is left as it is.
+    pub fn seen_or_set(&mut self, key: KeyHash, expiry: u32, now: u32, token: u64) -> bool {
+        let entry = Entry {
+            expiry,
+            token: split(token),
+        };
         match self.map.get_mut(&key) {
-            Some(e) if *e > now => return true,
-            Some(e) => *e = expiry,
+            Some(e) if e.expiry > now => return token == 0 || join(e.token) != token,
+            Some(e) => *e = entry,
             None => {
-                self.map.insert(key, expiry);
+                self.map.insert(key, entry);
             }
         }
         self.order.push_back((key, expiry));
@@ -129,7 +163,7 @@ impl DedupSet {
     /// stale entries from the front of the write order.
     fn trim(&mut self, now: u32) {
         while let Some(&(k, exp)) = self.order.front() {
-            let current = self.map.get(&k) == Some(&exp);
+            let current = self.map.get(&k).is_some_and(|e| e.expiry == exp);
             if current && exp > now && self.map.len() <= self.max_keys {
                 break;
             }
@@ -140,7 +174,8 @@ impl DedupSet {
         }
         if self.order.len() > 2 * self.map.len() + 1024 {
             let map = &self.map;
-            self.order.retain(|(k, e)| map.get(k) == Some(e));
+            self.order
+                .retain(|(k, exp)| map.get(k).is_some_and(|e| e.expiry == *exp));
         }
     }
 
@@ -157,13 +192,15 @@ impl DedupSet {
         w.write_all(MAGIC)?;
         let mut n = 0;
         for (k, exp) in &self.order {
-            if *exp > now && self.map.get(k) == Some(exp) {
-                for part in k.0 {
-                    w.write_all(&part.to_le_bytes())?;
-                }
-                w.write_all(&exp.to_le_bytes())?;
-                n += 1;
+            let Some(e) = self.map.get(k).filter(|e| e.expiry == *exp && *exp > now) else {
+                continue;
+            };
+            for part in k.0 {
+                w.write_all(&part.to_le_bytes())?;
             }
+            w.write_all(&exp.to_le_bytes())?;
+            w.write_all(&join(e.token).to_le_bytes())?;
+            n += 1;
         }
         w.into_inner().map_err(|e| e.into_error())?.sync_all()?;
         std::fs::rename(&tmp, path)?;
@@ -180,11 +217,14 @@ impl DedupSet {
         let mut magic = [0u8; 8];
         r.read_exact(&mut magic)
             .map_err(|e| bad(format!("no header: {e}")))?;
-        if &magic != MAGIC {
-            return Err(bad("not a pipec dedup snapshot (version 1)".into()));
-        }
+        let size = match &magic {
+            m if m == MAGIC => 28,
+            m if m == MAGIC_V1 => 20,
+            _ => return Err(bad("not a pipec dedup snapshot (version 1 or 2)".into())),
+        };
         let mut n = 0;
-        let mut buf = [0u8; 20];
+        let mut buf = [0u8; 28];
+        let buf = &mut buf[..size];
         loop {
             match r.read(&mut buf[..1]) {
                 Ok(0) => break,
@@ -196,7 +236,12 @@ impl DedupSet {
             let word = |i: usize| u32::from_le_bytes([buf[i], buf[i + 1], buf[i + 2], buf[i + 3]]);
             let key = KeyHash([word(0), word(4), word(8), word(12)]);
             let exp = word(16);
-            if exp > now && !self.seen_or_set(key, exp, now) {
+            let token = if size == 28 {
+                u64::from(word(20)) | (u64::from(word(24)) << 32)
+            } else {
+                0
+            };
+            if exp > now && !self.seen_or_set(key, exp, now, token) {
                 n += 1;
             }
         }
@@ -213,17 +258,31 @@ mod tests {
     }
 
     #[test]
-    fn a_slot_is_twenty_bytes() {
+    fn slots_are_not_padded() {
+        assert_eq!(std::mem::size_of::<(KeyHash, Entry)>(), 28);
         assert_eq!(std::mem::size_of::<(KeyHash, u32)>(), 20);
+    }
+
+    #[test]
+    fn the_token_that_wrote_a_key_is_not_a_duplicate_of_it() {
+        let mut s = DedupSet::new(None);
+        assert!(!s.seen_or_set(k("a"), 200, 100, 7));
+        // The same event again (a replay): not a duplicate; another event: a duplicate.
+        assert!(!s.seen_or_set(k("a"), 200, 101, 7));
+        assert!(s.seen_or_set(k("a"), 200, 101, 8));
+        // Without a token, any live key is a duplicate.
+        assert!(s.seen_or_set(k("a"), 200, 101, 0));
+        assert!(!s.seen_or_set(k("b"), 200, 101, 0));
+        assert!(s.seen_or_set(k("b"), 200, 101, 0));
     }
 
     #[test]
     fn expired_keys_are_new_again() {
         let mut s = DedupSet::new(None);
-        assert!(!s.seen_or_set(k("a"), 110, 100));
-        assert!(s.seen_or_set(k("a"), 115, 109));
-        assert!(!s.seen_or_set(k("a"), 120, 110));
-        assert!(s.seen_or_set(k("a"), 125, 119));
+        assert!(!s.seen_or_set(k("a"), 110, 100, 0));
+        assert!(s.seen_or_set(k("a"), 115, 109, 0));
+        assert!(!s.seen_or_set(k("a"), 120, 110, 0));
+        assert!(s.seen_or_set(k("a"), 125, 119, 0));
         assert_eq!(s.len(), 1);
     }
 
@@ -231,22 +290,22 @@ mod tests {
     fn the_least_recently_written_are_evicted_first() {
         let mut s = DedupSet::new(Some(3));
         for key in ["a", "b", "c", "d"] {
-            assert!(!s.seen_or_set(k(key), 200, 100));
+            assert!(!s.seen_or_set(k(key), 200, 100, 0));
         }
         assert_eq!(s.len(), 3);
         // `a` was evicted; reading `b` does not refresh it, writing `a` evicts `b`.
-        assert!(s.seen_or_set(k("b"), 200, 100));
-        assert!(!s.seen_or_set(k("a"), 200, 100));
-        assert!(!s.seen_or_set(k("b"), 200, 100));
-        assert!(s.seen_or_set(k("d"), 200, 100));
+        assert!(s.seen_or_set(k("b"), 200, 100, 0));
+        assert!(!s.seen_or_set(k("a"), 200, 100, 0));
+        assert!(!s.seen_or_set(k("b"), 200, 100, 0));
+        assert!(s.seen_or_set(k("d"), 200, 100, 0));
     }
 
     #[test]
     fn stale_entries_are_compacted() {
         let mut s = DedupSet::new(None);
-        s.seen_or_set(k("keep"), u32::MAX, 0);
+        s.seen_or_set(k("keep"), u32::MAX, 0, 0);
         for t in 0..5000u32 {
-            s.seen_or_set(k("again"), t + 1, t);
+            s.seen_or_set(k("again"), t + 1, t, 0);
         }
         assert_eq!(s.len(), 2);
         assert!(s.order.len() <= 2 * s.len() + 1024 + 1);
@@ -257,13 +316,32 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("seen.snap");
         let mut s = DedupSet::new(None);
-        s.seen_or_set(k("short"), 105, 100);
-        s.seen_or_set(k("long"), 200, 100);
+        s.seen_or_set(k("short"), 105, 100, 0);
+        s.seen_or_set(k("long"), 200, 100, 9);
         assert_eq!(s.snapshot(&path, 100).unwrap(), 2);
         let mut r = DedupSet::new(None);
         assert_eq!(r.restore(&path, 150).unwrap(), 1);
-        assert!(r.seen_or_set(k("long"), 300, 150));
-        assert!(!r.seen_or_set(k("short"), 300, 150));
+        assert!(r.seen_or_set(k("long"), 300, 150, 0));
+        assert!(!r.seen_or_set(k("short"), 300, 150, 0));
+        // The token survives the snapshot.
+        assert!(!r.seen_or_set(k("long"), 300, 150, 9));
+        assert!(r.seen_or_set(k("long"), 300, 150, 10));
+    }
+
+    #[test]
+    fn version_1_snapshots_are_read_without_tokens() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("seen.snap");
+        let mut bytes = MAGIC_V1.to_vec();
+        for part in k("old").0 {
+            bytes.extend(part.to_le_bytes());
+        }
+        bytes.extend(200u32.to_le_bytes());
+        std::fs::write(&path, bytes).unwrap();
+        let mut r = DedupSet::new(None);
+        assert_eq!(r.restore(&path, 100).unwrap(), 1);
+        assert!(r.seen_or_set(k("old"), 300, 150, 0));
+        assert!(r.seen_or_set(k("old"), 300, 150, 5));
     }
 
     #[test]

@@ -69,14 +69,15 @@ impl MemoryStore {
     }
 
     /// See [`super::Store::seen_or_set`].
-    pub fn seen_or_set(&self, keys: &[String], ttl_ms: u64) -> Vec<bool> {
+    pub fn seen_or_set(&self, keys: &[String], tokens: &[u64], ttl_ms: u64) -> Vec<bool> {
         let hashes: Vec<KeyHash> = keys.iter().map(|k| KeyHash::of(k)).collect();
         let now = now_secs();
         let expiry = expiry_after(self.ttl_ms.unwrap_or(ttl_ms));
         let mut set = self.dedup.lock().unwrap_or_else(|e| e.into_inner());
         hashes
             .into_iter()
-            .map(|h| set.seen_or_set(h, expiry, now))
+            .enumerate()
+            .map(|(i, h)| set.seen_or_set(h, expiry, now, tokens.get(i).copied().unwrap_or(0)))
             .collect()
     }
 
@@ -135,20 +136,32 @@ mod tests {
     fn repeated_keys_are_new_the_first_time() {
         let s = MemoryStore::open("seen", &def(), Path::new(".")).unwrap();
         assert_eq!(
-            s.seen_or_set(&keys(&["a", "b", "a"]), 60_000),
+            s.seen_or_set(&keys(&["a", "b", "a"]), &[], 60_000),
             [false, false, true]
         );
-        assert_eq!(s.seen_or_set(&keys(&["b", "c"]), 60_000), [true, false]);
+        assert_eq!(
+            s.seen_or_set(&keys(&["b", "c"]), &[], 60_000),
+            [true, false]
+        );
         assert_eq!(s.len(), 3);
+    }
+
+    #[test]
+    fn a_replay_of_the_writer_is_not_a_duplicate() {
+        let s = MemoryStore::open("seen", &def(), Path::new(".")).unwrap();
+        let ks = keys(&["a", "a", "b"]);
+        assert_eq!(s.seen_or_set(&ks, &[1, 2, 3], 60_000), [false, true, false]);
+        assert_eq!(s.seen_or_set(&ks, &[1, 2, 3], 60_000), [false, true, false]);
+        assert_eq!(s.seen_or_set(&ks[..1], &[], 60_000), [true]);
     }
 
     #[test]
     fn keys_expire() {
         let s = MemoryStore::open("seen", &def(), Path::new(".")).unwrap();
-        assert_eq!(s.seen_or_set(&keys(&["a"]), 1), [false]);
+        assert_eq!(s.seen_or_set(&keys(&["a"]), &[], 1), [false]);
         // Expiries are whole seconds, rounded up: a 1 ms TTL ends within a second.
         std::thread::sleep(std::time::Duration::from_millis(1100));
-        assert_eq!(s.seen_or_set(&keys(&["a", "a"]), 1), [false, true]);
+        assert_eq!(s.seen_or_set(&keys(&["a", "a"]), &[], 1), [false, true]);
     }
 
     #[test]
@@ -162,10 +175,10 @@ mod tests {
             Path::new("."),
         )
         .unwrap();
-        s.seen_or_set(&keys(&["a", "b", "c"]), 60_000);
+        s.seen_or_set(&keys(&["a", "b", "c"]), &[], 60_000);
         assert_eq!(s.len(), 2);
         assert_eq!(
-            s.seen_or_set(&keys(&["c", "b", "a"]), 60_000),
+            s.seen_or_set(&keys(&["c", "b", "a"]), &[], 60_000),
             [true, true, false]
         );
     }
@@ -178,12 +191,15 @@ mod tests {
             ..def()
         };
         let s = MemoryStore::open("seen", &d, dir.path()).unwrap();
-        s.seen_or_set(&keys(&["a", "b"]), 60_000);
+        s.seen_or_set(&keys(&["a", "b"]), &[], 60_000);
         s.snapshot().unwrap();
         assert!(dir.path().join("state/seen.snap").exists());
         assert!(!dir.path().join("state/seen.snap.tmp").exists());
         let s = MemoryStore::open("seen", &d, dir.path()).unwrap();
-        assert_eq!(s.seen_or_set(&keys(&["b", "c"]), 60_000), [true, false]);
+        assert_eq!(
+            s.seen_or_set(&keys(&["b", "c"]), &[], 60_000),
+            [true, false]
+        );
     }
 
     #[test]

@@ -44,14 +44,20 @@ impl Store {
     /// are set with the TTL, as `SET key "" EX ttl NX` does, so a key repeated within one
     /// call is new the first time and a duplicate after. A store that cannot answer is an
     /// error, never "not a duplicate".
+    ///
+    /// `tokens` is empty, or holds one non-zero token per key naming the event asking (its
+    /// source position): a key is then stored with its writer's token, and is not a
+    /// duplicate for the event that wrote it, so a record consumed again after a crash is
+    /// told from a real duplicate (Redis: `SET key token EX ttl NX GET`).
     pub async fn seen_or_set(
         &self,
         keys: &[String],
+        tokens: &[u64],
         ttl_ms: u64,
     ) -> Result<Vec<bool>, RuntimeError> {
         match self {
-            Store::Memory(m) => Ok(m.seen_or_set(keys, ttl_ms)),
-            Store::Redis(r) => r.seen_or_set(keys, ttl_ms).await,
+            Store::Memory(m) => Ok(m.seen_or_set(keys, tokens, ttl_ms)),
+            Store::Redis(r) => r.seen_or_set(keys, tokens, ttl_ms).await,
         }
     }
 

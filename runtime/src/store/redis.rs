@@ -96,6 +96,7 @@ impl RedisStore {
     pub async fn seen_or_set(
         &self,
         keys: &[String],
+        tokens: &[u64],
         ttl_ms: u64,
     ) -> Result<Vec<bool>, RuntimeError> {
         if keys.is_empty() {
@@ -103,8 +104,21 @@ impl RedisStore {
         }
         let secs = ttl_ms.div_ceil(1000).max(1);
         let mut pipe = redis::pipe();
-        for k in keys {
-            pipe.cmd("SET").arg(k).arg("").arg("EX").arg(secs).arg("NX");
+        let tokens: Vec<String> = tokens.iter().map(|t| format!("{t:016x}")).collect();
+        for (i, k) in keys.iter().enumerate() {
+            match tokens.get(i) {
+                // The value is the writer's token; `GET` returns what was there, so a
+                // replay of the writer is told from another event with the same key.
+                Some(t) => pipe
+                    .cmd("SET")
+                    .arg(k)
+                    .arg(t)
+                    .arg("EX")
+                    .arg(secs)
+                    .arg("NX")
+                    .arg("GET"),
+                None => pipe.cmd("SET").arg(k).arg("").arg("EX").arg(secs).arg("NX"),
+            };
         }
         let replies: Vec<redis::Value> = retry(&self.system, || {
             let mut conn = self.conn.clone();
@@ -115,7 +129,16 @@ impl RedisStore {
         self.check_len(keys, &replies)?;
         Ok(replies
             .iter()
-            .map(|r| matches!(r, redis::Value::Nil))
+            .enumerate()
+            .map(|(i, r)| match (r, tokens.get(i)) {
+                // Without a token: not set (nil) means the key was there.
+                (redis::Value::Nil, None) => true,
+                (_, None) => false,
+                // With one: nil means it was not there and is now set.
+                (redis::Value::Nil, Some(_)) => false,
+                (redis::Value::BulkString(v), Some(t)) => v.as_slice() != t.as_bytes(),
+                (_, Some(_)) => true,
+            })
             .collect())
     }
 
@@ -288,10 +311,13 @@ mod tests {
             .unwrap();
         let ks = keys("dedup", &["a", "b", "a"]);
         assert_eq!(
-            s.seen_or_set(&ks, 60_000).await.unwrap(),
+            s.seen_or_set(&ks, &[], 60_000).await.unwrap(),
             [false, false, true]
         );
-        assert_eq!(s.seen_or_set(&ks[1..], 60_000).await.unwrap(), [true, true]);
+        assert_eq!(
+            s.seen_or_set(&ks[1..], &[], 60_000).await.unwrap(),
+            [true, true]
+        );
         let mut conn = s.conn.clone();
         let ttl: i64 = redis::cmd("TTL")
             .arg(&ks[0])
@@ -303,15 +329,46 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_replay_of_the_writer_is_not_a_duplicate() {
+        let s = RedisStore::open("seen", &def("redis://127.0.0.1:6379", None))
+            .await
+            .unwrap();
+        let ks = keys("tokens", &["a", "a", "b"]);
+        // Two events with key `a` (tokens 1 and 2), one with `b`.
+        assert_eq!(
+            s.seen_or_set(&ks, &[1, 2, 3], 60_000).await.unwrap(),
+            [false, true, false]
+        );
+        // The same three again, as after a crash: the same verdicts.
+        assert_eq!(
+            s.seen_or_set(&ks, &[1, 2, 3], 60_000).await.unwrap(),
+            [false, true, false]
+        );
+        // A key written without a token (as Sunbird writes them) is a duplicate for any.
+        let plain = keys("tokens-plain", &["c"]);
+        assert_eq!(s.seen_or_set(&plain, &[], 60_000).await.unwrap(), [false]);
+        assert_eq!(s.seen_or_set(&plain, &[9], 60_000).await.unwrap(), [true]);
+        let mut conn = s.conn.clone();
+        let stored: String = redis::cmd("GET")
+            .arg(&ks[0])
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+        assert_eq!(stored, "0000000000000001");
+        cleanup(&s, &ks).await;
+        cleanup(&s, &plain).await;
+    }
+
+    #[tokio::test]
     async fn dedup_keys_expire() {
         let s = RedisStore::open("seen", &def("redis://127.0.0.1:6379", None))
             .await
             .unwrap();
         let ks = keys("expire", &["a"]);
-        assert_eq!(s.seen_or_set(&ks, 1).await.unwrap(), [false]);
-        assert_eq!(s.seen_or_set(&ks, 1).await.unwrap(), [true]);
+        assert_eq!(s.seen_or_set(&ks, &[], 1).await.unwrap(), [false]);
+        assert_eq!(s.seen_or_set(&ks, &[], 1).await.unwrap(), [true]);
         tokio::time::sleep(Duration::from_millis(1100)).await;
-        assert_eq!(s.seen_or_set(&ks, 1000).await.unwrap(), [false]);
+        assert_eq!(s.seen_or_set(&ks, &[], 1000).await.unwrap(), [false]);
         cleanup(&s, &ks).await;
     }
 
