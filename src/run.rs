@@ -66,6 +66,16 @@ pub struct Args {
     /// With `--kafka`: stop once no record has arrived for this many seconds.
     #[arg(long, value_name = "SECONDS")]
     pub(crate) idle_exit: Option<u64>,
+    /// With `--kafka`: commit each job's outputs and the offsets they came from in one
+    /// Kafka transaction, so a crash neither loses nor repeats an output. Needs a job's
+    /// outputs on the cluster it reads.
+    #[arg(long)]
+    pub(crate) exactly_once: bool,
+    /// With `--exactly-once`: this process's name among a job's replicas, kept across
+    /// restarts (transactional id `<consumer group>-<instance>`). Default: `PIPEC_INSTANCE`,
+    /// else the host name (a pod's name).
+    #[arg(long, value_name = "ID")]
+    pub(crate) instance: Option<String>,
 }
 
 /// Runs `pipec run`.

@@ -32,6 +32,8 @@ pub fn run(manifest: &Manifest, args: &Args) -> u8 {
     opts.base_dir = spec_dir(&args.path);
     opts.memory_stores = matches!(args.stores, StoreMode::Memory);
     opts.idle_exit = args.idle_exit.map(Duration::from_secs);
+    opts.exactly_once = args.exactly_once;
+    opts.instance = instance(args.instance.as_deref());
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -105,6 +107,21 @@ fn brokers(manifest: &Manifest, flags: &[String]) -> Result<BTreeMap<String, Str
         out.insert(name.clone(), servers);
     }
     Ok(out)
+}
+
+/// `--instance`, else `PIPEC_INSTANCE`, else the host name, else `0`.
+fn instance(flag: Option<&str>) -> String {
+    let host = || {
+        std::env::var("HOSTNAME")
+            .ok()
+            .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
+    };
+    flag.map(str::to_owned)
+        .or_else(|| std::env::var("PIPEC_INSTANCE").ok())
+        .or_else(host)
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "0".into())
 }
 
 async fn wait_for_signal() {

@@ -1,7 +1,8 @@
 //! `pipec run --kafka` against a real Kafka-protocol broker (`PIPEC_TEST_BROKERS`, default
 //! `127.0.0.1:9092`, Tansu under `scripts/test`): the same input through the embedded
 //! transport and through the broker gives the same events on every topic, compared as
-//! multisets of JSON values (partitioning reorders records; nothing else may differ).
+//! multisets of JSON values (partitioning reorders records; nothing else may differ) — also
+//! when the job process is killed (SIGKILL) and restarted while it works.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -36,28 +37,78 @@ fn sample(dir: &Path) -> (std::path::PathBuf, Vec<Vec<u8>>) {
     (path, lines.into_iter().map(String::into_bytes).collect())
 }
 
-fn produce(topic: &str, records: &[Vec<u8>]) {
-    let p: BaseProducer = ClientConfig::new()
-        .set("bootstrap.servers", brokers())
-        .create()
-        .expect("producer");
-    for r in records {
-        p.send(BaseRecord::<(), [u8]>::to(topic).payload(r.as_slice()))
-            .expect("enqueue");
-    }
-    p.flush(Duration::from_secs(30)).expect("flush");
+/// Creates igot's topics for `env` on the broker.
+fn apply_topics(env: &str) {
+    let applied = pipec(&[
+        "apply",
+        "pipelines/igot",
+        "--env",
+        env,
+        "--brokers",
+        &brokers(),
+    ]);
+    assert!(
+        applied.status.success(),
+        "{}",
+        String::from_utf8_lossy(&applied.stderr)
+    );
 }
 
-/// Every record of the topics, by topic, read from the start until nothing new comes for 3 s.
+/// `pipec run` on the embedded transport, every store in memory, topics written to `out`.
+fn run_embedded(env: &str, input: &Path, extra: &[&str], out: &Path) {
+    let input = input.to_string_lossy();
+    let out = out.to_string_lossy();
+    let mut args = vec!["run", "pipelines/igot", "--env", env, "--input", &input];
+    args.extend(extra);
+    args.extend(["--stores", "memory", "--out", &out]);
+    let o = pipec(&args);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+/// Produces the records (with their keys, when given) in order, with an idempotent
+/// producer: records of one key stay in order in their partition.
+fn produce(topic: &str, records: &[(Option<String>, Vec<u8>)]) {
+    let p: BaseProducer = ClientConfig::new()
+        .set("bootstrap.servers", brokers())
+        .set("enable.idempotence", "true")
+        .create()
+        .expect("producer");
+    for (key, r) in records {
+        let mut record = BaseRecord::<str, [u8]>::to(topic).payload(r.as_slice());
+        if let Some(k) = key {
+            record = record.key(k.as_str());
+        }
+        let mut record = Some(record);
+        while let Some(r) = record.take() {
+            if let Err((e, r)) = p.send(r) {
+                // Queue full: let it drain.
+                assert!(
+                    matches!(
+                        e.rdkafka_error_code(),
+                        Some(rdkafka::types::RDKafkaErrorCode::QueueFull)
+                    ),
+                    "{e}"
+                );
+                p.poll(Duration::from_millis(100));
+                record = Some(r);
+            }
+        }
+    }
+    p.flush(Duration::from_secs(60)).expect("flush");
+}
+
+/// Every committed record of the topics, by topic, read from the start until nothing new
+/// comes for 5 s.
 fn consume_all(topics: &[&str]) -> BTreeMap<String, Vec<Vec<u8>>> {
     let c: BaseConsumer = ClientConfig::new()
         .set("bootstrap.servers", brokers())
         .set(
             "group.id",
-            format!("reader-{}-{}", topics.len(), std::process::id()),
+            format!("reader-{}-{}", topics.len(), unique_env("r")),
         )
         .set("auto.offset.reset", "earliest")
         .set("enable.auto.commit", "false")
+        .set("isolation.level", "read_committed")
         .create()
         .expect("consumer");
     c.subscribe(topics).expect("subscribe");
@@ -95,31 +146,15 @@ fn kafka_and_embedded_give_the_same_events_on_every_topic() {
     let (input, records) = sample(&dir);
     let b = brokers();
 
-    let applied = pipec(&["apply", "pipelines/igot", "--env", &env, "--brokers", &b]);
-    assert!(
-        applied.status.success(),
-        "{}",
-        String::from_utf8_lossy(&applied.stderr)
-    );
+    apply_topics(&env);
 
     // Embedded.
     let out = dir.join("embedded");
-    let o = pipec(&[
-        "run",
-        "pipelines/igot",
-        "--env",
-        &env,
-        "--input",
-        &input.to_string_lossy(),
-        "--stores",
-        "memory",
-        "--out",
-        &out.to_string_lossy(),
-    ]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    run_embedded(&env, &input, &[], &out);
 
     // Kafka: the input produced to the ingestion topic (what the embedded run reads by
     // default), every job run until idle.
+    let records: Vec<(Option<String>, Vec<u8>)> = records.into_iter().map(|r| (None, r)).collect();
     produce(&format!("{env}.telemetry.ingestion"), &records);
     let metrics_port = {
         let l = std::net::TcpListener::bind("127.0.0.1:0").expect("port");
@@ -175,12 +210,23 @@ fn kafka_and_embedded_give_the_same_events_on_every_topic() {
     );
 
     // Compare topic by topic.
-    let manifest_dir = scratch(&format!("kafka-eq-{env}-compile"));
+    let compared = same_on_kafka(&env, &out, &stderr);
+    // The comparison covered real traffic, not only empty topics.
+    assert!(
+        compared["raw"] > 0 && compared["unique"] > 0,
+        "{compared:?}"
+    );
+}
+
+/// The pipeline's topics by Kafka name, each with the spec's topic ids of that name (two
+/// topics of the spec, one on each of igot's clusters, are here one topic on one broker).
+fn kafka_topics(env: &str) -> BTreeMap<String, Vec<String>> {
+    let manifest_dir = scratch(&format!("kafka-{env}-compile"));
     let c = pipec(&[
         "compile",
         "pipelines/igot",
         "--env",
-        &env,
+        env,
         "--out",
         &manifest_dir.to_string_lossy(),
     ]);
@@ -189,39 +235,63 @@ fn kafka_and_embedded_give_the_same_events_on_every_topic() {
         &std::fs::read_to_string(manifest_dir.join("manifest.json")).expect("manifest"),
     )
     .expect("json");
-    // By Kafka name: two topics of the spec with one name (one on each of igot's clusters,
-    // here the same broker) are one topic on the broker.
-    let mut embedded: BTreeMap<&str, Vec<Vec<u8>>> = BTreeMap::new();
-    let mut compared = BTreeMap::new();
+    let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for (id, t) in m["topics"].as_object().expect("topics") {
         let name = t["name"].as_str().expect("name");
-        let records: Vec<Vec<u8>> = std::fs::read_to_string(out.join(format!("{id}.ndjson")))
-            .unwrap_or_default()
-            .lines()
-            .map(|l| l.as_bytes().to_vec())
-            .collect();
-        compared.insert(id.clone(), records.len());
-        embedded.entry(name).or_default().extend(records);
+        out.entry(name.to_owned()).or_default().push(id.clone());
     }
-    let names: Vec<&str> = embedded.keys().copied().collect();
-    let mut kafka = consume_all(&names);
+    out
+}
+
+/// What an embedded run wrote to the topics `ids`.
+fn embedded_records(dir: &Path, ids: &[String]) -> Vec<Vec<u8>> {
+    ids.iter()
+        .flat_map(|id| {
+            std::fs::read_to_string(dir.join(format!("{id}.ndjson")))
+                .unwrap_or_default()
+                .lines()
+                .map(|l| l.as_bytes().to_vec())
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// Asserts that every topic of the pipeline holds on the broker the events the embedded run
+/// wrote to `embedded_out` (as multisets); returns the embedded count per topic id.
+fn same_on_kafka(env: &str, embedded_out: &Path, context: &str) -> BTreeMap<String, usize> {
+    let topics = kafka_topics(env);
+    let mut kafka = consume_all(&topics.keys().map(String::as_str).collect::<Vec<_>>());
+    let mut compared = BTreeMap::new();
     let mut differences = Vec::new();
-    for (name, records) in &embedded {
-        let on_kafka = kafka.remove(*name).unwrap_or_default();
-        if multiset(records) != multiset(&on_kafka) {
+    for (name, ids) in &topics {
+        for id in ids {
+            compared.insert(
+                id.clone(),
+                embedded_records(embedded_out, std::slice::from_ref(id)).len(),
+            );
+        }
+        let records = embedded_records(embedded_out, ids);
+        let on_kafka = kafka.remove(name).unwrap_or_default();
+        let (want, got) = (multiset(&records), multiset(&on_kafka));
+        if want != got {
+            let mut count: BTreeMap<&String, i64> = BTreeMap::new();
+            for r in &want {
+                *count.entry(r).or_default() += 1;
+            }
+            for r in &got {
+                *count.entry(r).or_default() -= 1;
+            }
+            let missing: i64 = count.values().filter(|n| **n > 0).sum();
+            let extra: i64 = -count.values().filter(|n| **n < 0).sum::<i64>();
             differences.push(format!(
-                "{name}: embedded {} records, kafka {}",
+                "{name}: embedded {} records, kafka {} ({missing} missing, {extra} extra)",
                 records.len(),
                 on_kafka.len()
             ));
         }
     }
-    assert!(differences.is_empty(), "{differences:#?}\n{stderr}");
-    // The comparison covered real traffic, not only empty topics.
-    assert!(
-        compared["raw"] > 0 && compared["unique"] > 0,
-        "{compared:?}"
-    );
+    assert!(differences.is_empty(), "{differences:#?}\n{context}");
+    compared
 }
 
 fn http_get(port: u16, path: &str) -> Option<String> {
@@ -246,4 +316,264 @@ fn wait(child: &mut std::process::Child, limit: Duration) -> bool {
             }
         }
     }
+}
+
+/// Whether the broker implements Kafka transactions (the EndTxn API, key 26), asked with an
+/// ApiVersions v0 request of our own.
+fn broker_has_transactions() -> bool {
+    use std::io::{Read, Write};
+    let b = brokers();
+    let addr = b.split(',').next().unwrap_or_default();
+    let mut s = std::net::TcpStream::connect(addr).expect("broker");
+    s.set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    // size, api key 18, version 0, correlation id 1, client id "t".
+    let req: [u8; 15] = [0, 0, 0, 11, 0, 18, 0, 0, 0, 0, 0, 1, 0, 1, b't'];
+    s.write_all(&req).expect("write");
+    let mut len = [0u8; 4];
+    s.read_exact(&mut len).expect("read");
+    let mut body = vec![0u8; u32::from_be_bytes(len) as usize];
+    s.read_exact(&mut body).expect("read");
+    // correlation id (4), error (2), count (4), then (key, min, max) as i16s.
+    let n = u32::from_be_bytes([body[6], body[7], body[8], body[9]]) as usize;
+    (0..n).any(|i| {
+        let at = 10 + 6 * i;
+        i16::from_be_bytes([body[at], body[at + 1]]) == 26
+    })
+}
+
+/// The generated stream of the kill tests: one event a record (as the extractor writes
+/// `raw`), keyed by `mid` so that a duplicate is in its original's partition, behind it
+/// (which copy comes first decides which is the duplicate); fresh `mid`s from the seed, so
+/// Redis holds none of them yet; producers of the environment, whose events the spec dedups.
+fn generated_raw(env: &str, seed: u64, n: usize) -> Vec<(Option<String>, Vec<u8>)> {
+    let mut g = pipec_runtime::r#gen::Generator::new(pipec_runtime::r#gen::GenOptions {
+        events_per_batch: n,
+        duplicate_rate: 0.1,
+        invalid_rate: 0.05,
+        seed,
+    });
+    let mut batch = g.batch_value();
+    let events = batch["events"].as_array_mut().expect("events");
+    for e in events.iter_mut() {
+        if let Some(id) = e.pointer_mut("/context/pdata/id")
+            && let Some(rest) = id.as_str().and_then(|s| s.strip_prefix("dev."))
+        {
+            *id = Value::String(format!("{env}.{rest}"));
+        }
+    }
+    events
+        .iter()
+        .map(|e| {
+            (
+                e["mid"].as_str().map(str::to_owned),
+                serde_json::to_vec(e).expect("json"),
+            )
+        })
+        .collect()
+}
+
+/// What the kill test saw: the embedded outputs and the Kafka run's log.
+struct Killed {
+    env: String,
+    embedded: std::path::PathBuf,
+    log: String,
+}
+
+/// Runs the preprocessor (dedup store in Redis, as in production) on a generated stream,
+/// kills its process (SIGKILL) `PIPEC_TEST_KILLS` times (3) at a random moment while it
+/// consumes, restarting it each time, then runs it until idle. Also runs the embedded
+/// transport on the same input, for what every topic must hold.
+fn kill_and_restart(tag: &str, extra: &[&str]) -> Killed {
+    let env = unique_env(tag);
+    let dir = scratch(&format!("kafka-kill-{env}"));
+    let b = brokers();
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(7, |d| d.as_nanos() as u64);
+    let mut rng = seed | 1;
+    let mut random = move |n: u64| {
+        // xorshift64
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        rng % n
+    };
+    let mut log = format!("seed {seed}\n");
+
+    apply_topics(&env);
+    let records = generated_raw(&env, seed, 1200);
+    let input = dir.join("raw.ndjson");
+    let text: Vec<String> = records
+        .iter()
+        .map(|(_, r)| String::from_utf8_lossy(r).into_owned())
+        .collect();
+    std::fs::write(&input, text.join("\n") + "\n").expect("input");
+
+    let embedded = dir.join("embedded");
+    run_embedded(
+        &env,
+        &input,
+        &["--topic", "raw", "--job", "pipeline-preprocessor"],
+        &embedded,
+    );
+
+    produce(&format!("{env}.telemetry.raw"), &records);
+    let run = |more: &[&str], port: u16| {
+        let mut args: Vec<String> = [
+            "run",
+            "pipelines/igot",
+            "--env",
+            &env,
+            "--brokers",
+            &b,
+            "--job",
+            "pipeline-preprocessor",
+            "--metrics-addr",
+            &format!("127.0.0.1:{port}"),
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        args.extend(extra.iter().chain(more).map(|s| s.to_string()));
+        Command::new(env!("CARGO_BIN_EXE_pipec"))
+            .args(&args)
+            .current_dir(root())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn pipec run --kafka")
+    };
+    let free_port = || {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("port");
+        l.local_addr().expect("addr").port()
+    };
+    let kills: usize = std::env::var("PIPEC_TEST_KILLS")
+        .ok()
+        .and_then(|k| k.parse().ok())
+        .unwrap_or(3);
+    for round in 0..kills {
+        let port = free_port();
+        let mut child = run(&[], port);
+        // Kill it at a random moment once it consumes.
+        let deadline = Instant::now() + Duration::from_secs(90);
+        let mut consuming = false;
+        while Instant::now() < deadline && !consuming {
+            std::thread::sleep(Duration::from_millis(100));
+            consuming = http_get(port, "/metrics").is_some_and(|m| {
+                m.lines().any(|l| {
+                    l.starts_with("pipec_records_in_total{job=\"pipeline-preprocessor\"}")
+                        && !l.ends_with(" 0")
+                })
+            });
+        }
+        let after = random(3000);
+        std::thread::sleep(Duration::from_millis(after));
+        // `Child::kill` is SIGKILL on Unix.
+        child.kill().expect("kill");
+        let _ = child.wait();
+        log.push_str(&format!(
+            "round {round}: consuming {consuming}, killed {after} ms after; its log:\n"
+        ));
+        if let Some(mut e) = child.stderr.take() {
+            use std::io::Read;
+            let _ = e.read_to_string(&mut log);
+        }
+        assert!(consuming, "the job did not start consuming:\n{log}");
+        // Tansu 0.6 keeps a killed group leader until a join comes after its session
+        // (10 s) ran out; a member joining before that gets no partitions and is never
+        // told to rejoin. Kafka rebalances. So the restart waits out the session.
+        std::thread::sleep(Duration::from_secs(11));
+    }
+    let mut child = run(&["--idle-exit", "20"], free_port());
+    let ok = wait(&mut child, Duration::from_secs(600));
+    if let Some(mut e) = child.stderr.take() {
+        use std::io::Read;
+        let _ = e.read_to_string(&mut log);
+    }
+    assert!(ok, "the last run failed:\n{log}");
+    Killed { env, embedded, log }
+}
+
+/// At-least-once (the default), killed and restarted: every event the embedded transport
+/// writes to a topic is on it (nothing lost), and every record on a topic is one the
+/// embedded transport writes to it — so no event consumed again was taken for a duplicate of
+/// itself (it would be on `duplicate`, flagged). Records produced before a kill and not
+/// committed come again: those repeats are counted, and are the only difference allowed.
+#[test]
+fn a_killed_job_loses_nothing_at_least_once() {
+    let k = kill_and_restart("kal", &[]);
+    let topics = kafka_topics(&k.env);
+    let mut kafka = consume_all(&topics.keys().map(String::as_str).collect::<Vec<_>>());
+    let mut problems = Vec::new();
+    let mut repeated = 0;
+    let mut seen = 0;
+    for (name, ids) in &topics {
+        let want = embedded_records(&k.embedded, ids);
+        let got = kafka.remove(name).unwrap_or_default();
+        let mut count: BTreeMap<String, i64> = BTreeMap::new();
+        for r in multiset(&want) {
+            *count.entry(r).or_default() += 1;
+        }
+        let expected: BTreeMap<String, i64> = count.clone();
+        for r in multiset(&got) {
+            *count.entry(r).or_default() -= 1;
+        }
+        let lost: i64 = count.values().filter(|n| **n > 0).sum();
+        let foreign = count.keys().filter(|r| !expected.contains_key(*r)).count();
+        repeated += -count.values().filter(|n| **n < 0).sum::<i64>();
+        seen += got.len();
+        if lost > 0 || foreign > 0 {
+            problems.push(format!(
+                "{name}: embedded {}, kafka {}: {lost} lost, {foreign} not written by the embedded run",
+                want.len(),
+                got.len()
+            ));
+        }
+    }
+    eprintln!("{} records on Kafka, {repeated} repeats after kills", seen);
+    assert!(problems.is_empty(), "{problems:#?}\n{}", k.log);
+    assert!(seen > 1200, "{seen}");
+}
+
+/// Exactly-once, killed and restarted: every topic holds exactly what the embedded
+/// transport writes — nothing lost, nothing twice. Needs a broker with Kafka transactions;
+/// on one without (Tansu 0.6 has no EndTxn), `--exactly-once` must be refused before
+/// anything is consumed, and that is what is checked.
+#[test]
+fn a_killed_job_loses_and_repeats_nothing_with_exactly_once() {
+    if !broker_has_transactions() {
+        let env = unique_env("keo");
+        apply_topics(&env);
+        let o = pipec(&[
+            "run",
+            "pipelines/igot",
+            "--env",
+            &env,
+            "--brokers",
+            &brokers(),
+            "--job",
+            "pipeline-preprocessor",
+            "--exactly-once",
+            "--idle-exit",
+            "5",
+        ]);
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{stderr}");
+        assert!(
+            stderr.contains("does not implement Kafka transactions (no EndTxn API"),
+            "{stderr}"
+        );
+        eprintln!(
+            "the broker at {} has no transactions: --exactly-once refused; the kill test needs a Kafka broker",
+            brokers()
+        );
+        return;
+    }
+    let k = kill_and_restart("keo", &["--exactly-once", "--instance", "test"]);
+    let compared = same_on_kafka(&k.env, &k.embedded, &k.log);
+    assert!(
+        compared["unique"] > 900 && compared["duplicate"] > 50 && compared["failed"] > 20,
+        "{compared:?}"
+    );
 }

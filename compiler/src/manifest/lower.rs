@@ -39,11 +39,14 @@ pub fn lower(ix: &Index<'_>) -> Result<Manifest, String> {
 
     let mut schemas = SchemaLoader::new(&cx);
     let event_types = cx.event_types(&mut schemas);
+    // Consumer groups are per environment, as topic names are: two environments sharing a
+    // cluster must not share a group (nor its rebalances).
+    let group_prefix = format!("{env}.{pipeline}");
     let mut jobs = BTreeMap::new();
     for s in &ix.streams.items {
         jobs.insert(
             s.name.value.clone(),
-            cx.job(&pipeline, s.name, s.def, s.dir, &mut schemas)?,
+            cx.job(&group_prefix, s.name, s.def, s.dir, &mut schemas)?,
         );
     }
     let mut reports = BTreeMap::new();
@@ -286,7 +289,7 @@ impl Cx<'_, '_> {
 
     fn job(
         &self,
-        pipeline: &str,
+        group_prefix: &str,
         name: &Spanned<String>,
         def: &spec::Stream,
         dir: &Path,
@@ -337,7 +340,7 @@ impl Cx<'_, '_> {
         Ok(Job {
             description: def.description.as_ref().map(|d| d.value.clone()),
             from: def.from.value.clone(),
-            consumer_group: format!("{pipeline}.{}", name.value),
+            consumer_group: format!("{group_prefix}.{}", name.value),
             replicas,
             resources,
             outputs,

@@ -316,7 +316,7 @@ pub struct Job {
     pub description: Option<String>,
     /// Topic it consumes (a key of [`Manifest::topics`]).
     pub from: String,
-    /// Kafka consumer group.
+    /// Kafka consumer group: `<env>.<pipeline>.<job>`.
     pub consumer_group: String,
     /// Replica count.
     pub replicas: u32,

@@ -3,6 +3,18 @@
 //! idempotent producer, and commits the batch's offsets only once the broker has
 //! acknowledged every record produced from it (at-least-once).
 //!
+//! Exactly-once (`exactly_once`): each job has a transactional producer, and the outputs of
+//! its batches and the offsets they came from are committed in one Kafka transaction, so a
+//! crash before the commit leaves neither (consumers reading `read_committed`, librdkafka's
+//! default, never see the outputs of an aborted transaction). A transaction ends at each
+//! commit point: every batch, or with memory stores that keep snapshots, every snapshot
+//! (written before the commit).
+//!
+//! Either way, dedup keys are written with a token of the event's source position, so an
+//! event consumed again after a crash is not a duplicate of itself: with exactly-once a
+//! crash loses nothing and duplicates nothing; with at-least-once, an event consumed again
+//! goes where it went the first time, once more.
+//!
 //! One batch per job is in flight at a time, so a slow broker or store slows consumption
 //! instead of filling memory (back-pressure); the producer's queue is bounded by librdkafka.
 //! A store that cannot be reached makes the job retry the same batch with backoff (nothing is
@@ -20,8 +32,9 @@ use std::time::{Duration, Instant};
 use pipec_compiler::expr::Expr;
 use pipec_compiler::manifest::Manifest;
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
+use rdkafka::error::KafkaError;
 use rdkafka::message::{Message, OwnedMessage};
-use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 use rdkafka::util::Timeout;
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use serde_json::Value;
@@ -52,6 +65,13 @@ pub struct KafkaRunOptions {
     pub batch_wait: Duration,
     /// Stop once no record has arrived for this long (one-shot runs and tests).
     pub idle_exit: Option<Duration>,
+    /// Outputs and offsets committed in Kafka transactions.
+    pub exactly_once: bool,
+    /// Names this process among a job's replicas: with `exactly_once`, its transactional
+    /// id is `<consumer group>-<instance>`. Keep it across restarts (a pod name of a
+    /// StatefulSet), so that a restarted process aborts the transaction its predecessor
+    /// left open at once instead of after the transaction timeout.
+    pub instance: String,
 }
 
 impl KafkaRunOptions {
@@ -65,6 +85,8 @@ impl KafkaRunOptions {
             max_batch: 512,
             batch_wait: Duration::from_millis(50),
             idle_exit: None,
+            exactly_once: false,
+            instance: "0".into(),
         }
     }
 }
@@ -98,19 +120,40 @@ pub async fn run(
         let source = topic_def(manifest, &def.from)?;
         let servers = servers(opts, &source.cluster)?;
         let mut outs: HashMap<String, FutureProducer> = HashMap::new();
-        for t in job.outputs() {
-            let cluster = &topic_def(manifest, t)?.cluster;
-            let servers = servers_of(opts, cluster)?;
-            let p = match producers.get(&servers) {
-                Some(p) => p.clone(),
-                None => {
-                    let p = producer(manifest, cluster, &servers)?;
-                    producers.insert(servers.clone(), p.clone());
-                    p
+        let txn = if opts.exactly_once {
+            let id = format!("{}-{}", def.consumer_group, opts.instance);
+            let p = transactional(manifest, name, &source.cluster, servers, &id).await?;
+            for t in job.outputs() {
+                let cluster = &topic_def(manifest, t)?.cluster;
+                if servers_of(opts, cluster)? != servers {
+                    return Err(RuntimeError::Config {
+                        what: format!(
+                            "job `{name}`: exactly-once needs its outputs on the cluster it \
+                             reads (`{}`), but `{t}` is on `{cluster}`",
+                            source.cluster
+                        ),
+                    });
                 }
-            };
-            outs.insert(t.to_string(), p);
-        }
+                outs.insert(t.to_string(), p.clone());
+            }
+            producers.insert(format!("txn:{id}"), p.clone());
+            Some(p)
+        } else {
+            for t in job.outputs() {
+                let cluster = &topic_def(manifest, t)?.cluster;
+                let servers = servers_of(opts, cluster)?;
+                let p = match producers.get(&servers) {
+                    Some(p) => p.clone(),
+                    None => {
+                        let p = producer(manifest, cluster, &servers)?;
+                        producers.insert(servers.clone(), p.clone());
+                        p
+                    }
+                };
+                outs.insert(t.to_string(), p);
+            }
+            None
+        };
         let consumer = consumer(manifest, &source.cluster, servers, &def.consumer_group)?;
         consumer
             .subscribe(&[source.name.as_str()])
@@ -130,6 +173,7 @@ pub async fn run(
             last_snapshot: std::sync::Mutex::new(Instant::now()),
             consumer: Arc::new(consumer),
             producers: outs,
+            txn,
             topics: Arc::clone(&topics),
             metrics: Arc::clone(&metrics),
             opts: opts.clone(),
@@ -199,6 +243,18 @@ impl Topics {
     }
 }
 
+/// What was processed and not yet committed.
+#[derive(Debug, Default)]
+struct Pending {
+    /// Next offset to read, per partition.
+    next: BTreeMap<(String, i32), i64>,
+    /// First offset per partition of the open transaction: where to go back to when it is
+    /// aborted.
+    start: BTreeMap<(String, i32), i64>,
+    /// Whether a transaction is open (exactly-once).
+    open: bool,
+}
+
 struct Runner {
     job: Job,
     /// The job's stores: memory ones write their snapshot before offsets are committed.
@@ -206,6 +262,8 @@ struct Runner {
     last_snapshot: std::sync::Mutex<Instant>,
     consumer: Arc<StreamConsumer>,
     producers: HashMap<String, FutureProducer>,
+    /// The job's transactional producer (exactly-once), also in `producers`.
+    txn: Option<FutureProducer>,
     topics: Arc<Topics>,
     metrics: Arc<Metrics>,
     opts: KafkaRunOptions,
@@ -234,8 +292,8 @@ impl Runner {
         let mut consumed = 0u64;
         let mut last_record = Instant::now();
         let mut last_lag = Instant::now() - Duration::from_secs(60);
-        let mut uncommitted: BTreeMap<(String, i32), i64> = BTreeMap::new();
-        tracing::info!(job = %name, "consuming");
+        let mut pending = Pending::default();
+        tracing::info!(job = %name, exactly_once = self.txn.is_some(), "consuming");
         loop {
             if *stop.borrow() {
                 break;
@@ -280,25 +338,131 @@ impl Runner {
             }
             last_record = Instant::now();
             consumed += batch.len() as u64;
-            self.process(&batch, &mut out, stop).await?;
+            if self.txn.is_some() {
+                self.begin(&mut pending)?;
+                for m in &batch {
+                    pending
+                        .start
+                        .entry((m.topic().to_owned(), m.partition()))
+                        .or_insert(m.offset());
+                }
+            }
+            match self.process(&batch, &mut out, stop).await {
+                Ok(()) => {}
+                Err(e @ RuntimeError::Unavailable { .. }) if self.txn.is_some() => {
+                    // A record the broker did not take: abort, and read the transaction's
+                    // records again.
+                    tracing::warn!(job = %name, error = %e, "transaction aborted");
+                    self.abort(&mut pending).await?;
+                    continue;
+                }
+                Err(e) => return Err(e),
+            }
             for m in &batch {
-                let e = uncommitted
+                let e = pending
+                    .next
                     .entry((m.topic().to_owned(), m.partition()))
                     .or_insert(0);
                 *e = (*e).max(m.offset() + 1);
             }
             // With snapshotting stores, offsets move only with a snapshot.
             if self.snapshot(false)? {
-                self.commit(&std::mem::take(&mut uncommitted), CommitMode::Async)?;
+                self.commit_point(&mut pending, false).await?;
             }
         }
         // Stopping: windows still open give their aggregates now.
+        self.begin(&mut pending)?;
         self.job.flush(&mut out).await?;
         self.produce(&mut out).await?;
         self.snapshot(true)?;
-        self.commit(&uncommitted, CommitMode::Sync)?;
+        self.commit_point(&mut pending, true).await?;
         tracing::info!(job = %name, consumed, "stopped");
         Ok((name, std::mem::take(&mut out.counters), consumed))
+    }
+
+    /// Commits what was processed: the offsets (at-least-once), or the transaction with
+    /// its offsets (exactly-once; on failure the transaction is aborted and its records are
+    /// read again).
+    async fn commit_point(&self, pending: &mut Pending, last: bool) -> Result<(), RuntimeError> {
+        let Some(p) = &self.txn else {
+            let mode = if last {
+                CommitMode::Sync
+            } else {
+                CommitMode::Async
+            };
+            return self.commit(&std::mem::take(&mut pending.next), mode);
+        };
+        if !pending.open {
+            return Ok(());
+        }
+        let offsets = offset_list(&pending.next)?;
+        let group = if offsets.count() > 0 {
+            Some(self.consumer.group_metadata().ok_or_else(|| {
+                RuntimeError::Internal("the consumer has no group metadata".into())
+            })?)
+        } else {
+            None
+        };
+        let p = p.clone();
+        let committed = tokio::task::spawn_blocking(move || -> Result<(), KafkaError> {
+            if let Some(group) = group {
+                p.send_offsets_to_transaction(&offsets, &group, TXN_TIMEOUT)?;
+            }
+            p.commit_transaction(TXN_TIMEOUT)
+        })
+        .await
+        .map_err(|e| RuntimeError::Internal(format!("committing: {e}")))?;
+        match committed {
+            Ok(()) => {
+                self.metrics.committed(self.job.name());
+                *pending = Pending::default();
+                Ok(())
+            }
+            Err(e) if fatal(&e) || last => Err(txn_error("committing", &e)),
+            Err(e) => {
+                tracing::warn!(job = %self.job.name(), error = %e, "commit failed: transaction aborted");
+                self.abort(pending).await
+            }
+        }
+    }
+
+    /// Opens a transaction (exactly-once) unless one is open.
+    fn begin(&self, pending: &mut Pending) -> Result<(), RuntimeError> {
+        if let Some(p) = &self.txn
+            && !pending.open
+        {
+            p.begin_transaction()
+                .map_err(|e| txn_error("beginning", &e))?;
+            pending.open = true;
+        }
+        Ok(())
+    }
+
+    /// Aborts the open transaction and goes back to its first records.
+    async fn abort(&self, pending: &mut Pending) -> Result<(), RuntimeError> {
+        let start = std::mem::take(pending).start;
+        let Some(p) = self.txn.clone() else {
+            return Ok(());
+        };
+        tokio::task::spawn_blocking(move || p.abort_transaction(TXN_TIMEOUT))
+            .await
+            .map_err(|e| RuntimeError::Internal(format!("aborting: {e}")))?
+            .map_err(|e| txn_error("aborting", &e))?;
+        self.metrics.retried(self.job.name());
+        for ((topic, partition), offset) in &start {
+            self.consumer
+                .seek(
+                    topic,
+                    *partition,
+                    Offset::Offset(*offset),
+                    Duration::from_secs(10),
+                )
+                .map_err(|e| RuntimeError::Unavailable {
+                    system: "kafka".into(),
+                    reason: format!("going back to {topic}[{partition}]@{offset}: {e}"),
+                })?;
+        }
+        Ok(())
     }
 
     /// Runs the steps on a batch and produces what they give, retrying the batch while a
@@ -310,9 +474,10 @@ impl Runner {
         stop: &watch::Receiver<bool>,
     ) -> Result<(), RuntimeError> {
         let records: Vec<&[u8]> = batch.iter().map(|m| m.payload().unwrap_or(&[])).collect();
+        let positions: Vec<u64> = batch.iter().map(position).collect();
         let mut backoff = Duration::from_millis(250);
         loop {
-            match self.job.process(&records, out).await {
+            match self.job.process_at(&records, &positions, out).await {
                 Ok(()) => break,
                 Err(e @ RuntimeError::Unavailable { .. }) => {
                     if *stop.borrow() {
@@ -424,11 +589,7 @@ impl Runner {
         if next.is_empty() {
             return Ok(());
         }
-        let mut tpl = TopicPartitionList::new();
-        for ((topic, partition), offset) in next {
-            tpl.add_partition_offset(topic, *partition, Offset::Offset(*offset))
-                .map_err(|e| RuntimeError::Internal(format!("offset list: {e}")))?;
-        }
+        let tpl = offset_list(next)?;
         match self.consumer.commit(&tpl, mode) {
             Ok(()) => {
                 self.metrics.committed(self.job.name());
@@ -466,6 +627,88 @@ impl Runner {
     }
 }
 
+/// The API key of EndTxn, which commits or aborts a transaction.
+const END_TXN: i16 = 26;
+
+/// How long a transaction call may take.
+const TXN_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A record's position as a dedup token: its topic, partition and offset, hashed (never 0).
+fn position(m: &OwnedMessage) -> u64 {
+    let mut buf = Vec::with_capacity(m.topic().len() + 12);
+    buf.extend_from_slice(m.topic().as_bytes());
+    buf.extend_from_slice(&m.partition().to_le_bytes());
+    buf.extend_from_slice(&m.offset().to_le_bytes());
+    xxhash_rust::xxh3::xxh3_64(&buf).max(1)
+}
+
+fn offset_list(next: &BTreeMap<(String, i32), i64>) -> Result<TopicPartitionList, RuntimeError> {
+    let mut tpl = TopicPartitionList::new();
+    for ((topic, partition), offset) in next {
+        tpl.add_partition_offset(topic, *partition, Offset::Offset(*offset))
+            .map_err(|e| RuntimeError::Internal(format!("offset list: {e}")))?;
+    }
+    Ok(tpl)
+}
+
+/// Whether a transaction error leaves the producer unusable (fenced by a newer instance
+/// with the same transactional id, or a broker that does not support transactions).
+fn fatal(e: &KafkaError) -> bool {
+    match e {
+        KafkaError::Transaction(t) => t.is_fatal() || !t.txn_requires_abort(),
+        _ => true,
+    }
+}
+
+fn txn_error(doing: &str, e: &KafkaError) -> RuntimeError {
+    RuntimeError::Unavailable {
+        system: "kafka".into(),
+        reason: format!("{doing} a transaction: {e}"),
+    }
+}
+
+/// A transactional producer, its transactions initialised (which aborts one its
+/// predecessor with the same id left open).
+async fn transactional(
+    manifest: &Manifest,
+    job: &str,
+    cluster: &str,
+    servers: &str,
+    id: &str,
+) -> Result<FutureProducer, RuntimeError> {
+    // librdkafka would find out only at the first commit.
+    if let Ok(mut conn) = super::wire::Conn::connect(servers, Duration::from_secs(10)).await
+        && let Ok(None) = conn.api_versions(END_TXN).await
+    {
+        return Err(RuntimeError::Config {
+            what: format!(
+                "exactly-once for job `{job}`: the broker at {servers} does not implement \
+                 Kafka transactions (no EndTxn API; Tansu 0.6 has none); run without \
+                 --exactly-once for at-least-once"
+            ),
+        });
+    }
+    let p: FutureProducer = client(manifest, cluster, servers)
+        .set("transactional.id", id)
+        .set("enable.idempotence", "true")
+        .set("acks", "all")
+        .set("linger.ms", "5")
+        .set("transaction.timeout.ms", "60000")
+        .create()
+        .map_err(|e| RuntimeError::Config {
+            what: format!("kafka producer for job `{job}` ({servers}): {e}"),
+        })?;
+    let q = p.clone();
+    tokio::task::spawn_blocking(move || q.init_transactions(TXN_TIMEOUT))
+        .await
+        .map_err(|e| RuntimeError::Internal(format!("initialising transactions: {e}")))?
+        .map_err(|e| RuntimeError::Unavailable {
+            system: format!("kafka ({servers})"),
+            reason: format!("job `{job}`: initialising transactions for `{id}`: {e}"),
+        })?;
+    Ok(p)
+}
+
 /// A topic of the manifest; a hand-edited manifest may name one it lacks.
 fn topic_def<'m>(
     manifest: &'m Manifest,
@@ -497,6 +740,12 @@ fn client(manifest: &Manifest, cluster: &str, servers: &str) -> ClientConfig {
         }
     }
     c.set("bootstrap.servers", servers);
+    // librdkafka's own debug contexts (`cgrp,fetch`, `all`), logged through `tracing`.
+    if let Ok(debug) = std::env::var("PIPEC_KAFKA_DEBUG")
+        && !debug.is_empty()
+    {
+        c.set("debug", debug);
+    }
     c
 }
 
@@ -525,6 +774,7 @@ fn consumer(
         .set("group.id", group)
         .set("enable.auto.commit", "false")
         .set("auto.offset.reset", "earliest")
+        .set("isolation.level", "read_committed")
         .set("session.timeout.ms", "10000")
         .create()
         .map_err(|e| RuntimeError::Config {
