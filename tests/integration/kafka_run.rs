@@ -15,7 +15,7 @@ use rdkafka::message::Message;
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use serde_json::Value;
 
-use crate::support::{brokers, pipec, root, scratch, unique_env};
+use crate::support::{brokers, copy_dir, pipec, root, scratch, unique_env};
 
 /// The shipped sample, with a fixed `syncts` on the one batch that has none (the extractor
 /// would stamp it with the time of the run, which differs between the two runs).
@@ -55,10 +55,10 @@ fn apply_topics(env: &str) {
 }
 
 /// `pipec run` on the embedded transport, every store in memory, topics written to `out`.
-fn run_embedded(env: &str, input: &Path, extra: &[&str], out: &Path) {
+fn run_embedded(spec: &str, env: &str, input: &Path, extra: &[&str], out: &Path) {
     let input = input.to_string_lossy();
     let out = out.to_string_lossy();
-    let mut args = vec!["run", "pipelines/igot", "--env", env, "--input", &input];
+    let mut args = vec!["run", spec, "--env", env, "--input", &input];
     args.extend(extra);
     args.extend(["--stores", "memory", "--out", &out]);
     let o = pipec(&args);
@@ -150,7 +150,7 @@ fn kafka_and_embedded_give_the_same_events_on_every_topic() {
 
     // Embedded.
     let out = dir.join("embedded");
-    run_embedded(&env, &input, &[], &out);
+    run_embedded("pipelines/igot", &env, &input, &[], &out);
 
     // Kafka: the input produced to the ingestion topic (what the embedded run reads by
     // default), every job run until idle.
@@ -380,11 +380,11 @@ struct Killed {
     log: String,
 }
 
-/// Runs the preprocessor (dedup store in Redis, as in production) on a generated stream,
-/// kills its process (SIGKILL) `PIPEC_TEST_KILLS` times (3) at a random moment while it
-/// consumes, restarting it each time, then runs it until idle. Also runs the embedded
-/// transport on the same input, for what every topic must hold.
-fn kill_and_restart(tag: &str, extra: &[&str]) -> Killed {
+/// Runs the preprocessor of `spec` (igot, or a copy with other stores) on a generated
+/// stream, kills its process (SIGKILL) `PIPEC_TEST_KILLS` times (3) at a random moment while
+/// it consumes, restarting it each time, then runs it until idle. Also runs igot's on the
+/// embedded transport on the same input, for what every topic must hold.
+fn kill_and_restart(spec: &str, tag: &str, extra: &[&str]) -> Killed {
     let env = unique_env(tag);
     let dir = scratch(&format!("kafka-kill-{env}"));
     let b = brokers();
@@ -411,7 +411,9 @@ fn kill_and_restart(tag: &str, extra: &[&str]) -> Killed {
     std::fs::write(&input, text.join("\n") + "\n").expect("input");
 
     let embedded = dir.join("embedded");
+    // igot itself: a copy of it may keep a snapshot, which this run would write.
     run_embedded(
+        "pipelines/igot",
         &env,
         &input,
         &["--topic", "raw", "--job", "pipeline-preprocessor"],
@@ -422,7 +424,7 @@ fn kill_and_restart(tag: &str, extra: &[&str]) -> Killed {
     let run = |more: &[&str], port: u16| {
         let mut args: Vec<String> = [
             "run",
-            "pipelines/igot",
+            spec,
             "--env",
             &env,
             "--brokers",
@@ -502,7 +504,32 @@ fn kill_and_restart(tag: &str, extra: &[&str]) -> Killed {
 /// committed come again: those repeats are counted, and are the only difference allowed.
 #[test]
 fn a_killed_job_loses_nothing_at_least_once() {
-    let k = kill_and_restart("kal", &[]);
+    let k = kill_and_restart("pipelines/igot", "kal", &[]);
+    assert_nothing_lost(&k);
+}
+
+/// The same with the dedup store in memory, snapshotted (`snapshot:`): offsets are committed
+/// only after a snapshot, and a restarted job loads it, so it resumes consistently.
+#[test]
+fn a_killed_job_with_a_snapshotted_memory_store_loses_nothing() {
+    let dir = scratch("kafka-kill-memory-spec");
+    let spec = dir.join("igot");
+    copy_dir(&root().join("pipelines/igot"), &spec);
+    let yaml = std::fs::read_to_string(spec.join("pipeline.yaml")).expect("pipeline.yaml");
+    let line = yaml
+        .lines()
+        .find(|l| l.trim_start().starts_with("preprocessor-dedup:"))
+        .expect("the preprocessor's store");
+    let memory = "  preprocessor-dedup: { memory: { snapshot: state/preprocessor-dedup.snap } }";
+    std::fs::write(spec.join("pipeline.yaml"), yaml.replace(line, memory)).expect("write");
+    let k = kill_and_restart(&spec.to_string_lossy(), "kms", &[]);
+    assert_nothing_lost(&k);
+    assert!(spec.join("state/preprocessor-dedup.snap").exists());
+}
+
+/// Every event the embedded run wrote to a topic is on it, and every record on a topic is
+/// one the embedded run wrote there; repeats are counted and printed.
+fn assert_nothing_lost(k: &Killed) {
     let topics = kafka_topics(&k.env);
     let mut kafka = consume_all(&topics.keys().map(String::as_str).collect::<Vec<_>>());
     let mut problems = Vec::new();
@@ -570,7 +597,11 @@ fn a_killed_job_loses_and_repeats_nothing_with_exactly_once() {
         );
         return;
     }
-    let k = kill_and_restart("keo", &["--exactly-once", "--instance", "test"]);
+    let k = kill_and_restart(
+        "pipelines/igot",
+        "keo",
+        &["--exactly-once", "--instance", "test"],
+    );
     let compared = same_on_kafka(&k.env, &k.embedded, &k.log);
     assert!(
         compared["unique"] > 900 && compared["duplicate"] > 50 && compared["failed"] > 20,
