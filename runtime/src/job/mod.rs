@@ -73,6 +73,10 @@ pub struct StepCounters {
 pub struct Output {
     /// `(topic key, serialized event)`, in input order, then step order.
     pub records: Vec<(Arc<str>, Vec<u8>)>,
+    /// With [`Job::process_at`]: per record, the position token of the input record it came
+    /// from (0: none, as for window aggregates), so that a transport can tell the outputs
+    /// of a record consumed again from others. Empty otherwise.
+    pub sources: Vec<u64>,
     /// Counters per step index, added to on every call.
     pub counters: Vec<StepCounters>,
     /// Why records went to a dead-letter topic as they came (unparsable, no event list):
@@ -331,9 +335,12 @@ impl Job {
         if let [Op::Emit(to)] = self.steps.as_slice() {
             // A copy job (Sunbird's ingest-router): records pass byte for byte, whether
             // they parse or not; reading them would only lose the ones that do not.
-            for raw in input {
+            for (i, raw) in input.iter().enumerate() {
                 for t in to {
                     out.records.push((t.clone(), raw.to_vec()));
+                    if !positions.is_empty() {
+                        out.sources.push(positions[i]);
+                    }
                 }
             }
             if out.counters.is_empty() {
@@ -473,6 +480,16 @@ impl Scratch<'_> {
         } = self;
         out.rejected.extend(rejected);
         records.sort_by_key(|(k, _, _)| *k);
+        if !self.positions.is_empty() || !out.sources.is_empty() {
+            // Aligned with `records` (window aggregates, from no one record, get 0).
+            out.sources.resize(out.records.len(), 0);
+            let positions = self.positions;
+            out.sources.extend(
+                records.iter().map(|((input, _, _), _, _)| {
+                    positions.get(*input as usize).copied().unwrap_or(0)
+                }),
+            );
+        }
         out.records
             .extend(records.into_iter().map(|(_, topic, bytes)| (topic, bytes)));
         if out.counters.len() < counters.len() {

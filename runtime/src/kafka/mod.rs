@@ -4,6 +4,7 @@
 
 pub mod admin;
 pub mod live;
+mod recover;
 pub mod stream;
 mod wire;
 

@@ -33,7 +33,7 @@ use pipec_compiler::expr::Expr;
 use pipec_compiler::manifest::Manifest;
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
 use rdkafka::error::KafkaError;
-use rdkafka::message::{Message, OwnedMessage};
+use rdkafka::message::{Header, Message, OwnedHeaders, OwnedMessage};
 use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 use rdkafka::util::Timeout;
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
@@ -167,7 +167,22 @@ pub async fn run(
             .iter()
             .filter_map(|s| stores.get(s).cloned())
             .collect();
+        // Where the job's outputs go, by cluster, for the recovery scan.
+        let mut outputs: BTreeMap<String, (ClientConfig, Vec<String>)> = BTreeMap::new();
+        for t in job.outputs() {
+            let def = topic_def(manifest, t)?;
+            let servers = servers_of(opts, &def.cluster)?;
+            outputs
+                .entry(servers.clone())
+                .or_insert_with(|| (client(manifest, &def.cluster, &servers), Vec::new()))
+                .1
+                .push(def.name.clone());
+        }
         let runner = Runner {
+            source_name: source.name.clone(),
+            group: def.consumer_group.clone(),
+            output_clusters: outputs.into_values().collect(),
+            written: std::sync::Mutex::new(super::recover::Written::new()),
             job,
             stores: job_stores,
             last_snapshot: std::sync::Mutex::new(Instant::now()),
@@ -256,6 +271,15 @@ struct Pending {
 }
 
 struct Runner {
+    /// Kafka name of the source topic.
+    source_name: String,
+    /// Consumer group.
+    group: String,
+    /// Output topics (Kafka names) by cluster, with the cluster's client settings.
+    output_clusters: Vec<(ClientConfig, Vec<String>)>,
+    /// Outputs the broker already has from records that will be consumed again (found by
+    /// the recovery scan at start): not produced again.
+    written: std::sync::Mutex<super::recover::Written>,
     job: Job,
     /// The job's stores: memory ones write their snapshot before offsets are committed.
     stores: Vec<Arc<Store>>,
@@ -293,6 +317,9 @@ impl Runner {
         let mut last_record = Instant::now();
         let mut last_lag = Instant::now() - Duration::from_secs(60);
         let mut pending = Pending::default();
+        if self.txn.is_none() {
+            self.recover().await;
+        }
         tracing::info!(job = %name, exactly_once = self.txn.is_some(), "consuming");
         loop {
             if *stop.borrow() {
@@ -465,6 +492,46 @@ impl Runner {
         Ok(())
     }
 
+    /// Reads what the job's output topics received since its last commit (see
+    /// [`super::recover`]). A scan that fails is logged: records are then produced again, as
+    /// at-least-once allows.
+    async fn recover(&self) {
+        let consumer = Arc::clone(&self.consumer);
+        let source = self.source_name.clone();
+        let group = self.group.clone();
+        let clusters = self.output_clusters.clone();
+        let started = Instant::now();
+        let scanned = tokio::task::spawn_blocking(move || {
+            let since = super::recover::since(consumer.as_ref(), &source, Duration::from_secs(10));
+            let mut all = super::recover::Written::new();
+            for (config, topics) in &clusters {
+                let found =
+                    super::recover::scan(config, &group, topics, since, Duration::from_secs(120))?;
+                for (k, n) in found {
+                    *all.entry(k).or_default() += n;
+                }
+            }
+            Ok::<_, String>((since, all))
+        })
+        .await;
+        match scanned {
+            Ok(Ok((since, found))) => {
+                let records: u32 = found.values().sum();
+                tracing::info!(job = %self.job.name(), since_ms = since, records, took = ?started.elapsed(), "recovery scan of the outputs");
+                *self
+                    .written
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner) = found;
+            }
+            Ok(Err(e)) => {
+                tracing::warn!(job = %self.job.name(), error = %e, "recovery scan failed: outputs of records consumed again are produced again");
+            }
+            Err(e) => {
+                tracing::warn!(job = %self.job.name(), error = %e, "recovery scan failed");
+            }
+        }
+    }
+
     /// Runs the steps on a batch and produces what they give, retrying the batch while a
     /// store is unavailable.
     async fn process(
@@ -502,24 +569,65 @@ impl Runner {
     /// Produces the records in `out` and waits for every acknowledgement.
     async fn produce(&self, out: &mut Output) -> Result<(), RuntimeError> {
         let records = std::mem::take(&mut out.records);
+        let sources = std::mem::take(&mut out.sources);
         let keys: Vec<Option<Vec<u8>>> = records
             .iter()
             .map(|(id, bytes)| self.topics.key(id, bytes))
             .collect();
         let mut pending = Vec::with_capacity(records.len());
-        for ((id, bytes), key) in records.iter().zip(&keys) {
-            let (name, _) = self
-                .topics
-                .by_id
-                .get(id.as_ref())
-                .ok_or_else(|| RuntimeError::Internal(format!("no topic `{id}`")))?;
+        let (headers, skipped) = {
+            let mut written = self
+                .written
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let mut skipped = 0u64;
+            let mut headers = Vec::with_capacity(records.len());
+            for (i, (id, bytes)) in records.iter().enumerate() {
+                let (name, _) = self
+                    .topics
+                    .by_id
+                    .get(id.as_ref())
+                    .ok_or_else(|| RuntimeError::Internal(format!("no topic `{id}`")))?;
+                let source = sources.get(i).copied().unwrap_or(0);
+                if source != 0 && !written.is_empty() {
+                    let k = super::recover::key(name, source, bytes);
+                    if let Some(n) = written.get_mut(&k) {
+                        // Stored before the crash: not again.
+                        *n -= 1;
+                        if *n == 0 {
+                            written.remove(&k);
+                        }
+                        skipped += 1;
+                        headers.push(None);
+                        continue;
+                    }
+                }
+                headers.push(Some((name, source)));
+            }
+            (headers, skipped)
+        };
+        if skipped > 0 {
+            tracing::info!(job = %self.job.name(), skipped, "outputs already on the broker not produced again");
+        }
+        for (((id, bytes), key), target) in records.iter().zip(&keys).zip(&headers) {
+            let Some((name, source)) = target else {
+                continue;
+            };
             let producer = self
                 .producers
                 .get(id.as_ref())
                 .ok_or_else(|| RuntimeError::Internal(format!("no producer for `{id}`")))?;
-            let mut record = FutureRecord::to(name).payload(bytes.as_slice());
+            let mut record = FutureRecord::to(name.as_str()).payload(bytes.as_slice());
             if let Some(k) = key {
                 record = record.key(k.as_slice());
+            }
+            let hex;
+            if *source != 0 {
+                hex = format!("{source:016x}");
+                record = record.headers(OwnedHeaders::new().insert(Header {
+                    key: super::recover::SOURCE_HEADER,
+                    value: Some(hex.as_str()),
+                }));
             }
             let started = Instant::now();
             // Waits while librdkafka's queue is full: back-pressure.
@@ -642,11 +750,17 @@ fn position(m: &OwnedMessage) -> u64 {
     xxhash_rust::xxh3::xxh3_64(&buf).max(1)
 }
 
+/// The offsets to commit, each with the time of the commit as its metadata (where a
+/// restarted job's recovery scan starts, see [`super::recover`]).
 fn offset_list(next: &BTreeMap<(String, i32), i64>) -> Result<TopicPartitionList, RuntimeError> {
     let mut tpl = TopicPartitionList::new();
+    let now = super::recover::now_ms().to_string();
     for ((topic, partition), offset) in next {
         tpl.add_partition_offset(topic, *partition, Offset::Offset(*offset))
             .map_err(|e| RuntimeError::Internal(format!("offset list: {e}")))?;
+        if let Some(mut e) = tpl.find_partition(topic, *partition) {
+            e.set_metadata(now.as_str());
+        }
     }
     Ok(tpl)
 }

@@ -1,0 +1,151 @@
+//! After a crash, at-least-once consumes the records whose offsets were not committed again,
+//! and their outputs would be produced again, although the broker may have stored some or all
+//! of them before the crash. So each output record carries the position token of the input
+//! record it came from (header `pipec-src`), and a job starting up reads what its output
+//! topics received since its last commit (its time is kept in the commit's metadata) and
+//! skips producing a record that is already there: the same input record, topic and bytes.
+//! The outputs of a job are deterministic (dedup keys carry position tokens too), so a record
+//! produced again is byte for byte the one stored.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::message::{Headers, Message};
+use rdkafka::{ClientConfig, Offset, TopicPartitionList};
+
+/// The header naming the input record an output came from (its position token, in hex).
+pub(crate) const SOURCE_HEADER: &str = "pipec-src";
+
+/// How far before the last commit the scan starts (clocks of other hosts, linger).
+const MARGIN_MS: i64 = 60_000;
+
+/// Without a commit to go by (a job that never committed), how far back the scan goes.
+const NO_COMMIT_LOOKBACK_MS: i64 = 15 * 60_000;
+
+/// Outputs stored on the broker: (Kafka topic, source token, xxh3 of the bytes) → how many.
+pub(crate) type Written = HashMap<(String, u64, u64), u32>;
+
+/// The key of an output record in [`Written`].
+pub(crate) fn key(topic: &str, source: u64, bytes: &[u8]) -> (String, u64, u64) {
+    (topic.to_owned(), source, xxhash_rust::xxh3::xxh3_64(bytes))
+}
+
+/// Milliseconds since the epoch, now.
+pub(crate) fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// Where the scan starts: the earliest commit time recorded in the group's offsets of
+/// `source` (the metadata `commit()` writes), less a margin; when the group has no such
+/// commit, a fixed look-back from now.
+pub(crate) fn since<C: Consumer>(consumer: &C, source: &str, timeout: Duration) -> i64 {
+    let earliest = (|| {
+        let md = consumer.fetch_metadata(Some(source), timeout).ok()?;
+        let t = md.topics().iter().find(|t| t.name() == source)?;
+        let mut tpl = TopicPartitionList::new();
+        for p in t.partitions() {
+            tpl.add_partition(source, p.id());
+        }
+        let committed = consumer.committed_offsets(tpl, timeout).ok()?;
+        committed
+            .elements()
+            .iter()
+            .filter_map(|e| e.metadata().parse::<i64>().ok())
+            .min()
+    })();
+    match earliest {
+        Some(t) => t - MARGIN_MS,
+        None => now_ms() - NO_COMMIT_LOOKBACK_MS,
+    }
+}
+
+/// Reads every record `topics` received from `since_ms` to their current end, counting those
+/// with a source header. Gives up at `deadline` (what was read is kept: a record missed here
+/// is produced again, as without the scan).
+pub(crate) fn scan(
+    config: &ClientConfig,
+    group: &str,
+    topics: &[String],
+    since_ms: i64,
+    deadline: Duration,
+) -> Result<Written, String> {
+    let started = Instant::now();
+    let consumer: BaseConsumer = config
+        .clone()
+        .set("group.id", format!("{group}.recovery"))
+        .set("enable.auto.commit", "false")
+        .set("isolation.level", "read_committed")
+        .create()
+        .map_err(|e| e.to_string())?;
+    let timeout = Duration::from_secs(10);
+    let mut start = TopicPartitionList::new();
+    let mut ends: HashMap<(String, i32), i64> = HashMap::new();
+    for topic in topics {
+        let md = consumer
+            .fetch_metadata(Some(topic), timeout)
+            .map_err(|e| format!("metadata of `{topic}`: {e}"))?;
+        let Some(t) = md.topics().iter().find(|t| t.name() == topic) else {
+            continue;
+        };
+        let mut at = TopicPartitionList::new();
+        for p in t.partitions() {
+            at.add_partition_offset(topic, p.id(), Offset::Offset(since_ms))
+                .map_err(|e| e.to_string())?;
+        }
+        let found = consumer
+            .offsets_for_times(at, timeout)
+            .map_err(|e| format!("offsets of `{topic}` since {since_ms}: {e}"))?;
+        for e in found.elements() {
+            let Offset::Offset(from) = e.offset() else {
+                continue; // nothing written since then
+            };
+            let (_, high) = consumer
+                .fetch_watermarks(topic, e.partition(), timeout)
+                .map_err(|e| format!("end of `{topic}`: {e}"))?;
+            if from < high {
+                start
+                    .add_partition_offset(topic, e.partition(), Offset::Offset(from))
+                    .map_err(|e| e.to_string())?;
+                ends.insert((topic.clone(), e.partition()), high);
+            }
+        }
+    }
+    let mut written = Written::new();
+    if ends.is_empty() {
+        return Ok(written);
+    }
+    consumer.assign(&start).map_err(|e| e.to_string())?;
+    while !ends.is_empty() && started.elapsed() < deadline {
+        let Some(m) = consumer.poll(Duration::from_millis(200)) else {
+            continue;
+        };
+        let Ok(m) = m else { continue };
+        let tp = (m.topic().to_owned(), m.partition());
+        if let Some(h) = m.headers()
+            && let Some(v) = h
+                .iter()
+                .find(|h| h.key == SOURCE_HEADER)
+                .and_then(|h| h.value)
+            && let Some(token) = std::str::from_utf8(v)
+                .ok()
+                .and_then(|s| u64::from_str_radix(s, 16).ok())
+        {
+            *written
+                .entry(key(m.topic(), token, m.payload().unwrap_or_default()))
+                .or_default() += 1;
+        }
+        if ends.get(&tp).is_some_and(|end| m.offset() + 1 >= *end) {
+            ends.remove(&tp);
+        }
+    }
+    if !ends.is_empty() {
+        tracing::warn!(
+            partitions = ends.len(),
+            "recovery scan stopped at its deadline: some outputs may be produced twice"
+        );
+    }
+    Ok(written)
+}
