@@ -335,11 +335,15 @@ impl Job {
         if let [Op::Emit(to)] = self.steps.as_slice() {
             // A copy job (Sunbird's ingest-router): records pass byte for byte, whether
             // they parse or not; reading them would only lose the ones that do not.
+            let sources = !positions.is_empty() || !out.sources.is_empty();
+            if sources {
+                out.sources.resize(out.records.len(), 0);
+            }
             for (i, raw) in input.iter().enumerate() {
                 for t in to {
                     out.records.push((t.clone(), raw.to_vec()));
-                    if !positions.is_empty() {
-                        out.sources.push(positions[i]);
+                    if sources {
+                        out.sources.push(positions.get(i).copied().unwrap_or(0));
                     }
                 }
             }

@@ -68,3 +68,26 @@ async fn positions_must_match_the_records() {
     let e = j.process_at(&refs, &[1, 2], &mut out).await.unwrap_err();
     assert!(e.to_string().contains("2 positions for 1 records"), "{e}");
 }
+
+#[tokio::test]
+async fn every_output_names_the_record_it_came_from() {
+    let m = igot_manifest();
+    let j = job(&m, "pipeline-preprocessor").await;
+    // A SHARE (exploded into items, routed to several topics) and a LOG.
+    let input = vec![fixture("EVENT_5.json"), fixture("EVENT_1.json")];
+    let out = run_at(&j, &input, &[5, 6]).await;
+    assert_eq!(out.sources.len(), out.records.len());
+    assert!(out.sources.contains(&5) && out.sources.contains(&6));
+    assert!(out.sources.iter().all(|s| *s == 5 || *s == 6));
+    // In input order: the SHARE's outputs first.
+    let first_six = out.sources.iter().position(|s| *s == 6).unwrap_or(0);
+    assert!(out.sources[first_six..].iter().all(|s| *s == 6));
+    // Without positions, none.
+    let plain = run_at(&j, &input, &[]).await;
+    assert!(plain.sources.is_empty());
+    // A copy job too.
+    let copy = job(&m, "ingest-router").await;
+    let out = run_at(&copy, &input, &[7, 8]).await;
+    assert_eq!(out.sources.len(), out.records.len());
+    assert_eq!(out.sources.first(), Some(&7));
+}
