@@ -45,9 +45,60 @@ pub(super) fn canonical_shape(bytes: &[u8]) -> Option<Shape> {
         keys: Vec::new(),
         shape: Shape::default(),
         root_object: bytes.first() == Some(&b'{'),
+        tape: None,
     };
     c.value(0)?;
     (c.i == bytes.len()).then_some(c.shape)
+}
+
+/// One value of a canonical document: the tape of a document lists its values in document
+/// order, each container followed by its members or elements.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Node {
+    /// Byte range of the value.
+    pub(super) start: u32,
+    pub(super) end: u32,
+    /// Byte range of its quoted key when it is a member of an object (else empty).
+    pub(super) key_start: u32,
+    pub(super) key_end: u32,
+    /// Index of the first node after the value's own (its members' included).
+    pub(super) next: u32,
+    pub(super) kind: Kind,
+}
+
+/// What a [`Node`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Kind {
+    Object,
+    Array,
+    String,
+    /// A number without fraction or exponent.
+    Int,
+    /// A number with a fraction or an exponent.
+    Float,
+    True,
+    False,
+    Null,
+}
+
+/// [`canonical`], with the document's tape when it is.
+pub(super) fn canonical_tape(bytes: &[u8]) -> Option<Vec<Node>> {
+    if u32::try_from(bytes.len()).is_err() || std::str::from_utf8(bytes).is_err() {
+        return None;
+    }
+    let mut c = Checker {
+        b: bytes,
+        i: 0,
+        keys: Vec::new(),
+        shape: Shape::default(),
+        root_object: false,
+        tape: Some(Vec::with_capacity(64)),
+    };
+    c.value(0)?;
+    if c.i != bytes.len() {
+        return None;
+    }
+    c.tape
 }
 
 struct Checker<'a> {
@@ -58,6 +109,8 @@ struct Checker<'a> {
     shape: Shape,
     /// Whether the root is an object (its members are then noted in `shape`).
     root_object: bool,
+    /// Every value, when the tape is wanted (then `shape` is not filled).
+    tape: Option<Vec<Node>>,
 }
 
 impl<'a> Checker<'a> {
@@ -66,16 +119,40 @@ impl<'a> Checker<'a> {
     }
 
     fn value(&mut self, depth: usize) -> Option<()> {
-        match self.peek()? {
-            b'{' => self.object(depth + 1),
-            b'[' => self.array(depth + 1),
-            b'"' => self.string().map(|_| ()),
-            b't' => self.word(b"true"),
-            b'f' => self.word(b"false"),
-            b'n' => self.word(b"null"),
-            b'-' | b'0'..=b'9' => self.number(),
+        let at = self.tape.as_mut().map(|t| {
+            t.push(Node {
+                start: 0,
+                end: 0,
+                key_start: 0,
+                key_end: 0,
+                next: 0,
+                kind: Kind::Null,
+            });
+            t.len() - 1
+        });
+        let start = self.i;
+        let kind = match self.peek()? {
+            b'{' => self.object(depth + 1).map(|()| Kind::Object),
+            b'[' => self.array(depth + 1).map(|()| Kind::Array),
+            b'"' => self.string().map(|_| Kind::String),
+            b't' => self.word(b"true").map(|()| Kind::True),
+            b'f' => self.word(b"false").map(|()| Kind::False),
+            b'n' => self.word(b"null").map(|()| Kind::Null),
+            b'-' | b'0'..=b'9' => self
+                .number()
+                .map(|int| if int { Kind::Int } else { Kind::Float }),
             _ => None,
+        }?;
+        if let (Some(t), Some(at)) = (self.tape.as_mut(), at) {
+            let next = t.len() as u32;
+            if let Some(n) = t.get_mut(at) {
+                n.start = start as u32;
+                n.end = self.i as u32;
+                n.next = next;
+                n.kind = kind;
+            }
         }
+        Some(())
     }
 
     fn word(&mut self, w: &[u8]) -> Option<()> {
@@ -112,8 +189,14 @@ impl<'a> Checker<'a> {
             }
             self.i += 1;
             let start = self.i;
+            let at = self.tape.as_ref().map(Vec::len);
             self.value(depth)?;
-            if depth == 1 {
+            if let (Some(t), Some(at)) = (self.tape.as_mut(), at) {
+                if let Some(n) = t.get_mut(at) {
+                    n.key_start = key_start as u32;
+                    n.key_end = (start - 1) as u32;
+                }
+            } else if depth == 1 {
                 let key = key_start..start - 1;
                 self.shape.members.push((key, start..self.i));
             }
@@ -135,7 +218,7 @@ impl<'a> Checker<'a> {
         }
         self.i += 1;
         // A list that is a member of the root object: its elements are noted.
-        let mut elements = (depth == 2 && self.root_object).then(Vec::new);
+        let mut elements = (depth == 2 && self.root_object && self.tape.is_none()).then(Vec::new);
         if self.peek()? == b']' {
             self.i += 1;
         } else {
@@ -212,7 +295,8 @@ impl<'a> Checker<'a> {
         }
     }
 
-    fn number(&mut self) -> Option<()> {
+    /// A number; whether it is an integer (no fraction, no exponent).
+    fn number(&mut self) -> Option<bool> {
         let start = self.i;
         if self.peek() == Some(b'-') {
             self.i += 1;
@@ -226,7 +310,8 @@ impl<'a> Checker<'a> {
             return None;
         }
         let mut simple = n <= 18 && (self.b[digits] != b'0' || (n == 1 && digits == start));
-        if matches!(self.peek(), Some(b'.' | b'e' | b'E')) {
+        let int = !matches!(self.peek(), Some(b'.' | b'e' | b'E'));
+        if !int {
             simple = false;
             if self.peek() == Some(b'.') {
                 self.i += 1;
@@ -245,12 +330,12 @@ impl<'a> Checker<'a> {
             }
         }
         if simple {
-            return Some(());
+            return Some(true);
         }
         // Anything but a short integer: canonical when serde_json writes it back the same.
         let text = &self.b[start..self.i];
         let v: Value = serde_json::from_slice(text).ok()?;
-        (serde_json::to_vec(&v).ok()? == text).then_some(())
+        (serde_json::to_vec(&v).ok()? == text).then_some(int)
     }
 }
 

@@ -178,7 +178,7 @@ impl Explode {
     ) -> Result<Vec<Ev>, RuntimeError> {
         let mut out = Vec::with_capacity(evs.len());
         for mut ev in evs {
-            match holds(self.when.as_ref(), &ev.value) {
+            match holds_ev(self.when.as_ref(), &mut ev, s.input)? {
                 Ok(true) => {}
                 Ok(false) => {
                     out.push(ev);
@@ -189,6 +189,7 @@ impl Explode {
                     continue;
                 }
             }
+            ev.materialize(s.input)?;
             let items = match pipec_compiler::expr::eval(&self.items, &ev.value) {
                 Ok(Value::Array(items)) => items,
                 Ok(_) => Vec::new(),
