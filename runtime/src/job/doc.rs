@@ -60,6 +60,8 @@ struct Edit {
 pub(super) struct Doc {
     tape: Vec<Node>,
     edits: Vec<Edit>,
+    /// The bytes with the edits spliced in, once written (until the next edit).
+    written: Option<Vec<u8>>,
 }
 
 /// What is at a path.
@@ -79,6 +81,7 @@ impl Doc {
         Some(Doc {
             tape: raw::canonical_tape(b)?,
             edits: Vec::new(),
+            written: None,
         })
     }
 
@@ -93,6 +96,7 @@ impl Doc {
 
     /// Sets the field at `t` to `value`, as [`super::fields::set`] would.
     pub(super) fn set(&mut self, t: &Arc<Target>, value: Value) {
+        self.written = None;
         self.edits.push(Edit {
             target: t.clone(),
             value,
@@ -152,26 +156,53 @@ impl Doc {
         e: &Expr,
         reads: &[Arc<Target>],
     ) -> Option<Result<Value, EvalError>> {
+        let event = self.holding(b, reads)?;
+        Some(pipec_compiler::expr::eval(e, &event))
+    }
+
+    /// An event holding only the fields `reads` of this one (`None`: unsure).
+    pub(super) fn holding(&self, b: &[u8], reads: &[Arc<Target>]) -> Option<Value> {
         let mut event = Value::Object(Map::new());
         for t in reads {
             if let Some(v) = self.value(b, t).ok()? {
                 super::fields::set(&mut event, &t.path, v);
             }
         }
-        Some(pipec_compiler::expr::eval(e, &event))
+        Some(event)
+    }
+
+    /// Writes the event's bytes with the edits spliced in (see [`Doc::written`]), unless
+    /// they are already.
+    pub(super) fn flush(&mut self, b: &[u8]) {
+        if self.written.is_none() && self.edited() {
+            self.written = Some(self.write(b));
+        }
+    }
+
+    /// The event's bytes with the edits spliced in, as [`Doc::flush`] last wrote them
+    /// (none if an edit came since).
+    pub(super) fn written(&self) -> Option<&[u8]> {
+        self.written.as_deref()
     }
 
     /// The event's bytes with the edits spliced in.
     pub(super) fn write(&self, b: &[u8]) -> Vec<u8> {
+        self.write_with(b, &[])
+    }
+
+    /// The event's bytes with the edits spliced in, then `more` (set in order after them).
+    pub(super) fn write_with(&self, b: &[u8], more: &[(&Arc<Target>, Value)]) -> Vec<u8> {
         let mut patches: Vec<(&[u8], Patch)> = Vec::new();
-        for e in &self.edits {
-            insert(&mut patches, &e.target.keys, &e.target.path, &e.value);
-        }
-        let extra: usize = self
+        let edits = self
             .edits
             .iter()
-            .map(|e| 8 + e.target.keys.iter().map(Vec::len).sum::<usize>())
-            .sum();
+            .map(|e| (&e.target, &e.value))
+            .chain(more.iter().map(|(t, v)| (*t, v)));
+        let mut extra = 0;
+        for (t, v) in edits {
+            insert(&mut patches, &t.keys, &t.path, v);
+            extra += 8 + t.keys.iter().map(Vec::len).sum::<usize>();
+        }
         let mut out = Vec::with_capacity(b.len() + extra + 16);
         let mut copied = 0;
         match self.tape.first() {
@@ -201,10 +232,11 @@ pub(super) fn member(tape: &[Node], b: &[u8], i: usize, key: &[u8]) -> Option<us
         return None;
     }
     let end = n.next as usize;
+    let kw = raw::key_word(key);
     let mut j = i + 1;
     while j < end {
         let c = tape.get(j)?;
-        if b.get(c.key_start as usize..c.key_end as usize) == Some(key) {
+        if c.kw == kw && b.get(c.key_start as usize..c.key_end as usize) == Some(key) {
             return Some(j);
         }
         j = c.next as usize;

@@ -163,7 +163,8 @@ struct Ev {
     /// Where the members of the record kept as bytes are, as checking it found them.
     shape: Option<Box<raw::Shape>>,
     /// The tape of the bytes and the fields set on the event since (then the bytes are
-    /// not the event's until the edits are spliced in: see [`Ev::flush`]).
+    /// not the event's: the steps that read bytes get them with the edits spliced in,
+    /// see [`Ev::flush`]).
     doc: Option<Box<doc::Doc>>,
     /// Index of the input record.
     input: u32,
@@ -196,10 +197,10 @@ impl Ev {
     /// The event's canonical bytes, while it has them (and no field was set on its
     /// [`doc::Doc`] since).
     fn raw_bytes<'b>(&'b self, input: &'b [&'b [u8]]) -> Option<&'b [u8]> {
-        if self.doc.as_ref().is_some_and(|d| d.edited()) {
-            return None;
+        match self.doc.as_deref() {
+            Some(d) if d.edited() => d.written(),
+            _ => self.bytes_read(input),
         }
-        self.bytes_read(input)
     }
 
     /// The bytes the event was read from, while it is kept as bytes.
@@ -225,25 +226,25 @@ impl Ev {
         Some((b, self.doc.as_deref_mut()?))
     }
 
-    /// Splices the fields set on the doc into the bytes (the doc, then stale, is dropped).
+    /// Splices the fields set on the doc into the bytes, for the steps that read bytes
+    /// (the doc keeps the bytes read and its edits, for the next step that sets fields).
     fn flush(&mut self, input: &[&[u8]]) {
-        if !self.doc.as_ref().is_some_and(|d| d.edited()) {
-            return;
+        let b = match self.raw.as_ref() {
+            Some(Raw::Record) => input.get(self.input as usize).copied(),
+            Some(Raw::Owned(b)) => Some(b.as_slice()),
+            None => None,
+        };
+        if let (Some(b), Some(d)) = (b, self.doc.as_deref_mut()) {
+            d.flush(b);
         }
-        let Some(d) = self.doc.take() else {
-            return;
-        };
-        let Some(b) = self.bytes_read(input) else {
-            return;
-        };
-        let spliced = d.write(b);
-        self.raw = Some(Raw::Owned(spliced));
     }
 
     /// The event's JSON bytes, to send.
     fn to_bytes(&self, input: &[&[u8]]) -> Result<Vec<u8>, RuntimeError> {
         match (self.bytes_read(input), self.doc.as_deref()) {
-            (Some(b), Some(d)) if d.edited() => Ok(d.write(b)),
+            (Some(b), Some(d)) if d.edited() => {
+                Ok(d.written().map_or_else(|| d.write(b), <[u8]>::to_vec))
+            }
             (Some(b), _) => Ok(b.to_vec()),
             (None, _) => serialize(&self.value),
         }

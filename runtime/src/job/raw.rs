@@ -36,9 +36,7 @@ pub(super) struct Shape {
 
 /// [`canonical`], with the document's [`Shape`] when it is.
 pub(super) fn canonical_shape(bytes: &[u8]) -> Option<Shape> {
-    if std::str::from_utf8(bytes).is_err() {
-        return None;
-    }
+    // UTF-8 is checked where it can be other than ASCII: in strings (see `string`).
     let mut c = Checker {
         b: bytes,
         i: 0,
@@ -63,6 +61,8 @@ pub(super) struct Node {
     pub(super) key_end: u32,
     /// Index of the first node after the value's own (its members' included).
     pub(super) next: u32,
+    /// [`key_word`] of its key (0 when it has none).
+    pub(super) kw: u64,
     pub(super) kind: Kind,
 }
 
@@ -83,7 +83,7 @@ pub(super) enum Kind {
 
 /// [`canonical`], with the document's tape when it is.
 pub(super) fn canonical_tape(bytes: &[u8]) -> Option<Vec<Node>> {
-    if u32::try_from(bytes.len()).is_err() || std::str::from_utf8(bytes).is_err() {
+    if u32::try_from(bytes.len()).is_err() {
         return None;
     }
     let mut c = Checker {
@@ -105,7 +105,7 @@ struct Checker<'a> {
     b: &'a [u8],
     i: usize,
     /// Keys of the objects being read, innermost last (for the repeated-key check).
-    keys: Vec<&'a [u8]>,
+    keys: Vec<(u64, &'a [u8])>,
     shape: Shape,
     /// Whether the root is an object (its members are then noted in `shape`).
     root_object: bool,
@@ -126,6 +126,7 @@ impl<'a> Checker<'a> {
                 key_start: 0,
                 key_end: 0,
                 next: 0,
+                kw: 0,
                 kind: Kind::Null,
             });
             t.len() - 1
@@ -180,10 +181,15 @@ impl<'a> Checker<'a> {
             }
             let key_start = self.i;
             let key = self.string()?;
-            if self.keys.len() - first >= MAX_KEYS || self.keys[first..].contains(&key) {
+            let kw = key_word(key);
+            if self.keys.len() - first >= MAX_KEYS
+                || self.keys[first..]
+                    .iter()
+                    .any(|(w, k)| *w == kw && *k == key)
+            {
                 return None;
             }
-            self.keys.push(key);
+            self.keys.push((kw, key));
             if self.peek()? != b':' {
                 return None;
             }
@@ -195,6 +201,7 @@ impl<'a> Checker<'a> {
                 if let Some(n) = t.get_mut(at) {
                     n.key_start = key_start as u32;
                     n.key_end = (start - 1) as u32;
+                    n.kw = kw;
                 }
             } else if depth == 1 {
                 let key = key_start..start - 1;
@@ -251,7 +258,7 @@ impl<'a> Checker<'a> {
         let start = self.i;
         self.i += 1;
         loop {
-            let at = special(self.b, self.i);
+            let at = special_or_high(self.b, self.i);
             if at >= self.b.len() {
                 return None;
             }
@@ -260,6 +267,17 @@ impl<'a> Checker<'a> {
                 b'"' => {
                     self.i += 1;
                     return Some(&self.b[start..self.i]);
+                }
+                lead @ 0x80.. => {
+                    // One character of UTF-8: well formed, as `str::from_utf8` checks it.
+                    let len = match lead {
+                        0xc2..=0xdf => 2,
+                        0xe0..=0xef => 3,
+                        0xf0..=0xf4 => 4,
+                        _ => return None,
+                    };
+                    std::str::from_utf8(self.b.get(at..at + len)?).ok()?;
+                    self.i = at + len;
                 }
                 b'\\' => {
                     let esc = *self.b.get(at + 1)?;
@@ -443,6 +461,41 @@ pub(super) fn special(b: &[u8], mut i: usize) -> usize {
         i += 1;
     }
     b.len()
+}
+
+/// [`special`], stopping also at bytes that are not ASCII.
+fn special_or_high(b: &[u8], mut i: usize) -> usize {
+    while let Some(chunk) = b.get(i..i + 8) {
+        let mut w = [0_u8; 8];
+        w.copy_from_slice(chunk);
+        let v = u64::from_le_bytes(w);
+        let zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS;
+        let mask = zero(v ^ (ONES * u64::from(b'"')))
+            | zero(v ^ (ONES * u64::from(b'\\')))
+            | (v.wrapping_sub(ONES * 0x20) & !v & HIGHS)
+            | (v & HIGHS);
+        if mask != 0 {
+            return i + (mask.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while let Some(&c) = b.get(i) {
+        if c == b'"' || c == b'\\' || !(0x20..0x80).contains(&c) {
+            return i;
+        }
+        i += 1;
+    }
+    b.len()
+}
+
+/// The word [`Node::kw`] holds for a quoted key: its length and first bytes, to tell keys
+/// apart before comparing them.
+pub(super) fn key_word(k: &[u8]) -> u64 {
+    let mut w = [0_u8; 8];
+    let inner = k.get(1..).unwrap_or_default();
+    let n = inner.len().min(8);
+    w[..n].copy_from_slice(&inner[..n]);
+    u64::from_le_bytes(w) ^ ((k.len() as u64) << 56)
 }
 
 /// The members of a canonical object: `(key with its quotes, value range)`.
@@ -686,6 +739,10 @@ pub(super) fn field_keys(p: &pipec_compiler::expr::FieldPath) -> Option<Vec<Vec<
 mod unit_tests {
     use super::*;
 
+    fn raw_tape(b: &[u8]) -> Option<Vec<Node>> {
+        canonical_tape(b)
+    }
+
     fn roundtrip(s: &str) -> bool {
         match serde_json::from_str::<Value>(s) {
             Ok(v) => serde_json::to_string(&v).is_ok_and(|o| o == s),
@@ -744,6 +801,27 @@ mod unit_tests {
             assert_eq!(canonical(c.as_bytes()), roundtrip(c), "{c}");
         }
         assert!(!canonical(b"{\"a\":\"\xff\"}"));
+        // UTF-8 is checked in strings, character by character.
+        for bad in [
+            &b"{\"a\":\"\xc0\xaf\"}"[..],
+            b"{\"a\":\"\xed\xa0\x80\"}",
+            b"{\"a\":\"\xf4\x90\x80\x80\"}",
+            b"{\"a\":\"\xe2\x82\"}",
+            b"{\"a\":\"x\xe2\x82",
+            b"{\"\x80\":1}",
+            b"{\"a\":1\xc3\xa9}",
+            b"[\"\xf8\x88\x80\x80\x80\"]",
+        ] {
+            assert!(!canonical(bad), "{bad:?}");
+            assert!(raw_tape(bad).is_none(), "{bad:?}");
+        }
+        for good in [
+            "{\"é\":\"ü😀\u{7ff}\u{800}\u{ffff}\u{10000}\u{10ffff}abcdefghé\"}",
+            "[\"\u{80}\"]",
+        ] {
+            assert!(canonical(good.as_bytes()), "{good}");
+            assert!(raw_tape(good.as_bytes()).is_some(), "{good}");
+        }
         let deep = "[".repeat(200) + &"]".repeat(200);
         assert!(!canonical(deep.as_bytes()));
     }

@@ -28,7 +28,8 @@ pub(crate) struct Compiled {
 struct SNode {
     /// Allowed types (bits of [`ty`]); `None`: any.
     types: Option<u8>,
-    properties: Vec<(Vec<u8>, usize)>,
+    /// Quoted name, its [`raw::key_word`], schema.
+    properties: Vec<(Vec<u8>, u64, usize)>,
     /// Quoted names.
     required: Vec<Vec<u8>>,
     additional: Additional,
@@ -188,7 +189,9 @@ impl<'a> Compiler<'a> {
                 "properties" => {
                     for (name, s) in v.as_object()? {
                         let s = self.node(s)?;
-                        n.properties.push((raw::quoted(name), s));
+                        let q = raw::quoted(name);
+                        let kw = raw::key_word(&q);
+                        n.properties.push((q, kw, s));
                     }
                 }
                 "required" => {
@@ -335,6 +338,7 @@ impl Compiled {
         verdict
     }
 
+    #[inline(never)]
     fn object(
         &self,
         sn: &SNode,
@@ -355,8 +359,12 @@ impl Compiled {
         for c in children(tape, i) {
             let n = &tape[c];
             let key = &b[n.key_start as usize..n.key_end as usize];
-            match sn.properties.iter().find(|(k, _)| k.as_slice() == key) {
-                Some(&(_, p)) => add(self.at(p, tape, b, c, nest + 1)),
+            match sn
+                .properties
+                .iter()
+                .find(|(k, kw, _)| *kw == n.kw && k.as_slice() == key)
+            {
+                Some(&(_, _, p)) => add(self.at(p, tape, b, c, nest + 1)),
                 None => match sn.additional {
                     Additional::Any => {}
                     Additional::None => add(Invalid),
@@ -367,6 +375,7 @@ impl Compiled {
     }
 }
 
+#[inline(never)]
 fn type_matches(types: u8, kind: Kind) -> Verdict {
     let ok = match kind {
         Kind::Object => types & ty::OBJECT != 0,
@@ -391,6 +400,7 @@ fn type_matches(types: u8, kind: Kind) -> Verdict {
 
 /// Whether the value is one of `list`: decided for strings, booleans and null against
 /// lists of those; anything else is left to jsonschema.
+#[inline(never)]
 fn in_enum(list: &[Value], n: &Node, b: &[u8]) -> Verdict {
     let bytes = &b[n.start as usize..n.end as usize];
     let simple = |v: &Value| matches!(v, Value::String(_) | Value::Bool(_) | Value::Null);

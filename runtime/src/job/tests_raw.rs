@@ -272,6 +272,44 @@ fn preprocessor_events() -> Vec<Vec<u8>> {
             json!([{"id": "i1", "type": "t", "ver": "1", "params": [{"transfers": "2"}]}, {"id": "i2"}]),
         ),
         path_set("edata.items", json!("notalist")),
+        // SHAREs: an event with a member named as the item, items of every kind, no mid.
+        Box::new(|e| {
+            e["eid"] = json!("SHARE");
+            e["item"] = json!({"id": "shadowed"});
+            e["edata"]["items"] = json!([{"id": "a", "params": [{"transfers": 0}]}, {"id": "b"}]);
+        }),
+        Box::new(|e| {
+            e["eid"] = json!("SHARE");
+            e["edata"]["items"] = json!([1, null, "x", [], {"id": 5, "params": "p"}]);
+        }),
+        Box::new(|e| {
+            e["eid"] = json!("SHARE");
+            e["edata"]["items"] =
+                json!([{"id": "a", "type": "t", "ver": "1", "params": [{"transfers": "x"}]}]);
+        }),
+        Box::new(|e| {
+            e["eid"] = json!("SHARE");
+            if let Some(o) = e.as_object_mut() {
+                o.shift_remove("mid");
+            }
+            e["edata"]["items"] = json!([{"id": "a"}]);
+        }),
+        Box::new(|e| {
+            e["eid"] = json!("SHARE");
+            e["edata"]["items"] = json!([{"id": "a"}, {"id": {"x": [1]}}]);
+        }),
+        Box::new(|e| {
+            if let Some(o) = e.as_object_mut() {
+                o.shift_remove("syncts");
+                o.shift_remove("@timestamp");
+            }
+            e["ets"] = json!(1e300);
+        }),
+        Box::new(|e| {
+            e["eid"] = json!("SHARE");
+            e["object"] = json!("o");
+            e["edata"]["items"] = json!([{"id": "a"}, {"id": "é\"\u{1}"}]);
+        }),
     ];
     let mut out = Vec::new();
     for round in 0..3 {
@@ -337,6 +375,18 @@ async fn preprocessor_edge_cases_give_the_same_bytes_either_way() {
     let topics: std::collections::BTreeSet<&str> = fast.records.iter().map(|(t, _)| &**t).collect();
     for t in ["failed", "unique", "druid-events-log", "duplicate"] {
         assert!(topics.contains(t), "{t}: {topics:?}");
+    }
+    let texts: Vec<String> = fast
+        .records
+        .iter()
+        .map(|(_, b)| String::from_utf8_lossy(b).into_owned())
+        .collect();
+    for want in [
+        r#""item":{"id":"shadowed"}"#,
+        r#""eid":"SHARE_ITEM""#,
+        "processing_error",
+    ] {
+        assert!(texts.iter().any(|t| t.contains(want)), "{want}");
     }
 }
 
