@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::doc::Target;
 use super::raw::Kind;
-use super::{Builder, Ev, Raw, Scratch, fields, holds, holds_ev, parse, parse_when};
+use super::{Builder, Ev, Raw, Scratch, fields, holds, holds_ev, parse, parse_when, raw};
 use crate::RuntimeError;
 
 #[derive(Debug)]
@@ -65,6 +65,9 @@ pub(super) struct Route {
     rules: Vec<Rule>,
     /// Whether no event goes past the route (some rule stops).
     terminal: bool,
+    /// The quoted keys of the one path every rule's condition reads, when all are fast
+    /// tests of it (or `else`): it is then read from an event's bytes once for all rules.
+    one_path: Option<Vec<Vec<u8>>>,
 }
 
 impl Route {
@@ -81,9 +84,28 @@ impl Route {
                 })
             })
             .collect::<Result<Vec<_>, RuntimeError>>()?;
+        let mut one_path: Option<Vec<Vec<u8>>> = None;
+        for r in &rules {
+            let Some(c) = &r.when else { continue };
+            match (c.raw_keys(), &one_path) {
+                (Some(k), None) => one_path = Some(k.to_vec()),
+                (Some(k), Some(p)) if k == p.as_slice() => {}
+                _ => {
+                    one_path = None;
+                    break;
+                }
+            }
+        }
+        if rules
+            .iter()
+            .any(|r| r.when.as_ref().is_some_and(|c| c.raw_keys().is_none()))
+        {
+            one_path = None;
+        }
         Ok(Route {
             terminal: !rules.iter().all(|r| r.continue_),
             rules,
+            one_path,
         })
     }
 
@@ -100,8 +122,26 @@ impl Route {
         let mut out = Vec::with_capacity(if self.terminal { 0 } else { evs.len() });
         'events: for mut ev in evs {
             let mut matched = false;
+            // What is at the rules' one path, read once from the bytes.
+            let found: Option<Option<(usize, usize)>> =
+                match (&self.one_path, ev.raw_bytes(s.input)) {
+                    (Some(keys), Some(b)) => Some(raw::lookup(b, keys).map(|v| {
+                        let start = v.as_ptr() as usize - b.as_ptr() as usize;
+                        (start, start + v.len())
+                    })),
+                    _ => None,
+                };
             for rule in &self.rules {
-                match holds_ev(rule.when.as_ref(), &mut ev, s.input)? {
+                let holds = match (found, &rule.when, ev.raw_bytes(s.input)) {
+                    (Some(f), Some(c), Some(b)) => {
+                        match c.holds_found(f.and_then(|(x, y)| b.get(x..y))) {
+                            Some(r) => r,
+                            None => holds_ev(rule.when.as_ref(), &mut ev, s.input)?,
+                        }
+                    }
+                    _ => holds_ev(rule.when.as_ref(), &mut ev, s.input)?,
+                };
+                match holds {
                     Ok(true) => {}
                     Ok(false) => continue,
                     Err(e) => {
