@@ -43,6 +43,8 @@ struct SNode {
     minimum: Option<Value>,
     /// `format`: strings are left to jsonschema.
     format: bool,
+    /// Whether `type` is all there is to check (set once compiled).
+    only_type: bool,
 }
 
 #[derive(Debug, Default)]
@@ -110,6 +112,20 @@ impl<'a> Compiler<'a> {
         self.docs.insert(id.to_string(), 0);
         self.nodes.push(SNode::default());
         self.fill(0, doc)?;
+        for n in &mut self.nodes {
+            n.only_type = n.properties.is_empty()
+                && n.required.is_empty()
+                && matches!(n.additional, Additional::Any)
+                && n.items.is_none()
+                && n.enumeration.is_none()
+                && n.all_of.is_empty()
+                && n.any_of.is_empty()
+                && n.one_of.is_empty()
+                && n.reference.is_none()
+                && n.min_length.is_none()
+                && n.minimum.is_none()
+                && !n.format;
+        }
         Some(Compiled { nodes: self.nodes })
     }
 
@@ -258,6 +274,9 @@ impl Compiled {
         let (Some(sn), Some(n)) = (self.nodes.get(s), tape.get(i)) else {
             return Unsure;
         };
+        if sn.only_type {
+            return sn.types.map_or(Valid, |t| type_matches(t, n.kind));
+        }
         let mut verdict = Valid;
         let mut add = |v: Verdict| {
             verdict = match (verdict, v) {
@@ -338,7 +357,6 @@ impl Compiled {
         verdict
     }
 
-    #[inline(never)]
     fn object(
         &self,
         sn: &SNode,
@@ -375,7 +393,6 @@ impl Compiled {
     }
 }
 
-#[inline(never)]
 fn type_matches(types: u8, kind: Kind) -> Verdict {
     let ok = match kind {
         Kind::Object => types & ty::OBJECT != 0,
@@ -400,7 +417,6 @@ fn type_matches(types: u8, kind: Kind) -> Verdict {
 
 /// Whether the value is one of `list`: decided for strings, booleans and null against
 /// lists of those; anything else is left to jsonschema.
-#[inline(never)]
 fn in_enum(list: &[Value], n: &Node, b: &[u8]) -> Verdict {
     let bytes = &b[n.start as usize..n.end as usize];
     let simple = |v: &Value| matches!(v, Value::String(_) | Value::Bool(_) | Value::Null);
