@@ -239,6 +239,24 @@ impl Ev {
         }
     }
 
+    /// Makes the bytes with the edits spliced in the event's bytes, without a doc.
+    fn settle(&mut self, input: &[&[u8]]) {
+        if !self.doc.as_ref().is_some_and(|d| d.edited()) {
+            return;
+        }
+        self.flush(input);
+        let written = self
+            .doc
+            .as_ref()
+            .and_then(|d| d.written())
+            .map(<[u8]>::to_vec);
+        if let Some(b) = written {
+            self.doc = None;
+            self.raw = Some(Raw::Owned(b));
+            self.shape = None;
+        }
+    }
+
     /// The event's JSON bytes, to send.
     fn to_bytes(&self, input: &[&[u8]]) -> Result<Vec<u8>, RuntimeError> {
         match (self.bytes_read(input), self.doc.as_deref()) {
@@ -477,7 +495,12 @@ impl Job {
                 break;
             }
             s.counters[i].input += evs.len() as u64;
-            if !step.takes_doc() {
+            if matches!(step, Op::Unbatch(_)) {
+                // It reads the bytes the event holds: they become the spliced ones.
+                for ev in &mut evs {
+                    ev.settle(s.input);
+                }
+            } else if !step.takes_doc() {
                 for ev in &mut evs {
                     ev.flush(s.input);
                 }
