@@ -87,6 +87,37 @@ impl Schemas {
     }
 }
 
+impl Schemas {
+    /// Schema `id` compiled for events kept as bytes, when it and the schemas it refers to
+    /// use only what [`crate::job::schema`] checks (under drafts 4 to 7); else none.
+    pub(crate) fn fast(&self, id: &str) -> Option<Arc<crate::job::schema::Compiled>> {
+        let old = |doc: &Value| {
+            let draft = doc
+                .get("$schema")
+                .and_then(Value::as_str)
+                .map_or(Some(self.default_draft), draft_of_uri);
+            matches!(draft, Some(Draft::Draft4 | Draft::Draft6 | Draft::Draft7))
+        };
+        let doc = &self.docs.get(id)?.document;
+        if !old(doc) {
+            return None;
+        }
+        let embedded = Embedded {
+            docs: self.docs.clone(),
+            refs: self.refs.clone(),
+        };
+        let docs = &self.docs;
+        let resolve = move |uri: &str| -> Option<(String, &Value)> {
+            let id = embedded.id_of(uri)?;
+            let doc = &docs.get(&id)?.document;
+            old(doc).then_some((id, doc))
+        };
+        crate::job::schema::Compiler::new(&resolve)
+            .compile(id, doc)
+            .map(Arc::new)
+    }
+}
+
 /// Resolves `$ref` URIs to embedded documents.
 struct Embedded {
     docs: Arc<BTreeMap<String, Schema>>,

@@ -54,7 +54,17 @@ impl Cond {
     /// needs the tree.
     pub(super) fn holds_raw(&self, b: &[u8]) -> Option<Result<bool, String>> {
         let keys = self.keys.as_deref()?;
-        let found = super::raw::lookup(b, keys);
+        self.holds_found(super::raw::lookup(b, keys))
+    }
+
+    /// The quoted keys of the path a fast test reads from bytes.
+    pub(super) fn raw_keys(&self) -> Option<&[Vec<u8>]> {
+        self.keys.as_deref()
+    }
+
+    /// [`Cond::holds_raw`], given what is at its path in the bytes (as [`super::raw::lookup`]
+    /// finds it).
+    pub(super) fn holds_found(&self, found: Option<&[u8]>) -> Option<Result<bool, String>> {
         let text = || found.and_then(super::raw::text);
         Some(Ok(match &self.kind {
             Kind::Eq(_, s) => text().is_some_and(|t| t == s.as_str()),

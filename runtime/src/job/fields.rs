@@ -1,9 +1,117 @@
 //! Field paths of `set`, `flag` and flags: parsed once, assigned creating the objects on
 //! the way.
 
+use std::sync::Arc;
+
 use pipec_compiler::expr::{Expr, ExprKind, FieldPath, PathSegment};
 use pipec_compiler::manifest::{Assignments, Flags};
 use serde_json::{Map, Value};
+
+use super::doc::{Look, Target};
+use super::raw::Kind;
+use super::{Ev, RuntimeError};
+
+/// The assignments of a `set` step, with what setting them on an event kept as bytes needs.
+#[derive(Debug)]
+pub(super) struct Assign {
+    list: Vec<(FieldPath, Expr)>,
+    /// Per assignment, in order, while they can be done on the bytes.
+    fast: Vec<FastAssign>,
+}
+
+#[derive(Debug)]
+struct FastAssign {
+    target: Arc<Target>,
+    /// The fields the expression reads.
+    reads: Vec<Arc<Target>>,
+    /// `p = coalesce(p, ...)`: nothing to do when `p` has a value.
+    keeps_own: bool,
+}
+
+impl Assign {
+    pub(super) fn new(list: Vec<(FieldPath, Expr)>) -> Assign {
+        let fast = list
+            .iter()
+            .map_while(|(p, e)| {
+                Some(FastAssign {
+                    target: Target::new(p)?,
+                    reads: Target::reads(e)?,
+                    keeps_own: is_coalesce_of(p, e),
+                })
+            })
+            .collect();
+        Assign { list, fast }
+    }
+
+    /// Sets the fields on the event: on its bytes while it has them and the assignments
+    /// can be done there, the rest on its tree. `Ok(Err(_))`: an expression failed.
+    pub(super) fn apply_ev(
+        &self,
+        ev: &mut Ev,
+        input: &[&[u8]],
+    ) -> Result<Result<(), String>, RuntimeError> {
+        let mut done = 0;
+        if let Some((b, doc)) = ev.doc_parts(input) {
+            for (f, (_, e)) in self.fast.iter().zip(&self.list) {
+                if f.keeps_own {
+                    let has = match doc.get(b, &f.target) {
+                        Look::Node(i) => doc.tape().get(i).is_some_and(|n| n.kind != Kind::Null),
+                        Look::Value(v) => !v.is_null(),
+                        Look::Missing => false,
+                        Look::Unsure => break,
+                    };
+                    if has {
+                        done += 1;
+                        continue;
+                    }
+                }
+                match doc.eval(b, e, &f.reads) {
+                    None => break,
+                    Some(Ok(v)) => doc.set(&f.target, v),
+                    Some(Err(x)) => return Ok(Err(x.to_string())),
+                }
+                done += 1;
+            }
+        }
+        if done == self.list.len() {
+            return Ok(Ok(()));
+        }
+        ev.materialize(input)?;
+        Ok(apply(&mut ev.value, &self.list[done..]))
+    }
+}
+
+/// The flags of a step, with their targets when all are paths of field names.
+#[derive(Debug)]
+pub(super) struct FlagSet {
+    pub(super) list: Vec<(FieldPath, Value)>,
+    targets: Option<Vec<Arc<Target>>>,
+}
+
+impl FlagSet {
+    pub(super) fn new(list: Vec<(FieldPath, Value)>) -> FlagSet {
+        let targets = list.iter().map(|(p, _)| Target::new(p)).collect();
+        FlagSet { list, targets }
+    }
+
+    /// Sets the flags on the event, on its bytes when it has them.
+    pub(super) fn apply_ev(&self, ev: &mut Ev, input: &[&[u8]]) -> Result<(), RuntimeError> {
+        if self.list.is_empty() {
+            return Ok(());
+        }
+        if let Some(targets) = &self.targets
+            && let Some((_, doc)) = ev.doc_parts(input)
+        {
+            for (t, (_, v)) in targets.iter().zip(&self.list) {
+                doc.set(t, v.clone());
+            }
+            return Ok(());
+        }
+        ev.materialize(input)?;
+        set_flags(&mut ev.value, &self.list);
+        Ok(())
+    }
+}
 
 /// Parses a field path of the manifest (`flags.pp_duplicate`, `@timestamp`).
 pub(super) fn path(src: &str) -> Result<FieldPath, String> {
@@ -52,6 +160,14 @@ fn keeps_own_value(event: &Value, p: &FieldPath, e: &Expr) -> bool {
     name == "coalesce"
         && same_path(first, p)
         && pipec_compiler::expr::eval::lookup(event, p).is_some_and(|v| !v.is_null())
+}
+
+/// Whether `e` is `coalesce(p, ...)`.
+fn is_coalesce_of(p: &FieldPath, e: &Expr) -> bool {
+    let ExprKind::Call { name, args, .. } = &e.kind else {
+        return false;
+    };
+    matches!(args.first().map(|a| &a.kind), Some(ExprKind::Path(first)) if name == "coalesce" && same_path(first, p))
 }
 
 /// Whether two paths name the same field (spans aside).

@@ -3,11 +3,13 @@
 //! store is called once per step and batch; outputs are put back in input order.
 
 mod cond;
+mod doc;
 mod fields;
 mod keyed;
 mod parse;
 mod raw;
 mod route;
+pub(crate) mod schema;
 mod unbatch;
 mod validate;
 mod window;
@@ -108,6 +110,9 @@ pub struct Job {
     /// tree split them or send them (else checking the bytes would only add to the parse).
     /// Off in tests comparing with the tree path.
     keep_raw: bool,
+    /// Whether records kept as bytes are read into a [`doc::Doc`] (the first step takes
+    /// one) rather than a [`raw::Shape`].
+    read_doc: bool,
 }
 
 /// One built step.
@@ -117,8 +122,8 @@ enum Op {
     Validate(validate::Validate),
     Dedup(keyed::Dedup),
     Enrich(keyed::Enrich),
-    Set(Vec<(FieldPath, Expr)>),
-    Flag(Vec<(FieldPath, Value)>),
+    Set(fields::Assign),
+    Flag(fields::FlagSet),
     Filter(route::Filter),
     Route(route::Route),
     Explode(route::Explode),
@@ -134,8 +139,21 @@ impl Op {
     fn takes_raw(&self) -> bool {
         matches!(
             self,
-            Op::Unbatch(_) | Op::Dedup(_) | Op::Route(_) | Op::Emit(_)
+            Op::Unbatch(_)
+                | Op::Validate(_)
+                | Op::Set(_)
+                | Op::Flag(_)
+                | Op::Dedup(_)
+                | Op::Explode(_)
+                | Op::Route(_)
+                | Op::Emit(_)
         )
+    }
+
+    /// Whether the step reads and sets fields on an event's [`doc::Doc`] (others get the
+    /// event's bytes with the fields set spliced in, or its tree).
+    fn takes_doc(&self) -> bool {
+        matches!(self, Op::Validate(_) | Op::Set(_) | Op::Flag(_))
     }
 }
 
@@ -150,6 +168,10 @@ struct Ev {
     raw: Option<Raw>,
     /// Where the members of the record kept as bytes are, as checking it found them.
     shape: Option<Box<raw::Shape>>,
+    /// The tape of the bytes and the fields set on the event since (then the bytes are
+    /// not the event's: the steps that read bytes get them with the edits spliced in,
+    /// see [`Ev::flush`]).
+    doc: Option<Box<doc::Doc>>,
     /// Index of the input record.
     input: u32,
     /// Index of the event in its record's batch.
@@ -172,20 +194,88 @@ impl Ev {
             value,
             raw: None,
             shape: None,
+            doc: None,
             input,
             sub,
         }
     }
 
-    /// The event's canonical bytes, while it has them.
+    /// The event's canonical bytes, while it has them (and no field was set on its
+    /// [`doc::Doc`] since).
     fn raw_bytes<'b>(&'b self, input: &'b [&'b [u8]]) -> Option<&'b [u8]> {
+        match self.doc.as_deref() {
+            Some(d) if d.edited() => d.written(),
+            _ => self.bytes_read(input),
+        }
+    }
+
+    /// The bytes the event was read from, while it is kept as bytes.
+    fn bytes_read<'b>(&'b self, input: &'b [&'b [u8]]) -> Option<&'b [u8]> {
         match self.raw.as_ref()? {
             Raw::Record => input.get(self.input as usize).copied(),
             Raw::Owned(b) => Some(b),
         }
     }
 
-    /// Parses the bytes into the tree, if the event is still bytes.
+    /// The event's bytes and its doc (read from them first if need be), while it is kept
+    /// as bytes.
+    fn doc_parts<'b>(&'b mut self, input: &'b [&'b [u8]]) -> Option<(&'b [u8], &'b mut doc::Doc)> {
+        if self.doc.is_none() {
+            let d = doc::Doc::read(self.bytes_read(input)?)?;
+            self.doc = Some(Box::new(d));
+            self.shape = None;
+        }
+        let b = match self.raw.as_ref()? {
+            Raw::Record => input.get(self.input as usize).copied()?,
+            Raw::Owned(b) => b.as_slice(),
+        };
+        Some((b, self.doc.as_deref_mut()?))
+    }
+
+    /// Splices the fields set on the doc into the bytes, for the steps that read bytes
+    /// (the doc keeps the bytes read and its edits, for the next step that sets fields).
+    fn flush(&mut self, input: &[&[u8]]) {
+        let b = match self.raw.as_ref() {
+            Some(Raw::Record) => input.get(self.input as usize).copied(),
+            Some(Raw::Owned(b)) => Some(b.as_slice()),
+            None => None,
+        };
+        if let (Some(b), Some(d)) = (b, self.doc.as_deref_mut()) {
+            d.flush(b);
+        }
+    }
+
+    /// Makes the bytes with the edits spliced in the event's bytes, without a doc.
+    fn settle(&mut self, input: &[&[u8]]) {
+        if !self.doc.as_ref().is_some_and(|d| d.edited()) {
+            return;
+        }
+        self.flush(input);
+        let written = self
+            .doc
+            .as_ref()
+            .and_then(|d| d.written())
+            .map(<[u8]>::to_vec);
+        if let Some(b) = written {
+            self.doc = None;
+            self.raw = Some(Raw::Owned(b));
+            self.shape = None;
+        }
+    }
+
+    /// The event's JSON bytes, to send.
+    fn to_bytes(&self, input: &[&[u8]]) -> Result<Vec<u8>, RuntimeError> {
+        match (self.bytes_read(input), self.doc.as_deref()) {
+            (Some(b), Some(d)) if d.edited() => {
+                Ok(d.written().map_or_else(|| d.write(b), <[u8]>::to_vec))
+            }
+            (Some(b), _) => Ok(b.to_vec()),
+            (None, _) => serialize(&self.value),
+        }
+    }
+
+    /// Parses the bytes into the tree, if the event is still bytes (with the fields set on
+    /// its doc set on the tree).
     fn materialize(&mut self, input: &[&[u8]]) -> Result<(), RuntimeError> {
         let Some(raw) = self.raw.take() else {
             return Ok(());
@@ -196,6 +286,10 @@ impl Ev {
         };
         self.value = parse_record(bytes)
             .map_err(|e| RuntimeError::Internal(format!("re-reading an event: {e}")))?;
+        self.shape = None;
+        if let Some(d) = self.doc.take() {
+            d.replay(&mut self.value);
+        }
         Ok(())
     }
 }
@@ -248,8 +342,12 @@ impl Job {
                 }
                 Step::Dedup(d) => Op::Dedup(keyed::Dedup::build(&b, d)?),
                 Step::Enrich(e) => Op::Enrich(keyed::Enrich::build(&b, e)?),
-                Step::Set(s) => Op::Set(fields::assignments(&s.fields).map_err(at)?),
-                Step::Flag(f) => Op::Flag(fields::flags(&f.fields).map_err(at)?),
+                Step::Set(s) => Op::Set(fields::Assign::new(
+                    fields::assignments(&s.fields).map_err(at)?,
+                )),
+                Step::Flag(f) => Op::Flag(fields::FlagSet::new(
+                    fields::flags(&f.fields).map_err(at)?,
+                )),
                 Step::Filter(f) => Op::Filter(route::Filter::build(&b, f)?),
                 Step::Route(r) => Op::Route(route::Route::build(&b, r)?),
                 Step::Explode(e) => Op::Explode(route::Explode::build(&b, e)?),
@@ -282,6 +380,7 @@ impl Job {
             .iter()
             .take_while(|s| s.takes_raw())
             .any(|s| matches!(s, Op::Unbatch(_) | Op::Route(_) | Op::Emit(_)));
+        let read_doc = keep_raw && steps.first().is_some_and(Op::takes_doc);
         Ok(Job {
             name: name.to_string(),
             source: b.topic(&def.from)?,
@@ -289,6 +388,7 @@ impl Job {
             steps,
             dead_letter,
             keep_raw,
+            read_doc,
         })
     }
 
@@ -368,11 +468,24 @@ impl Job {
         for (i, raw) in input.iter().enumerate() {
             let i =
                 u32::try_from(i).map_err(|_| RuntimeError::Internal("batch too large".into()))?;
-            if keep_raw && let Some(shape) = raw::canonical_shape(raw) {
+            if keep_raw && self.read_doc {
+                if let Some(d) = doc::Doc::read(raw) {
+                    evs.push(Ev {
+                        value: Value::Null,
+                        raw: Some(Raw::Record),
+                        shape: None,
+                        doc: Some(Box::new(d)),
+                        input: i,
+                        sub: 0,
+                    });
+                    continue;
+                }
+            } else if keep_raw && let Some(shape) = raw::canonical_shape(raw) {
                 evs.push(Ev {
                     value: Value::Null,
                     raw: Some(Raw::Record),
                     shape: Some(Box::new(shape)),
+                    doc: None,
                     input: i,
                     sub: 0,
                 });
@@ -421,6 +534,16 @@ impl Job {
                 break;
             }
             s.counters[i].input += evs.len() as u64;
+            if matches!(step, Op::Unbatch(_)) {
+                // It reads the bytes the event holds: they become the spliced ones.
+                for ev in &mut evs {
+                    ev.settle(s.input);
+                }
+            } else if !step.takes_doc() {
+                for ev in &mut evs {
+                    ev.flush(s.input);
+                }
+            }
             if !step.takes_raw() {
                 for ev in &mut evs {
                     ev.materialize(s.input)?;
@@ -434,7 +557,7 @@ impl Job {
                 Op::Set(a) => {
                     let mut kept = Vec::with_capacity(evs.len());
                     for mut ev in evs {
-                        match fields::apply(&mut ev.value, a) {
+                        match a.apply_ev(&mut ev, s.input)? {
                             Ok(()) => kept.push(ev),
                             Err(e) => s.error(ev, i, &e)?,
                         }
@@ -443,7 +566,7 @@ impl Job {
                 }
                 Op::Flag(f) => {
                     for ev in &mut evs {
-                        fields::set_flags(&mut ev.value, f);
+                        f.apply_ev(ev, s.input)?;
                     }
                     evs
                 }
@@ -536,10 +659,7 @@ impl Scratch<'_> {
         let Some((last, first)) = topics.split_last() else {
             return Ok(());
         };
-        let bytes = match ev.raw_bytes(self.input) {
-            Some(b) => b.to_vec(),
-            None => serialize(&ev.value)?,
-        };
+        let bytes = ev.to_bytes(self.input)?;
         for t in first {
             self.push(ev, step, t, bytes.clone());
         }

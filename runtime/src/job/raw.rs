@@ -36,7 +36,54 @@ pub(super) struct Shape {
 
 /// [`canonical`], with the document's [`Shape`] when it is.
 pub(super) fn canonical_shape(bytes: &[u8]) -> Option<Shape> {
-    if std::str::from_utf8(bytes).is_err() {
+    // UTF-8 is checked where it can be other than ASCII: in strings (see `string`).
+    let mut c = Checker {
+        b: bytes,
+        i: 0,
+        keys: Vec::new(),
+        shape: Shape::default(),
+        root_object: bytes.first() == Some(&b'{'),
+        tape: None,
+    };
+    c.value(0)?;
+    (c.i == bytes.len()).then_some(c.shape)
+}
+
+/// One value of a canonical document: the tape of a document lists its values in document
+/// order, each container followed by its members or elements.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Node {
+    /// Byte range of the value.
+    pub(super) start: u32,
+    pub(super) end: u32,
+    /// Byte range of its quoted key when it is a member of an object (else empty).
+    pub(super) key_start: u32,
+    pub(super) key_end: u32,
+    /// Index of the first node after the value's own (its members' included).
+    pub(super) next: u32,
+    /// [`key_word`] of its key (0 when it has none).
+    pub(super) kw: u64,
+    pub(super) kind: Kind,
+}
+
+/// What a [`Node`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Kind {
+    Object,
+    Array,
+    String,
+    /// A number without fraction or exponent.
+    Int,
+    /// A number with a fraction or an exponent.
+    Float,
+    True,
+    False,
+    Null,
+}
+
+/// [`canonical`], with the document's tape when it is.
+pub(super) fn canonical_tape(bytes: &[u8]) -> Option<Vec<Node>> {
+    if u32::try_from(bytes.len()).is_err() {
         return None;
     }
     let mut c = Checker {
@@ -44,20 +91,26 @@ pub(super) fn canonical_shape(bytes: &[u8]) -> Option<Shape> {
         i: 0,
         keys: Vec::new(),
         shape: Shape::default(),
-        root_object: bytes.first() == Some(&b'{'),
+        root_object: false,
+        tape: Some(Vec::with_capacity(64)),
     };
     c.value(0)?;
-    (c.i == bytes.len()).then_some(c.shape)
+    if c.i != bytes.len() {
+        return None;
+    }
+    c.tape
 }
 
 struct Checker<'a> {
     b: &'a [u8],
     i: usize,
     /// Keys of the objects being read, innermost last (for the repeated-key check).
-    keys: Vec<&'a [u8]>,
+    keys: Vec<(u64, &'a [u8])>,
     shape: Shape,
     /// Whether the root is an object (its members are then noted in `shape`).
     root_object: bool,
+    /// Every value, when the tape is wanted (then `shape` is not filled).
+    tape: Option<Vec<Node>>,
 }
 
 impl<'a> Checker<'a> {
@@ -66,16 +119,41 @@ impl<'a> Checker<'a> {
     }
 
     fn value(&mut self, depth: usize) -> Option<()> {
-        match self.peek()? {
-            b'{' => self.object(depth + 1),
-            b'[' => self.array(depth + 1),
-            b'"' => self.string().map(|_| ()),
-            b't' => self.word(b"true"),
-            b'f' => self.word(b"false"),
-            b'n' => self.word(b"null"),
-            b'-' | b'0'..=b'9' => self.number(),
+        let at = self.tape.as_mut().map(|t| {
+            t.push(Node {
+                start: 0,
+                end: 0,
+                key_start: 0,
+                key_end: 0,
+                next: 0,
+                kw: 0,
+                kind: Kind::Null,
+            });
+            t.len() - 1
+        });
+        let start = self.i;
+        let kind = match self.peek()? {
+            b'{' => self.object(depth + 1).map(|()| Kind::Object),
+            b'[' => self.array(depth + 1).map(|()| Kind::Array),
+            b'"' => self.string().map(|_| Kind::String),
+            b't' => self.word(b"true").map(|()| Kind::True),
+            b'f' => self.word(b"false").map(|()| Kind::False),
+            b'n' => self.word(b"null").map(|()| Kind::Null),
+            b'-' | b'0'..=b'9' => self
+                .number()
+                .map(|int| if int { Kind::Int } else { Kind::Float }),
             _ => None,
+        }?;
+        if let (Some(t), Some(at)) = (self.tape.as_mut(), at) {
+            let next = t.len() as u32;
+            if let Some(n) = t.get_mut(at) {
+                n.start = start as u32;
+                n.end = self.i as u32;
+                n.next = next;
+                n.kind = kind;
+            }
         }
+        Some(())
     }
 
     fn word(&mut self, w: &[u8]) -> Option<()> {
@@ -103,17 +181,29 @@ impl<'a> Checker<'a> {
             }
             let key_start = self.i;
             let key = self.string()?;
-            if self.keys.len() - first >= MAX_KEYS || self.keys[first..].contains(&key) {
+            let kw = key_word(key);
+            if self.keys.len() - first >= MAX_KEYS
+                || self.keys[first..]
+                    .iter()
+                    .any(|(w, k)| *w == kw && *k == key)
+            {
                 return None;
             }
-            self.keys.push(key);
+            self.keys.push((kw, key));
             if self.peek()? != b':' {
                 return None;
             }
             self.i += 1;
             let start = self.i;
+            let at = self.tape.as_ref().map(Vec::len);
             self.value(depth)?;
-            if depth == 1 {
+            if let (Some(t), Some(at)) = (self.tape.as_mut(), at) {
+                if let Some(n) = t.get_mut(at) {
+                    n.key_start = key_start as u32;
+                    n.key_end = (start - 1) as u32;
+                    n.kw = kw;
+                }
+            } else if depth == 1 {
                 let key = key_start..start - 1;
                 self.shape.members.push((key, start..self.i));
             }
@@ -135,7 +225,7 @@ impl<'a> Checker<'a> {
         }
         self.i += 1;
         // A list that is a member of the root object: its elements are noted.
-        let mut elements = (depth == 2 && self.root_object).then(Vec::new);
+        let mut elements = (depth == 2 && self.root_object && self.tape.is_none()).then(Vec::new);
         if self.peek()? == b']' {
             self.i += 1;
         } else {
@@ -168,7 +258,7 @@ impl<'a> Checker<'a> {
         let start = self.i;
         self.i += 1;
         loop {
-            let at = special(self.b, self.i);
+            let at = special_or_high(self.b, self.i);
             if at >= self.b.len() {
                 return None;
             }
@@ -177,6 +267,17 @@ impl<'a> Checker<'a> {
                 b'"' => {
                     self.i += 1;
                     return Some(&self.b[start..self.i]);
+                }
+                lead @ 0x80.. => {
+                    // One character of UTF-8: well formed, as `str::from_utf8` checks it.
+                    let len = match lead {
+                        0xc2..=0xdf => 2,
+                        0xe0..=0xef => 3,
+                        0xf0..=0xf4 => 4,
+                        _ => return None,
+                    };
+                    std::str::from_utf8(self.b.get(at..at + len)?).ok()?;
+                    self.i = at + len;
                 }
                 b'\\' => {
                     let esc = *self.b.get(at + 1)?;
@@ -212,7 +313,8 @@ impl<'a> Checker<'a> {
         }
     }
 
-    fn number(&mut self) -> Option<()> {
+    /// A number; whether it is an integer (no fraction, no exponent).
+    fn number(&mut self) -> Option<bool> {
         let start = self.i;
         if self.peek() == Some(b'-') {
             self.i += 1;
@@ -226,7 +328,8 @@ impl<'a> Checker<'a> {
             return None;
         }
         let mut simple = n <= 18 && (self.b[digits] != b'0' || (n == 1 && digits == start));
-        if matches!(self.peek(), Some(b'.' | b'e' | b'E')) {
+        let int = !matches!(self.peek(), Some(b'.' | b'e' | b'E'));
+        if !int {
             simple = false;
             if self.peek() == Some(b'.') {
                 self.i += 1;
@@ -245,12 +348,12 @@ impl<'a> Checker<'a> {
             }
         }
         if simple {
-            return Some(());
+            return Some(true);
         }
         // Anything but a short integer: canonical when serde_json writes it back the same.
         let text = &self.b[start..self.i];
         let v: Value = serde_json::from_slice(text).ok()?;
-        (serde_json::to_vec(&v).ok()? == text).then_some(())
+        (serde_json::to_vec(&v).ok()? == text).then_some(int)
     }
 }
 
@@ -358,6 +461,41 @@ pub(super) fn special(b: &[u8], mut i: usize) -> usize {
         i += 1;
     }
     b.len()
+}
+
+/// [`special`], stopping also at bytes that are not ASCII.
+fn special_or_high(b: &[u8], mut i: usize) -> usize {
+    while let Some(chunk) = b.get(i..i + 8) {
+        let mut w = [0_u8; 8];
+        w.copy_from_slice(chunk);
+        let v = u64::from_le_bytes(w);
+        let zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS;
+        let mask = zero(v ^ (ONES * u64::from(b'"')))
+            | zero(v ^ (ONES * u64::from(b'\\')))
+            | (v.wrapping_sub(ONES * 0x20) & !v & HIGHS)
+            | (v & HIGHS);
+        if mask != 0 {
+            return i + (mask.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while let Some(&c) = b.get(i) {
+        if c == b'"' || c == b'\\' || !(0x20..0x80).contains(&c) {
+            return i;
+        }
+        i += 1;
+    }
+    b.len()
+}
+
+/// The word [`Node::kw`] holds for a quoted key: its length and first bytes, to tell keys
+/// apart before comparing them.
+pub(super) fn key_word(k: &[u8]) -> u64 {
+    let mut w = [0_u8; 8];
+    let inner = k.get(1..).unwrap_or_default();
+    let n = inner.len().min(8);
+    w[..n].copy_from_slice(&inner[..n]);
+    u64::from_le_bytes(w) ^ ((k.len() as u64) << 56)
 }
 
 /// The members of a canonical object: `(key with its quotes, value range)`.
@@ -601,6 +739,10 @@ pub(super) fn field_keys(p: &pipec_compiler::expr::FieldPath) -> Option<Vec<Vec<
 mod unit_tests {
     use super::*;
 
+    fn raw_tape(b: &[u8]) -> Option<Vec<Node>> {
+        canonical_tape(b)
+    }
+
     fn roundtrip(s: &str) -> bool {
         match serde_json::from_str::<Value>(s) {
             Ok(v) => serde_json::to_string(&v).is_ok_and(|o| o == s),
@@ -659,6 +801,27 @@ mod unit_tests {
             assert_eq!(canonical(c.as_bytes()), roundtrip(c), "{c}");
         }
         assert!(!canonical(b"{\"a\":\"\xff\"}"));
+        // UTF-8 is checked in strings, character by character.
+        for bad in [
+            &b"{\"a\":\"\xc0\xaf\"}"[..],
+            b"{\"a\":\"\xed\xa0\x80\"}",
+            b"{\"a\":\"\xf4\x90\x80\x80\"}",
+            b"{\"a\":\"\xe2\x82\"}",
+            b"{\"a\":\"x\xe2\x82",
+            b"{\"\x80\":1}",
+            b"{\"a\":1\xc3\xa9}",
+            b"[\"\xf8\x88\x80\x80\x80\"]",
+        ] {
+            assert!(!canonical(bad), "{bad:?}");
+            assert!(raw_tape(bad).is_none(), "{bad:?}");
+        }
+        for good in [
+            "{\"é\":\"ü😀\u{7ff}\u{800}\u{ffff}\u{10000}\u{10ffff}abcdefghé\"}",
+            "[\"\u{80}\"]",
+        ] {
+            assert!(canonical(good.as_bytes()), "{good}");
+            assert!(raw_tape(good.as_bytes()).is_some(), "{good}");
+        }
         let deep = "[".repeat(200) + &"]".repeat(200);
         assert!(!canonical(deep.as_bytes()));
     }

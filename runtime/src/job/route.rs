@@ -2,11 +2,13 @@
 
 use std::sync::Arc;
 
-use pipec_compiler::expr::{Expr, FieldPath};
+use pipec_compiler::expr::{Expr, FieldPath, PathSegment};
 use pipec_compiler::manifest;
 use serde_json::Value;
 
-use super::{Builder, Ev, Scratch, fields, holds, holds_ev, parse, parse_when};
+use super::doc::Target;
+use super::raw::Kind;
+use super::{Builder, Ev, Raw, Scratch, fields, holds, holds_ev, parse, parse_when, raw};
 use crate::RuntimeError;
 
 #[derive(Debug)]
@@ -63,6 +65,9 @@ pub(super) struct Route {
     rules: Vec<Rule>,
     /// Whether no event goes past the route (some rule stops).
     terminal: bool,
+    /// The quoted keys of the one path every rule's condition reads, when all are fast
+    /// tests of it (or `else`): it is then read from an event's bytes once for all rules.
+    one_path: Option<Vec<Vec<u8>>>,
 }
 
 impl Route {
@@ -79,9 +84,28 @@ impl Route {
                 })
             })
             .collect::<Result<Vec<_>, RuntimeError>>()?;
+        let mut one_path: Option<Vec<Vec<u8>>> = None;
+        for r in &rules {
+            let Some(c) = &r.when else { continue };
+            match (c.raw_keys(), &one_path) {
+                (Some(k), None) => one_path = Some(k.to_vec()),
+                (Some(k), Some(p)) if k == p.as_slice() => {}
+                _ => {
+                    one_path = None;
+                    break;
+                }
+            }
+        }
+        if rules
+            .iter()
+            .any(|r| r.when.as_ref().is_some_and(|c| c.raw_keys().is_none()))
+        {
+            one_path = None;
+        }
         Ok(Route {
             terminal: !rules.iter().all(|r| r.continue_),
             rules,
+            one_path,
         })
     }
 
@@ -98,8 +122,26 @@ impl Route {
         let mut out = Vec::with_capacity(if self.terminal { 0 } else { evs.len() });
         'events: for mut ev in evs {
             let mut matched = false;
+            // What is at the rules' one path, read once from the bytes.
+            let found: Option<Option<(usize, usize)>> =
+                match (&self.one_path, ev.raw_bytes(s.input)) {
+                    (Some(keys), Some(b)) => Some(raw::lookup(b, keys).map(|v| {
+                        let start = v.as_ptr() as usize - b.as_ptr() as usize;
+                        (start, start + v.len())
+                    })),
+                    _ => None,
+                };
             for rule in &self.rules {
-                match holds_ev(rule.when.as_ref(), &mut ev, s.input)? {
+                let holds = match (found, &rule.when, ev.raw_bytes(s.input)) {
+                    (Some(f), Some(c), Some(b)) => {
+                        match c.holds_found(f.and_then(|(x, y)| b.get(x..y))) {
+                            Some(r) => r,
+                            None => holds_ev(rule.when.as_ref(), &mut ev, s.input)?,
+                        }
+                    }
+                    _ => holds_ev(rule.when.as_ref(), &mut ev, s.input)?,
+                };
+                match holds {
                     Ok(true) => {}
                     Ok(false) => continue,
                     Err(e) => {
@@ -153,16 +195,58 @@ pub(super) struct Explode {
     set: Vec<(FieldPath, Expr)>,
     to: Vec<Arc<str>>,
     keep: bool,
+    /// What exploding an event kept as bytes needs, when its paths allow it.
+    fast: Option<FastExplode>,
+}
+
+/// The targets of an explode's fields and the paths its expressions read (those under
+/// `item` aside: the item is given whole).
+#[derive(Debug)]
+struct FastExplode {
+    items_reads: Vec<Arc<Target>>,
+    type_target: Arc<Target>,
+    targets: Vec<Arc<Target>>,
+    reads: Vec<Arc<Target>>,
+}
+
+impl FastExplode {
+    fn new(items: &Expr, type_field: &FieldPath, set: &[(FieldPath, Expr)]) -> Option<Self> {
+        let mut reads = Vec::new();
+        for (_, e) in set {
+            for p in e.paths() {
+                let under_item = matches!(
+                    p.segments.first(),
+                    Some(PathSegment::Field { name, .. }) if name == "item"
+                );
+                if !under_item {
+                    reads.push(Target::new(p)?);
+                }
+            }
+        }
+        Some(FastExplode {
+            items_reads: Target::reads(items)?,
+            type_target: Target::new(type_field)?,
+            targets: set
+                .iter()
+                .map(|(p, _)| Target::new(p))
+                .collect::<Option<_>>()?,
+            reads,
+        })
+    }
 }
 
 impl Explode {
     pub(super) fn build(b: &Builder<'_>, e: &manifest::Explode) -> Result<Explode, RuntimeError> {
+        let items = parse(&e.items)?;
+        let type_field = b.type_field()?;
+        let set = fields::assignments(&e.set).map_err(RuntimeError::Internal)?;
         Ok(Explode {
             when: parse_when(e.when.as_deref())?,
-            items: parse(&e.items)?,
+            fast: FastExplode::new(&items, &type_field, &set),
+            items,
             as_type: e.as_type.clone().map(Value::String),
-            type_field: b.type_field()?,
-            set: fields::assignments(&e.set).map_err(RuntimeError::Internal)?,
+            type_field,
+            set,
             to: b.topics(&e.to)?,
             keep: e.keep,
         })
@@ -178,7 +262,7 @@ impl Explode {
     ) -> Result<Vec<Ev>, RuntimeError> {
         let mut out = Vec::with_capacity(evs.len());
         for mut ev in evs {
-            match holds(self.when.as_ref(), &ev.value) {
+            match holds_ev(self.when.as_ref(), &mut ev, s.input)? {
                 Ok(true) => {}
                 Ok(false) => {
                     out.push(ev);
@@ -189,6 +273,34 @@ impl Explode {
                     continue;
                 }
             }
+            if let Some(children) = self.children_as_bytes(&mut ev, s.input) {
+                match children {
+                    Ok(children) => {
+                        for bytes in children {
+                            let child = Ev {
+                                value: Value::Null,
+                                raw: Some(Raw::Owned(bytes)),
+                                shape: None,
+                                doc: None,
+                                input: ev.input,
+                                sub: ev.sub,
+                            };
+                            s.send(&child, step, &self.to)?;
+                        }
+                    }
+                    Err(e) => {
+                        s.error(ev, step, &e)?;
+                        continue;
+                    }
+                }
+                if self.keep {
+                    out.push(ev);
+                } else {
+                    s.counters[step].sent += 1;
+                }
+                continue;
+            }
+            ev.materialize(s.input)?;
             let items = match pipec_compiler::expr::eval(&self.items, &ev.value) {
                 Ok(Value::Array(items)) => items,
                 Ok(_) => Vec::new(),
@@ -216,6 +328,46 @@ impl Explode {
             }
         }
         Ok(out)
+    }
+
+    /// The children of an event kept as bytes, as bytes: its bytes with the fields set
+    /// spliced in, as [`Explode::children`] sets them on copies of its tree (`None`: it
+    /// cannot be done on the bytes; `Err`: an expression failed).
+    fn children_as_bytes(
+        &self,
+        ev: &mut Ev,
+        input: &[&[u8]],
+    ) -> Option<Result<Vec<Vec<u8>>, String>> {
+        let f = self.fast.as_ref()?;
+        let (b, doc) = ev.doc_parts(input)?;
+        if doc.tape().first()?.kind != Kind::Object {
+            return None;
+        }
+        let items = match doc.eval(b, &self.items, &f.items_reads)? {
+            Ok(Value::Array(items)) => items,
+            Ok(_) => Vec::new(),
+            Err(e) => return Some(Err(e.to_string())),
+        };
+        let base = doc.holding(b, &f.reads)?;
+        let mut children = Vec::with_capacity(items.len());
+        for item in items {
+            let mut event = base.clone();
+            if let Some(o) = event.as_object_mut() {
+                o.insert("item".to_string(), item);
+            }
+            let mut more = Vec::with_capacity(self.set.len() + 1);
+            if let Some(t) = &self.as_type {
+                more.push((&f.type_target, t.clone()));
+            }
+            for (t, (_, e)) in f.targets.iter().zip(&self.set) {
+                match pipec_compiler::expr::eval(e, &event) {
+                    Ok(v) => more.push((t, v)),
+                    Err(e) => return Some(Err(e.to_string())),
+                }
+            }
+            children.push(doc.write_with(b, &more));
+        }
+        Some(Ok(children))
     }
 
     fn children(&self, ev: &mut Ev, items: Vec<Value>) -> Result<Vec<Value>, String> {

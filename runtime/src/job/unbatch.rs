@@ -198,6 +198,7 @@ impl Unbatch {
                     let ev = Ev {
                         value: Value::Null,
                         raw: Some(Raw::Owned(bytes)),
+                        doc: None,
                         shape: None,
                         input: batch.input,
                         sub,

@@ -9,7 +9,10 @@ use pipec_compiler::expr::FieldPath;
 use pipec_compiler::manifest;
 use serde_json::Value;
 
-use super::{Builder, Ev, Scratch, fields, holds, parse_when};
+use super::doc::{Look, Target};
+use super::raw::Kind;
+use super::schema::{Compiled, Verdict};
+use super::{Builder, Ev, Scratch, fields, holds_ev, parse_when};
 use crate::RuntimeError;
 use crate::schemas::Schemas;
 
@@ -20,12 +23,17 @@ pub(super) struct Validate {
     type_field: FieldPath,
     /// By type name (or, with a schema directory, its lower-case name).
     by_type: HashMap<String, Arc<Validator>>,
+    /// The same schemas compiled for events kept as bytes, those that compile.
+    fast_by_type: HashMap<String, Arc<Compiled>>,
+    fast_default: Option<Arc<Compiled>>,
+    /// The type field as a path of field names.
+    type_target: Option<Arc<Target>>,
     /// Types take `<dir><lower(type)>.json`, else `default`.
     dir_mode: bool,
     default: Option<Arc<Validator>>,
     invalid: Arc<str>,
     flags: Vec<(FieldPath, Value)>,
-    valid_flags: Vec<(FieldPath, Value)>,
+    valid_flags: fields::FlagSet,
 }
 
 impl Validate {
@@ -36,6 +44,8 @@ impl Validate {
         schemas: &mut Schemas,
     ) -> Result<Validate, RuntimeError> {
         let mut by_type = HashMap::new();
+        let mut fast_by_type = HashMap::new();
+        let mut fast_default = None;
         let mut default = None;
         match &v.schema_dir {
             Some(dir) => {
@@ -43,32 +53,43 @@ impl Validate {
                     let lower = t.to_lowercase();
                     let id = format!("{dir}{lower}.json");
                     if schemas.contains(&id) {
-                        by_type.insert(lower, schemas.get(&id)?);
+                        by_type.insert(lower.clone(), schemas.get(&id)?);
+                        if let Some(f) = schemas.fast(&id) {
+                            fast_by_type.insert(lower, f);
+                        }
                     }
                 }
                 if let Some(d) = &v.default {
                     default = Some(schemas.get(d)?);
+                    fast_default = schemas.fast(d);
                 }
             }
             None => {
                 for (t, def) in &b.manifest.event_types {
                     if let Some(id) = &def.schema {
                         by_type.insert(t.clone(), schemas.get(id)?);
+                        if let Some(f) = schemas.fast(id) {
+                            fast_by_type.insert(t.clone(), f);
+                        }
                     }
                 }
             }
         }
         let internal = RuntimeError::Internal;
+        let type_field = b.type_field()?;
         Ok(Validate {
             job: job.to_string(),
             when: parse_when(v.when.as_deref())?,
-            type_field: b.type_field()?,
+            type_target: Target::new(&type_field),
+            type_field,
             by_type,
+            fast_by_type,
+            fast_default,
             dir_mode: v.schema_dir.is_some(),
             default,
             invalid: b.topic(&v.invalid)?,
             flags: fields::flags(&v.flags).map_err(internal)?,
-            valid_flags: fields::flags(&v.valid_flags).map_err(internal)?,
+            valid_flags: fields::FlagSet::new(fields::flags(&v.valid_flags).map_err(internal)?),
         })
     }
 
@@ -80,7 +101,7 @@ impl Validate {
     ) -> Result<Vec<Ev>, RuntimeError> {
         let mut out = Vec::with_capacity(evs.len());
         for mut ev in evs {
-            match holds(self.when.as_ref(), &ev.value) {
+            match holds_ev(self.when.as_ref(), &mut ev, s.input)? {
                 Ok(false) => {
                     out.push(ev);
                     continue;
@@ -91,9 +112,15 @@ impl Validate {
                     continue;
                 }
             }
+            if self.valid_as_bytes(&mut ev, s.input) {
+                self.valid_flags.apply_ev(&mut ev, s.input)?;
+                out.push(ev);
+                continue;
+            }
+            ev.materialize(s.input)?;
             match self.check(&ev.value) {
                 None => {
-                    fields::set_flags(&mut ev.value, &self.valid_flags);
+                    fields::set_flags(&mut ev.value, &self.valid_flags.list);
                     out.push(ev);
                 }
                 Some(reason) => {
@@ -105,6 +132,42 @@ impl Validate {
             }
         }
         Ok(out)
+    }
+
+    /// Whether the event, kept as bytes, is surely valid (else it is checked on its tree,
+    /// which gives the verdict and the reason).
+    fn valid_as_bytes(&self, ev: &mut Ev, input: &[&[u8]]) -> bool {
+        let Some(t) = &self.type_target else {
+            return false;
+        };
+        let Some((b, doc)) = ev.doc_parts(input) else {
+            return false;
+        };
+        if doc.edited() {
+            return false;
+        }
+        let Look::Node(i) = doc.get(b, t) else {
+            return false;
+        };
+        let tape = doc.tape();
+        let Some(n) = tape.get(i).filter(|n| n.kind == Kind::String) else {
+            return false;
+        };
+        let Some(ty) = super::raw::text(&b[n.start as usize..n.end as usize]) else {
+            return false;
+        };
+        let compiled = if self.dir_mode {
+            // The fast schema must be the one jsonschema would use.
+            let lower = ty.to_lowercase();
+            if self.by_type.contains_key(&lower) {
+                self.fast_by_type.get(&lower)
+            } else {
+                self.fast_default.as_ref()
+            }
+        } else {
+            self.fast_by_type.get(ty.as_ref())
+        };
+        compiled.is_some_and(|c| c.check(tape, b, 0) == Verdict::Valid)
     }
 
     /// Why the event is invalid, if it is.

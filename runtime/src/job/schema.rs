@@ -1,0 +1,478 @@
+//! Event schemas compiled for events kept as canonical bytes with their tape (see
+//! [`super::doc`]): the part of JSON Schema the telemetry schemas use (`type`,
+//! `properties`, `required`, `additionalProperties`, `items`, `enum`, `allOf`, `anyOf`,
+//! `oneOf`, `$ref` to embedded documents, `minLength`, `minimum`). A schema with any other
+//! keyword does not compile here and its events are checked by jsonschema on their tree.
+//! The check answers valid, invalid or unsure; only "valid" is acted on — anything else
+//! goes to jsonschema, which gives the verdict and the message, as without this module.
+
+use std::collections::HashMap;
+
+use serde_json::Value;
+
+use super::doc::children;
+use super::raw::{self, Kind, Node};
+
+/// How deep `$ref`s and subschemas may nest while checking one value before the check
+/// gives up (a `$ref` cycle that does not descend into the instance).
+const MAX_NEST: usize = 64;
+
+/// A schema and the schemas it refers to, compiled.
+#[derive(Debug)]
+pub(crate) struct Compiled {
+    nodes: Vec<SNode>,
+}
+
+/// One (sub)schema.
+#[derive(Debug, Default)]
+struct SNode {
+    /// Allowed types (bits of [`ty`]); `None`: any.
+    types: Option<u8>,
+    /// Quoted name, its [`raw::key_word`], schema.
+    properties: Vec<(Vec<u8>, u64, usize)>,
+    /// Quoted names.
+    required: Vec<Vec<u8>>,
+    additional: Additional,
+    items: Option<usize>,
+    enumeration: Option<Vec<Value>>,
+    all_of: Vec<usize>,
+    any_of: Vec<usize>,
+    one_of: Vec<usize>,
+    reference: Option<usize>,
+    min_length: Option<u64>,
+    minimum: Option<Value>,
+    /// `format`: strings are left to jsonschema.
+    format: bool,
+    /// Whether `type` is all there is to check (set once compiled).
+    only_type: bool,
+}
+
+#[derive(Debug, Default)]
+enum Additional {
+    #[default]
+    Any,
+    None,
+    Schema(usize),
+}
+
+mod ty {
+    pub const OBJECT: u8 = 1;
+    pub const ARRAY: u8 = 2;
+    pub const STRING: u8 = 4;
+    pub const NUMBER: u8 = 8;
+    pub const INTEGER: u8 = 16;
+    pub const BOOLEAN: u8 = 32;
+    pub const NULL: u8 = 64;
+}
+
+/// What a check found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Verdict {
+    Valid,
+    Invalid,
+    Unsure,
+}
+
+use Verdict::{Invalid, Unsure, Valid};
+
+/// Keywords that do not take part in validation (annotations, identifiers).
+const IGNORED: &[&str] = &[
+    "id",
+    "$id",
+    "$schema",
+    "title",
+    "description",
+    "default",
+    "examples",
+    "$comment",
+    "definitions",
+];
+
+/// Compiles documents into one [`Compiled`].
+pub(crate) struct Compiler<'a> {
+    /// The document id and document a `$ref` URI (fragment removed) names.
+    pub(crate) resolve: &'a dyn Fn(&str) -> Option<(String, &'a Value)>,
+    nodes: Vec<SNode>,
+    /// Node of each document's root, by id.
+    docs: HashMap<String, usize>,
+}
+
+impl<'a> Compiler<'a> {
+    pub(crate) fn new(resolve: &'a dyn Fn(&str) -> Option<(String, &'a Value)>) -> Self {
+        Compiler {
+            resolve,
+            nodes: Vec::new(),
+            docs: HashMap::new(),
+        }
+    }
+
+    /// Compiles document `id` (node 0 of the result), if every keyword it and the documents
+    /// it refers to use is one this module checks.
+    pub(crate) fn compile(mut self, id: &str, doc: &'a Value) -> Option<Compiled> {
+        self.docs.insert(id.to_string(), 0);
+        self.nodes.push(SNode::default());
+        self.fill(0, doc)?;
+        for n in &mut self.nodes {
+            n.only_type = n.properties.is_empty()
+                && n.required.is_empty()
+                && matches!(n.additional, Additional::Any)
+                && n.items.is_none()
+                && n.enumeration.is_none()
+                && n.all_of.is_empty()
+                && n.any_of.is_empty()
+                && n.one_of.is_empty()
+                && n.reference.is_none()
+                && n.min_length.is_none()
+                && n.minimum.is_none()
+                && !n.format;
+        }
+        Some(Compiled { nodes: self.nodes })
+    }
+
+    fn node(&mut self, schema: &'a Value) -> Option<usize> {
+        let at = self.nodes.len();
+        self.nodes.push(SNode::default());
+        self.fill(at, schema)?;
+        Some(at)
+    }
+
+    fn fill(&mut self, at: usize, schema: &'a Value) -> Option<()> {
+        let obj = schema.as_object()?;
+        let mut n = SNode::default();
+        if let Some(r) = obj.get("$ref") {
+            // Before draft 2019-09, keywords beside `$ref` are ignored: only annotations
+            // are taken here, so that the drafts cannot differ.
+            if obj
+                .keys()
+                .any(|k| k != "$ref" && !IGNORED.contains(&k.as_str()))
+            {
+                return None;
+            }
+            let uri = r.as_str()?;
+            let (uri, fragment) = uri.split_once('#').unwrap_or((uri, ""));
+            // Absolute URIs only (relative ones depend on the base the `id`s set), and
+            // none that normalizing could change.
+            let plain = uri.bytes().all(|c| {
+                c.is_ascii_alphanumeric() || matches!(c, b':' | b'/' | b'.' | b'_' | b'-')
+            });
+            if !fragment.is_empty()
+                || !plain
+                || uri.contains("/./")
+                || uri.contains("/../")
+                || uri.ends_with("/.")
+                || uri.ends_with("/..")
+                || !uri.split('/').next()?.contains(':')
+            {
+                return None;
+            }
+            let (id, doc) = (self.resolve)(uri)?;
+            let target = match self.docs.get(&id) {
+                Some(&t) => t,
+                None => {
+                    let t = self.nodes.len();
+                    self.nodes.push(SNode::default());
+                    self.docs.insert(id, t);
+                    self.fill(t, doc)?;
+                    t
+                }
+            };
+            n.reference = Some(target);
+            self.nodes[at] = n;
+            return Some(());
+        }
+        for (k, v) in obj {
+            match k.as_str() {
+                "type" => {
+                    let mut bits = 0;
+                    let names: Vec<&Value> = match v {
+                        Value::Array(a) => a.iter().collect(),
+                        one => vec![one],
+                    };
+                    for name in names {
+                        bits |= match name.as_str()? {
+                            "object" => ty::OBJECT,
+                            "array" => ty::ARRAY,
+                            "string" => ty::STRING,
+                            "number" => ty::NUMBER,
+                            "integer" => ty::INTEGER,
+                            "boolean" => ty::BOOLEAN,
+                            "null" => ty::NULL,
+                            _ => return None,
+                        };
+                    }
+                    n.types = Some(bits);
+                }
+                "properties" => {
+                    for (name, s) in v.as_object()? {
+                        let s = self.node(s)?;
+                        let q = raw::quoted(name);
+                        let kw = raw::key_word(&q);
+                        n.properties.push((q, kw, s));
+                    }
+                }
+                "required" => {
+                    for name in v.as_array()? {
+                        n.required.push(raw::quoted(name.as_str()?));
+                    }
+                }
+                "additionalProperties" => {
+                    n.additional = match v {
+                        Value::Bool(true) => Additional::Any,
+                        Value::Bool(false) => Additional::None,
+                        s => Additional::Schema(self.node(s)?),
+                    };
+                }
+                "items" => {
+                    if !v.is_object() {
+                        return None;
+                    }
+                    n.items = Some(self.node(v)?);
+                }
+                "enum" => n.enumeration = Some(v.as_array()?.clone()),
+                "allOf" | "anyOf" | "oneOf" => {
+                    let list = v
+                        .as_array()?
+                        .iter()
+                        .map(|s| self.node(s))
+                        .collect::<Option<Vec<_>>>()?;
+                    if list.is_empty() {
+                        return None;
+                    }
+                    match k.as_str() {
+                        "allOf" => n.all_of = list,
+                        "anyOf" => n.any_of = list,
+                        _ => n.one_of = list,
+                    }
+                }
+                "minLength" => n.min_length = Some(v.as_u64()?),
+                "minimum" => {
+                    if !v.is_number() {
+                        return None;
+                    }
+                    n.minimum = Some(v.clone());
+                }
+                "format" => n.format = true,
+                k if IGNORED.contains(&k) => {}
+                _ => return None,
+            }
+        }
+        self.nodes[at] = n;
+        Some(())
+    }
+}
+
+impl Compiled {
+    /// Checks the value at node `i` of `tape` (over canonical bytes `b`).
+    pub(super) fn check(&self, tape: &[Node], b: &[u8], i: usize) -> Verdict {
+        self.at(0, tape, b, i, 0)
+    }
+
+    fn at(&self, s: usize, tape: &[Node], b: &[u8], i: usize, nest: usize) -> Verdict {
+        if nest > MAX_NEST {
+            return Unsure;
+        }
+        let (Some(sn), Some(n)) = (self.nodes.get(s), tape.get(i)) else {
+            return Unsure;
+        };
+        if sn.only_type {
+            return sn.types.map_or(Valid, |t| type_matches(t, n.kind));
+        }
+        let mut verdict = Valid;
+        let mut add = |v: Verdict| {
+            verdict = match (verdict, v) {
+                (Invalid, _) | (_, Invalid) => Invalid,
+                (Unsure, _) | (_, Unsure) => Unsure,
+                _ => Valid,
+            };
+        };
+        if let Some(r) = sn.reference {
+            return self.at(r, tape, b, i, nest + 1);
+        }
+        if let Some(types) = sn.types {
+            add(type_matches(types, n.kind));
+        }
+        if let Some(list) = &sn.enumeration {
+            add(in_enum(list, n, b));
+        }
+        match n.kind {
+            Kind::Object => self.object(sn, tape, b, i, nest, &mut add),
+            Kind::Array => {
+                if let Some(items) = sn.items {
+                    for c in children(tape, i) {
+                        add(self.at(items, tape, b, c, nest + 1));
+                    }
+                }
+            }
+            Kind::String => {
+                if sn.format {
+                    add(Unsure);
+                }
+                if let Some(min) = sn.min_length {
+                    let len = match raw::text(&b[n.start as usize..n.end as usize]) {
+                        Some(t) => t.chars().count() as u64,
+                        None => return Unsure,
+                    };
+                    add(if len >= min { Valid } else { Invalid });
+                }
+            }
+            Kind::Int | Kind::Float => {
+                if let Some(min) = &sn.minimum {
+                    add(at_least(&b[n.start as usize..n.end as usize], n.kind, min));
+                }
+            }
+            _ => {}
+        }
+        for &a in &sn.all_of {
+            add(self.at(a, tape, b, i, nest + 1));
+        }
+        if !sn.any_of.is_empty() {
+            let vs: Vec<Verdict> = sn
+                .any_of
+                .iter()
+                .map(|&a| self.at(a, tape, b, i, nest + 1))
+                .collect();
+            add(if vs.contains(&Valid) {
+                Valid
+            } else if vs.contains(&Unsure) {
+                Unsure
+            } else {
+                Invalid
+            });
+        }
+        if !sn.one_of.is_empty() {
+            let vs: Vec<Verdict> = sn
+                .one_of
+                .iter()
+                .map(|&a| self.at(a, tape, b, i, nest + 1))
+                .collect();
+            let valid = vs.iter().filter(|v| **v == Valid).count();
+            add(if vs.contains(&Unsure) {
+                Unsure
+            } else if valid == 1 {
+                Valid
+            } else {
+                Invalid
+            });
+        }
+        verdict
+    }
+
+    fn object(
+        &self,
+        sn: &SNode,
+        tape: &[Node],
+        b: &[u8],
+        i: usize,
+        nest: usize,
+        add: &mut impl FnMut(Verdict),
+    ) {
+        for name in &sn.required {
+            if super::doc::member(tape, b, i, name).is_none() {
+                add(Invalid);
+            }
+        }
+        if sn.properties.is_empty() && matches!(sn.additional, Additional::Any) {
+            return;
+        }
+        for c in children(tape, i) {
+            let n = &tape[c];
+            let key = &b[n.key_start as usize..n.key_end as usize];
+            match sn
+                .properties
+                .iter()
+                .find(|(k, kw, _)| *kw == n.kw && k.as_slice() == key)
+            {
+                Some(&(_, _, p)) => add(self.at(p, tape, b, c, nest + 1)),
+                None => match sn.additional {
+                    Additional::Any => {}
+                    Additional::None => add(Invalid),
+                    Additional::Schema(a) => add(self.at(a, tape, b, c, nest + 1)),
+                },
+            }
+        }
+    }
+}
+
+fn type_matches(types: u8, kind: Kind) -> Verdict {
+    let ok = match kind {
+        Kind::Object => types & ty::OBJECT != 0,
+        Kind::Array => types & ty::ARRAY != 0,
+        Kind::String => types & ty::STRING != 0,
+        Kind::Int => types & (ty::NUMBER | ty::INTEGER) != 0,
+        Kind::Float => {
+            if types & ty::NUMBER != 0 {
+                true
+            } else if types & ty::INTEGER != 0 {
+                // Whether 1.0 is an integer depends on the draft: jsonschema decides.
+                return Unsure;
+            } else {
+                false
+            }
+        }
+        Kind::True | Kind::False => types & ty::BOOLEAN != 0,
+        Kind::Null => types & ty::NULL != 0,
+    };
+    if ok { Valid } else { Invalid }
+}
+
+/// Whether the value is one of `list`: decided for strings, booleans and null against
+/// lists of those; anything else is left to jsonschema.
+fn in_enum(list: &[Value], n: &Node, b: &[u8]) -> Verdict {
+    let bytes = &b[n.start as usize..n.end as usize];
+    let simple = |v: &Value| matches!(v, Value::String(_) | Value::Bool(_) | Value::Null);
+    match n.kind {
+        Kind::String => {
+            let Some(text) = raw::text(bytes) else {
+                return Unsure;
+            };
+            if list.iter().any(|v| v.as_str() == Some(&text)) {
+                Valid
+            } else if list.iter().all(simple) {
+                Invalid
+            } else {
+                Unsure
+            }
+        }
+        Kind::True | Kind::False | Kind::Null => {
+            let me = match n.kind {
+                Kind::True => Value::Bool(true),
+                Kind::False => Value::Bool(false),
+                _ => Value::Null,
+            };
+            if list.contains(&me) {
+                Valid
+            } else if list.iter().all(simple) {
+                Invalid
+            } else {
+                Unsure
+            }
+        }
+        _ => {
+            if list.iter().all(|v| v.is_string()) {
+                Invalid
+            } else {
+                Unsure
+            }
+        }
+    }
+}
+
+/// `minimum` for integers against an integer minimum; anything else is left to jsonschema.
+fn at_least(bytes: &[u8], kind: Kind, min: &Value) -> Verdict {
+    if kind != Kind::Int {
+        return Unsure;
+    }
+    let Ok(text) = std::str::from_utf8(bytes) else {
+        return Unsure;
+    };
+    let n: i128 = match text.parse() {
+        Ok(n) => n,
+        Err(_) => return Unsure,
+    };
+    let m: i128 = match (min.as_i64(), min.as_u64()) {
+        (Some(m), _) => i128::from(m),
+        (None, Some(m)) => i128::from(m),
+        _ => return Unsure,
+    };
+    if n >= m { Valid } else { Invalid }
+}
