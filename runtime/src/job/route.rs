@@ -273,47 +273,44 @@ impl Explode {
                     continue;
                 }
             }
-            if let Some(children) = self.children_as_bytes(&mut ev, s.input) {
-                match children {
-                    Ok(children) => {
-                        for bytes in children {
-                            let child = Ev {
-                                value: Value::Null,
-                                raw: Some(Raw::Owned(bytes)),
-                                shape: None,
-                                doc: None,
-                                input: ev.input,
-                                sub: ev.sub,
+            let (input, sub) = (ev.input, ev.sub);
+            let children: Result<Vec<Ev>, String> = match self.children_as_bytes(&mut ev, s.input) {
+                Some(bytes) => bytes.map(|children| {
+                    children
+                        .into_iter()
+                        .map(|bytes| Ev {
+                            value: Value::Null,
+                            raw: Some(Raw::Owned(bytes)),
+                            shape: None,
+                            doc: None,
+                            input,
+                            sub,
+                        })
+                        .collect()
+                }),
+                None => {
+                    ev.materialize(s.input)?;
+                    match pipec_compiler::expr::eval(&self.items, &ev.value) {
+                        Ok(items) => {
+                            let items = match items {
+                                Value::Array(items) => items,
+                                _ => Vec::new(),
                             };
-                            s.send(&child, step, &self.to)?;
+                            self.children(&mut ev, items).map(|children| {
+                                children
+                                    .into_iter()
+                                    .map(|c| Ev::tree(c, input, sub))
+                                    .collect()
+                            })
                         }
+                        Err(e) => Err(e.to_string()),
                     }
-                    Err(e) => {
-                        s.error(ev, step, &e)?;
-                        continue;
-                    }
-                }
-                if self.keep {
-                    out.push(ev);
-                } else {
-                    s.counters[step].sent += 1;
-                }
-                continue;
-            }
-            ev.materialize(s.input)?;
-            let items = match pipec_compiler::expr::eval(&self.items, &ev.value) {
-                Ok(Value::Array(items)) => items,
-                Ok(_) => Vec::new(),
-                Err(e) => {
-                    s.error(ev, step, &e.to_string())?;
-                    continue;
                 }
             };
-            match self.children(&mut ev, items) {
+            match children {
                 Ok(children) => {
-                    for child in children {
-                        let child = Ev::tree(child, ev.input, ev.sub);
-                        s.send(&child, step, &self.to)?;
+                    for child in &children {
+                        s.send(child, step, &self.to)?;
                     }
                 }
                 Err(e) => {
