@@ -9,10 +9,10 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use rdkafka::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::Message;
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use serde_json::Value;
 
 use crate::support::{brokers, copy_dir, pipec, root, scratch, unique_env};
@@ -100,33 +100,83 @@ fn produce(topic: &str, records: &[(Option<String>, Vec<u8>)]) {
     p.flush(Duration::from_secs(60)).expect("flush");
 }
 
-/// Every committed record of the topics, by topic, read from the start until nothing new
-/// comes for 5 s.
+/// Every committed record of the topics, by topic: each partition read from its start to
+/// the high watermark it had when the reading began (the writers have stopped by then).
 fn consume_all(topics: &[&str]) -> BTreeMap<String, Vec<Vec<u8>>> {
     let c: BaseConsumer = ClientConfig::new()
         .set("bootstrap.servers", brokers())
-        .set(
-            "group.id",
-            format!("reader-{}-{}", topics.len(), unique_env("r")),
-        )
-        .set("auto.offset.reset", "earliest")
+        .set("group.id", unique_env("reader"))
         .set("enable.auto.commit", "false")
         .set("isolation.level", "read_committed")
         .create()
         .expect("consumer");
-    c.subscribe(topics).expect("subscribe");
+    let timeout = Duration::from_secs(10);
+    let mut assignment = TopicPartitionList::new();
+    // (topic, partition) → high watermark still to reach.
+    let mut ends: BTreeMap<(String, i32), i64> = BTreeMap::new();
+    for topic in topics {
+        let md = c.fetch_metadata(Some(topic), timeout).expect("metadata");
+        for t in md.topics() {
+            for p in t.partitions() {
+                let (low, high) = c
+                    .fetch_watermarks(topic, p.id(), timeout)
+                    .expect("watermarks");
+                if high > low {
+                    assignment
+                        .add_partition_offset(topic, p.id(), Offset::Beginning)
+                        .expect("assign");
+                    ends.insert(((*topic).to_owned(), p.id()), high);
+                }
+            }
+        }
+    }
     let mut out: BTreeMap<String, Vec<Vec<u8>>> = BTreeMap::new();
-    let mut last = Instant::now();
+    if ends.is_empty() {
+        return out;
+    }
+    c.assign(&assignment).expect("assign");
     let started = Instant::now();
-    while last.elapsed() < Duration::from_secs(5) && started.elapsed() < Duration::from_secs(120) {
-        if let Some(Ok(m)) = c.poll(Duration::from_millis(200)) {
+    while !ends.is_empty() {
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "partitions not read to their end within 120 s: {ends:?}"
+        );
+        if let Some(m) = c.poll(Duration::from_millis(200)) {
+            let m = m.expect("consume");
             out.entry(m.topic().to_owned())
                 .or_default()
                 .push(m.payload().unwrap_or_default().to_vec());
-            last = Instant::now();
         }
+        // The position, not the last offset seen: transaction markers take offsets too.
+        let position = c.position().expect("position");
+        ends.retain(|(topic, partition), high| {
+            !matches!(
+                position.find_partition(topic, *partition).map(|e| e.offset()),
+                Some(Offset::Offset(o)) if o >= *high
+            )
+        });
     }
     out
+}
+
+/// (partition, number of records) of a topic, from its watermarks.
+fn partition_sizes(topic: &str) -> Vec<(i32, i64)> {
+    let c: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", brokers())
+        .create()
+        .expect("consumer");
+    let timeout = Duration::from_secs(10);
+    let md = c.fetch_metadata(Some(topic), timeout).expect("metadata");
+    md.topics()
+        .iter()
+        .flat_map(|t| t.partitions())
+        .map(|p| {
+            let (low, high) = c
+                .fetch_watermarks(topic, p.id(), timeout)
+                .expect("watermarks");
+            (p.id(), high - low)
+        })
+        .collect()
 }
 
 /// Records as a sorted list of JSON values (the raw bytes where a record is not JSON).
@@ -210,6 +260,23 @@ fn kafka_and_embedded_give_the_same_events_on_every_topic() {
     assert!(
         metrics.contains("pipec_produced_total{job=\"telemetry-extractor\""),
         "{metrics}"
+    );
+
+    // Records without a key stay on the partition of the record they came from: the input,
+    // all on partition 0, is on partition 0 of the router's output too, in its order.
+    let ingest = format!("{env}.telemetry.ingest");
+    let per_partition = partition_sizes(&ingest);
+    assert!(per_partition.len() > 1, "{ingest}: {per_partition:?}");
+    assert_eq!(
+        per_partition
+            .iter()
+            .map(|(p, n)| (*p, *n > 0))
+            .collect::<Vec<_>>(),
+        per_partition
+            .iter()
+            .map(|(p, _)| (*p, *p == 0))
+            .collect::<Vec<_>>(),
+        "{ingest}: records per partition {per_partition:?}"
     );
 
     // Compare topic by topic.

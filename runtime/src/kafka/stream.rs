@@ -190,6 +190,7 @@ pub async fn run(
             producers: outs,
             txn,
             topics: Arc::clone(&topics),
+            partition_counts: std::sync::Mutex::new(HashMap::new()),
             metrics: Arc::clone(&metrics),
             opts: opts.clone(),
         };
@@ -289,6 +290,9 @@ struct Runner {
     /// The job's transactional producer (exactly-once), also in `producers`.
     txn: Option<FutureProducer>,
     topics: Arc<Topics>,
+    /// Partition counts of the output topics (Kafka name → count), read from the broker the
+    /// first time a record without a key goes to the topic.
+    partition_counts: std::sync::Mutex<HashMap<String, i32>>,
     metrics: Arc<Metrics>,
     opts: KafkaRunOptions,
 }
@@ -400,7 +404,7 @@ impl Runner {
         // Stopping: windows still open give their aggregates now.
         self.begin(&mut pending)?;
         self.job.flush(&mut out).await?;
-        self.produce(&mut out).await?;
+        self.produce(&mut out, &HashMap::new()).await?;
         self.snapshot(true)?;
         self.commit_point(&mut pending, true).await?;
         tracing::info!(job = %name, consumed, "stopped");
@@ -563,11 +567,26 @@ impl Runner {
         }
         self.metrics
             .batch(self.job.name(), batch.len(), &out.counters);
-        self.produce(out).await
+        let partitions: HashMap<u64, i32> = positions
+            .iter()
+            .zip(batch)
+            .map(|(p, m)| (*p, m.partition()))
+            .collect();
+        self.produce(out, &partitions).await
     }
 
-    /// Produces the records in `out` and waits for every acknowledgement.
-    async fn produce(&self, out: &mut Output) -> Result<(), RuntimeError> {
+    /// Produces the records in `out` and waits for every acknowledgement. A record without
+    /// a key goes to the partition of the record it came from (`partitions`: source position
+    /// → partition), modulo the output's partition count, as Flink's fixed partitioner does
+    /// for Sunbird's jobs: a stream read in order from one partition is written in that
+    /// order to one partition, so the next job reads it in the order this one did (what a
+    /// dedup downstream keeps and what it calls a duplicate depends on that order). Keyed
+    /// records go where the key hashes (murmur2, as Java clients place them).
+    async fn produce(
+        &self,
+        out: &mut Output,
+        partitions: &HashMap<u64, i32>,
+    ) -> Result<(), RuntimeError> {
         let records = std::mem::take(&mut out.records);
         let sources = std::mem::take(&mut out.sources);
         let keys: Vec<Option<Vec<u8>>> = records
@@ -620,6 +639,10 @@ impl Runner {
             let mut record = FutureRecord::to(name.as_str()).payload(bytes.as_slice());
             if let Some(k) = key {
                 record = record.key(k.as_slice());
+            } else if let Some(from) = partitions.get(source)
+                && let Some(n) = self.partition_count(name, producer).await
+            {
+                record = record.partition(from % n);
             }
             let hex;
             if *source != 0 {
@@ -660,6 +683,45 @@ impl Runner {
             }),
             None => Ok(()),
         }
+    }
+
+    /// The partition count of output topic `name`, from the broker once; `None` (the
+    /// partitioner decides) when the broker cannot tell.
+    async fn partition_count(&self, name: &str, producer: &FutureProducer) -> Option<i32> {
+        if let Some(n) = self
+            .partition_counts
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(name)
+        {
+            return Some(*n);
+        }
+        let p = producer.clone();
+        let topic = name.to_owned();
+        let n = tokio::task::spawn_blocking(move || {
+            let md = p
+                .client()
+                .fetch_metadata(Some(&topic), Duration::from_secs(10))
+                .ok()?;
+            let t = md.topics().iter().find(|t| t.name() == topic)?;
+            let n = i32::try_from(t.partitions().len()).ok()?;
+            (n > 0 && t.error().is_none()).then_some(n)
+        })
+        .await
+        .ok()
+        .flatten();
+        match n {
+            Some(n) => {
+                self.partition_counts
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .insert(name.to_owned(), n);
+            }
+            None => {
+                tracing::warn!(job = %self.job.name(), topic = name, "partition count unknown: records without a key go where the partitioner puts them");
+            }
+        }
+        n
     }
 
     /// Writes the snapshots of the job's memory stores that keep them, at most every 5 s
@@ -804,6 +866,7 @@ async fn transactional(
     }
     let p: FutureProducer = client(manifest, cluster, servers)
         .set("transactional.id", id)
+        .set("partitioner", "murmur2_random")
         .set("enable.idempotence", "true")
         .set("acks", "all")
         .set("linger.ms", "5")
@@ -872,6 +935,7 @@ fn producer(
         .set("enable.idempotence", "true")
         .set("acks", "all")
         .set("linger.ms", "5")
+        .set("partitioner", "murmur2_random")
         .create()
         .map_err(|e| RuntimeError::Config {
             what: format!("kafka producer for cluster `{cluster}` ({servers}): {e}"),
