@@ -38,15 +38,8 @@ fn sample(dir: &Path) -> (std::path::PathBuf, Vec<Vec<u8>>) {
 }
 
 /// Creates igot's topics for `env` on the broker.
-fn apply_topics(env: &str) {
-    let applied = pipec(&[
-        "apply",
-        "pipelines/igot",
-        "--env",
-        env,
-        "--brokers",
-        &brokers(),
-    ]);
+fn apply_topics(b: &str, env: &str) {
+    let applied = pipec(&["apply", "pipelines/igot", "--env", env, "--brokers", b]);
     assert!(
         applied.status.success(),
         "{}",
@@ -69,9 +62,9 @@ fn run_embedded(spec: &str, env: &str, input: &Path, extra: &[&str], out: &Path)
 /// producer: records of one key stay in order in their partition; records without a key all
 /// go to partition 0, in order (the sample's repeated batch must come after its original, as
 /// in the embedded run, whatever the load on the machine).
-fn produce(topic: &str, records: &[(Option<String>, Vec<u8>)]) {
+fn produce(b: &str, topic: &str, records: &[(Option<String>, Vec<u8>)]) {
     let p: BaseProducer = ClientConfig::new()
-        .set("bootstrap.servers", brokers())
+        .set("bootstrap.servers", b)
         .set("enable.idempotence", "true")
         .create()
         .expect("producer");
@@ -102,9 +95,9 @@ fn produce(topic: &str, records: &[(Option<String>, Vec<u8>)]) {
 
 /// Every committed record of the topics, by topic: each partition read from its start to
 /// the high watermark it had when the reading began (the writers have stopped by then).
-fn consume_all(topics: &[&str]) -> BTreeMap<String, Vec<Vec<u8>>> {
+fn consume_all(b: &str, topics: &[&str]) -> BTreeMap<String, Vec<Vec<u8>>> {
     let c: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", brokers())
+        .set("bootstrap.servers", b)
         .set("group.id", unique_env("reader"))
         .set("enable.auto.commit", "false")
         .set("isolation.level", "read_committed")
@@ -160,9 +153,9 @@ fn consume_all(topics: &[&str]) -> BTreeMap<String, Vec<Vec<u8>>> {
 }
 
 /// (partition, number of records) of a topic, from its watermarks.
-fn partition_sizes(topic: &str) -> Vec<(i32, i64)> {
+fn partition_sizes(b: &str, topic: &str) -> Vec<(i32, i64)> {
     let c: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", brokers())
+        .set("bootstrap.servers", b)
         .create()
         .expect("consumer");
     let timeout = Duration::from_secs(10);
@@ -199,7 +192,7 @@ fn kafka_and_embedded_give_the_same_events_on_every_topic() {
     let (input, records) = sample(&dir);
     let b = brokers();
 
-    apply_topics(&env);
+    apply_topics(&b, &env);
 
     // Embedded.
     let out = dir.join("embedded");
@@ -208,7 +201,7 @@ fn kafka_and_embedded_give_the_same_events_on_every_topic() {
     // Kafka: the input produced to the ingestion topic (what the embedded run reads by
     // default), every job run until idle.
     let records: Vec<(Option<String>, Vec<u8>)> = records.into_iter().map(|r| (None, r)).collect();
-    produce(&format!("{env}.telemetry.ingestion"), &records);
+    produce(&b, &format!("{env}.telemetry.ingestion"), &records);
     let metrics_port = {
         let l = std::net::TcpListener::bind("127.0.0.1:0").expect("port");
         l.local_addr().expect("addr").port()
@@ -265,7 +258,7 @@ fn kafka_and_embedded_give_the_same_events_on_every_topic() {
     // Records without a key stay on the partition of the record they came from: the input,
     // all on partition 0, is on partition 0 of the router's output too, in its order.
     let ingest = format!("{env}.telemetry.ingest");
-    let per_partition = partition_sizes(&ingest);
+    let per_partition = partition_sizes(&b, &ingest);
     assert!(per_partition.len() > 1, "{ingest}: {per_partition:?}");
     assert_eq!(
         per_partition
@@ -280,7 +273,7 @@ fn kafka_and_embedded_give_the_same_events_on_every_topic() {
     );
 
     // Compare topic by topic.
-    let compared = same_on_kafka(&env, &out, &stderr);
+    let compared = same_on_kafka(&b, &env, &out, &stderr);
     // The comparison covered real traffic, not only empty topics.
     assert!(
         compared["raw"] > 0 && compared["unique"] > 0,
@@ -328,9 +321,14 @@ fn embedded_records(dir: &Path, ids: &[String]) -> Vec<Vec<u8>> {
 
 /// Asserts that every topic of the pipeline holds on the broker the events the embedded run
 /// wrote to `embedded_out` (as multisets); returns the embedded count per topic id.
-fn same_on_kafka(env: &str, embedded_out: &Path, context: &str) -> BTreeMap<String, usize> {
+fn same_on_kafka(
+    b: &str,
+    env: &str,
+    embedded_out: &Path,
+    context: &str,
+) -> BTreeMap<String, usize> {
     let topics = kafka_topics(env);
-    let mut kafka = consume_all(&topics.keys().map(String::as_str).collect::<Vec<_>>());
+    let mut kafka = consume_all(b, &topics.keys().map(String::as_str).collect::<Vec<_>>());
     let mut compared = BTreeMap::new();
     let mut differences = Vec::new();
     for (name, ids) in &topics {
@@ -445,33 +443,29 @@ fn generated_raw(env: &str, seed: u64, n: usize) -> Vec<(Option<String>, Vec<u8>
 
 /// What the kill test saw: the embedded outputs and the Kafka run's log.
 struct Killed {
+    brokers: String,
     env: String,
     embedded: std::path::PathBuf,
     log: String,
 }
 
-/// Runs the preprocessor of `spec` (igot, or a copy with other stores) on a generated
-/// stream, kills its process (SIGKILL) `PIPEC_TEST_KILLS` times (3) at a random moment while
-/// it consumes, restarting it each time, then runs it until idle. Also runs igot's on the
-/// embedded transport on the same input, for what every topic must hold.
-fn kill_and_restart(spec: &str, tag: &str, extra: &[&str]) -> Killed {
+/// A generated stream on the broker, in the raw topic of a fresh environment, with what the
+/// embedded transport writes for it.
+struct Generated {
+    env: String,
+    embedded: std::path::PathBuf,
+    seed: u64,
+}
+
+/// Creates igot's topics for a fresh environment on `b`, produces 1,200 generated events to
+/// its raw topic and runs igot's preprocessor on them on the embedded transport.
+fn generated_on(b: &str, tag: &str) -> Generated {
     let env = unique_env(tag);
     let dir = scratch(&format!("kafka-kill-{env}"));
-    let b = brokers();
     let seed = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(7, |d| d.as_nanos() as u64);
-    let mut rng = seed | 1;
-    let mut random = move |n: u64| {
-        // xorshift64
-        rng ^= rng << 13;
-        rng ^= rng >> 7;
-        rng ^= rng << 17;
-        rng % n
-    };
-    let mut log = format!("seed {seed}\n");
-
-    apply_topics(&env);
+    apply_topics(b, &env);
     let records = generated_raw(&env, seed, 1200);
     let input = dir.join("raw.ndjson");
     let text: Vec<String> = records
@@ -479,7 +473,6 @@ fn kill_and_restart(spec: &str, tag: &str, extra: &[&str]) -> Killed {
         .map(|(_, r)| String::from_utf8_lossy(r).into_owned())
         .collect();
     std::fs::write(&input, text.join("\n") + "\n").expect("input");
-
     let embedded = dir.join("embedded");
     // igot itself: a copy of it may keep a snapshot, which this run would write.
     run_embedded(
@@ -489,56 +482,102 @@ fn kill_and_restart(spec: &str, tag: &str, extra: &[&str]) -> Killed {
         &["--topic", "raw", "--job", "pipeline-preprocessor"],
         &embedded,
     );
+    produce(b, &format!("{env}.telemetry.raw"), &records);
+    Generated {
+        env,
+        embedded,
+        seed,
+    }
+}
 
-    produce(&format!("{env}.telemetry.raw"), &records);
-    let run = |more: &[&str], port: u16| {
-        let mut args: Vec<String> = [
+/// Starts `pipec run` of `spec`'s preprocessor on `b`, metrics on `port`.
+fn start_preprocessor(
+    spec: &str,
+    env: &str,
+    b: &str,
+    args: &[&str],
+    port: u16,
+) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_pipec"))
+        .args([
             "run",
             spec,
             "--env",
-            &env,
+            env,
             "--brokers",
-            &b,
+            b,
             "--job",
             "pipeline-preprocessor",
             "--metrics-addr",
             &format!("127.0.0.1:{port}"),
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-        args.extend(extra.iter().chain(more).map(|s| s.to_string()));
-        Command::new(env!("CARGO_BIN_EXE_pipec"))
-            .args(&args)
-            .current_dir(root())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn pipec run --kafka")
-    };
-    let free_port = || {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("port");
-        l.local_addr().expect("addr").port()
-    };
+        ])
+        .args(args)
+        .current_dir(root())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn pipec run --kafka")
+}
+
+fn free_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("port");
+    l.local_addr().expect("addr").port()
+}
+
+/// Waits (up to 90 s) until the preprocessor's /metrics on `port` counts a consumed record.
+fn wait_consuming(port: u16) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(90);
+    while Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+        if http_get(port, "/metrics").is_some_and(|m| {
+            m.lines().any(|l| {
+                l.starts_with("pipec_records_in_total{job=\"pipeline-preprocessor\"}")
+                    && !l.ends_with(" 0")
+            })
+        }) {
+            return true;
+        }
+    }
+    false
+}
+
+/// Appends a finished child's stderr to `log`.
+fn read_stderr(child: &mut std::process::Child, log: &mut String) {
+    if let Some(mut e) = child.stderr.take() {
+        use std::io::Read;
+        let _ = e.read_to_string(log);
+    }
+}
+
+/// xorshift64 from `seed`: `random(n)` in `0..n`.
+fn random_from(seed: u64) -> impl FnMut(u64) -> u64 {
+    let mut rng = seed | 1;
+    move |n: u64| {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        rng % n
+    }
+}
+
+/// Runs the preprocessor of `spec` (igot, or a copy with other stores) on a generated
+/// stream, kills its process (SIGKILL) `PIPEC_TEST_KILLS` times (3) at a random moment while
+/// it consumes, restarting it each time, then runs it until idle. Also runs igot's on the
+/// embedded transport on the same input, for what every topic must hold.
+fn kill_and_restart(spec: &str, tag: &str, extra: &[&str]) -> Killed {
+    let b = brokers();
+    let g = generated_on(&b, tag);
+    let mut random = random_from(g.seed);
+    let mut log = format!("seed {}\n", g.seed);
     let kills: usize = std::env::var("PIPEC_TEST_KILLS")
         .ok()
         .and_then(|k| k.parse().ok())
         .unwrap_or(3);
     for round in 0..kills {
         let port = free_port();
-        let mut child = run(&[], port);
+        let mut child = start_preprocessor(spec, &g.env, &b, extra, port);
         // Kill it at a random moment once it consumes.
-        let deadline = Instant::now() + Duration::from_secs(90);
-        let mut consuming = false;
-        while Instant::now() < deadline && !consuming {
-            std::thread::sleep(Duration::from_millis(100));
-            consuming = http_get(port, "/metrics").is_some_and(|m| {
-                m.lines().any(|l| {
-                    l.starts_with("pipec_records_in_total{job=\"pipeline-preprocessor\"}")
-                        && !l.ends_with(" 0")
-                })
-            });
-        }
+        let consuming = wait_consuming(port);
         let after = random(3000);
         std::thread::sleep(Duration::from_millis(after));
         // `Child::kill` is SIGKILL on Unix.
@@ -547,24 +586,177 @@ fn kill_and_restart(spec: &str, tag: &str, extra: &[&str]) -> Killed {
         log.push_str(&format!(
             "round {round}: consuming {consuming}, killed {after} ms after; its log:\n"
         ));
-        if let Some(mut e) = child.stderr.take() {
-            use std::io::Read;
-            let _ = e.read_to_string(&mut log);
-        }
+        read_stderr(&mut child, &mut log);
         assert!(consuming, "the job did not start consuming:\n{log}");
         // Tansu 0.6 keeps a killed group leader until a join comes after its session
         // (10 s) ran out; a member joining before that gets no partitions and is never
         // told to rejoin. Kafka rebalances. So the restart waits out the session.
         std::thread::sleep(Duration::from_secs(11));
     }
-    let mut child = run(&["--idle-exit", "20"], free_port());
+    let mut args = extra.to_vec();
+    args.extend(["--idle-exit", "20"]);
+    let mut child = start_preprocessor(spec, &g.env, &b, &args, free_port());
     let ok = wait(&mut child, Duration::from_secs(600));
-    if let Some(mut e) = child.stderr.take() {
-        use std::io::Read;
-        let _ = e.read_to_string(&mut log);
-    }
+    read_stderr(&mut child, &mut log);
     assert!(ok, "the last run failed:\n{log}");
-    Killed { env, embedded, log }
+    Killed {
+        brokers: b,
+        env: g.env,
+        embedded: g.embedded,
+        log,
+    }
+}
+
+/// A Tansu broker of the test's own, on a port of its own, keeping its data in SQLite so
+/// that it can be killed and restarted with what it held (`PIPEC_TEST_TANSU`: a tansu
+/// built with the `libsql` feature; `scripts/test` installs one).
+struct OwnBroker {
+    port: u16,
+    /// Its working directory, which holds its database (`tansu.db`).
+    dir: std::path::PathBuf,
+    log: std::path::PathBuf,
+    child: Option<std::process::Child>,
+}
+
+impl OwnBroker {
+    fn start(name: &str) -> OwnBroker {
+        let dir = scratch(&format!("own-broker-{name}"));
+        let mut b = OwnBroker {
+            port: free_port(),
+            log: dir.join("tansu.log"),
+            dir,
+            child: None,
+        };
+        b.restart();
+        b
+    }
+
+    fn address(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    /// Starts the broker (again) on its port and database; waits until it listens.
+    fn restart(&mut self) {
+        let tansu = std::env::var("PIPEC_TEST_TANSU").unwrap_or_else(|_| "tansu".to_owned());
+        let url = format!("tcp://127.0.0.1:{}", self.port);
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.log)
+            .expect("broker log");
+        let child = Command::new(&tansu)
+            .args([
+                "broker",
+                "--listener-url",
+                &url,
+                "--advertised-listener-url",
+                &url,
+                "--storage-engine",
+                // Tansu opens the URL's path relative to its working directory.
+                "sqlite://tansu.db",
+            ])
+            .current_dir(&self.dir)
+            .stdout(log.try_clone().expect("log"))
+            .stderr(log)
+            .spawn()
+            .unwrap_or_else(|e| panic!("starting `{tansu}` (PIPEC_TEST_TANSU): {e}"));
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while std::net::TcpStream::connect(self.address()).is_err() {
+            let exited = self
+                .child
+                .as_mut()
+                .and_then(|c| c.try_wait().ok().flatten());
+            assert!(
+                exited.is_none() && Instant::now() < deadline,
+                "`{tansu}` did not listen on {} (exit {exited:?}; a tansu without the \
+                 `libsql` feature cannot keep its data in SQLite):\n{}",
+                self.address(),
+                std::fs::read_to_string(&self.log).unwrap_or_default()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// Kills the broker with SIGKILL (what it had stored stays in its database).
+    fn kill(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+impl Drop for OwnBroker {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// The broker is killed (SIGKILL) while the preprocessor works and started again a few
+/// seconds later: the job process rides it out — it reconnects, goes on from where it
+/// was, and every topic ends with exactly what the embedded transport writes.
+#[test]
+fn a_job_goes_on_when_its_broker_restarts() {
+    let mut broker = OwnBroker::start(&unique_env("brs"));
+    let b = broker.address();
+    let g = generated_on(&b, "brs");
+    let mut random = random_from(g.seed);
+    let mut log = format!("seed {}\n", g.seed);
+    let port = free_port();
+    let mut child = start_preprocessor("pipelines/igot", &g.env, &b, &["--idle-exit", "20"], port);
+    assert!(wait_consuming(port), "the job did not start consuming");
+    let after = random(1000);
+    std::thread::sleep(Duration::from_millis(after));
+    broker.kill();
+    let consumed_before = http_get(port, "/metrics").unwrap_or_default();
+    std::thread::sleep(Duration::from_secs(3));
+    broker.restart();
+    log.push_str(&format!(
+        "broker killed {after} ms after consumption began, restarted 3 s later\n"
+    ));
+    let ok = wait(&mut child, Duration::from_secs(600));
+    read_stderr(&mut child, &mut log);
+    assert!(ok, "the job did not survive the broker's restart:\n{log}");
+    // It was still working when the broker went away.
+    let records_in = |m: &str| {
+        m.lines()
+            .find(|l| l.starts_with("pipec_records_in_total{job=\"pipeline-preprocessor\"}"))
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    let before = records_in(&consumed_before);
+    assert!(
+        before < 1200,
+        "the job had finished before the broker was killed:\n{log}"
+    );
+    // And it saw the broker go.
+    assert!(
+        ["consumer error", "brokers are down", "Connection refused"]
+            .iter()
+            .any(|s| log.contains(s)),
+        "the job's log shows no sign of the broker's absence:\n{log}"
+    );
+    let warnings: Vec<&str> = log.lines().filter(|l| l.contains(" WARN ")).collect();
+    eprintln!(
+        "{before} of 1200 records consumed when the broker was killed; the job's warnings \
+         ({}):\n{}",
+        warnings.len(),
+        warnings
+            .iter()
+            .take(20)
+            .copied()
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    let k = Killed {
+        brokers: b,
+        env: g.env,
+        embedded: g.embedded,
+        log,
+    };
+    assert_nothing_lost(&k);
 }
 
 /// At-least-once (the default), killed and restarted: every topic ends with exactly what the
@@ -611,7 +803,7 @@ fn assert_nothing_lost(k: &Killed) {
                 .and_then(|v| v.parse::<u64>().ok())
         })
         .sum();
-    let compared = same_on_kafka(&k.env, &k.embedded, &k.log);
+    let compared = same_on_kafka(&k.brokers, &k.env, &k.embedded, &k.log);
     let nonempty: BTreeMap<&String, &usize> = compared.iter().filter(|(_, n)| **n > 0).collect();
     eprintln!(
         "{nonempty:?}; outputs already stored and not produced again after restarts: {skipped}"
@@ -630,7 +822,7 @@ fn assert_nothing_lost(k: &Killed) {
 fn a_killed_job_loses_and_repeats_nothing_with_exactly_once() {
     if !broker_has_transactions() {
         let env = unique_env("keo");
-        apply_topics(&env);
+        apply_topics(&brokers(), &env);
         let o = pipec(&[
             "run",
             "pipelines/igot",
