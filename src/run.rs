@@ -76,6 +76,11 @@ pub struct Args {
     /// else the host name (a pod's name).
     #[arg(long, value_name = "ID")]
     pub(crate) instance: Option<String>,
+    /// With `--kafka`: batches of a job whose outputs may still await the broker's
+    /// acknowledgement while the next is processed (offsets are committed only once a
+    /// batch and all before it are acknowledged); 0 waits for each batch.
+    #[arg(long, value_name = "N", default_value_t = 4)]
+    pub(crate) unacked_batches: usize,
 }
 
 /// Runs `pipec run`.

@@ -33,6 +33,7 @@ pub fn run(manifest: &Manifest, args: &Args) -> u8 {
     opts.memory_stores = matches!(args.stores, StoreMode::Memory);
     opts.idle_exit = args.idle_exit.map(Duration::from_secs);
     opts.exactly_once = args.exactly_once;
+    opts.unacked_batches = args.unacked_batches;
     opts.instance = instance(args.instance.as_deref());
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -94,7 +94,10 @@ fn produce(b: &str, topic: &str, records: &[(Option<String>, Vec<u8>)]) {
 }
 
 /// Every committed record of the topics, by topic: each partition read from its start to
-/// the high watermark it had when the reading began (the writers have stopped by then).
+/// the high watermark it had when the reading began (the writers have stopped by then), and
+/// on until nothing more comes for 2 s — Tansu 0.6 (in memory) reports the base offset of a
+/// partition's last record batch plus one as its high watermark, short of the end when that
+/// batch holds several records.
 fn consume_all(b: &str, topics: &[&str]) -> BTreeMap<String, Vec<Vec<u8>>> {
     let c: BaseConsumer = ClientConfig::new()
         .set("bootstrap.servers", b)
@@ -129,7 +132,8 @@ fn consume_all(b: &str, topics: &[&str]) -> BTreeMap<String, Vec<Vec<u8>>> {
     }
     c.assign(&assignment).expect("assign");
     let started = Instant::now();
-    while !ends.is_empty() {
+    let mut last_record = Instant::now();
+    while !ends.is_empty() || last_record.elapsed() < Duration::from_secs(2) {
         assert!(
             started.elapsed() < Duration::from_secs(120),
             "partitions not read to their end within 120 s: {ends:?}"
@@ -139,6 +143,7 @@ fn consume_all(b: &str, topics: &[&str]) -> BTreeMap<String, Vec<Vec<u8>>> {
             out.entry(m.topic().to_owned())
                 .or_default()
                 .push(m.payload().unwrap_or_default().to_vec());
+            last_record = Instant::now();
         }
         // The position, not the last offset seen: transaction markers take offsets too.
         let position = c.position().expect("position");
@@ -441,6 +446,10 @@ fn generated_raw(env: &str, seed: u64, n: usize) -> Vec<(Option<String>, Vec<u8>
         .collect()
 }
 
+/// Events in the generated stream of the kill tests: enough that the job (about 1,000 a
+/// second here, debug build) is still at work at every kill.
+const GENERATED: usize = 3000;
+
 /// What the kill test saw: the embedded outputs and the Kafka run's log.
 struct Killed {
     brokers: String,
@@ -457,7 +466,7 @@ struct Generated {
     seed: u64,
 }
 
-/// Creates igot's topics for a fresh environment on `b`, produces 1,200 generated events to
+/// Creates igot's topics for a fresh environment on `b`, produces `GENERATED` events to
 /// its raw topic and runs igot's preprocessor on them on the embedded transport.
 fn generated_on(b: &str, tag: &str) -> Generated {
     let env = unique_env(tag);
@@ -466,7 +475,7 @@ fn generated_on(b: &str, tag: &str) -> Generated {
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(7, |d| d.as_nanos() as u64);
     apply_topics(b, &env);
-    let records = generated_raw(&env, seed, 1200);
+    let records = generated_raw(&env, seed, GENERATED);
     let input = dir.join("raw.ndjson");
     let text: Vec<String> = records
         .iter()
@@ -578,7 +587,7 @@ fn kill_and_restart(spec: &str, tag: &str, extra: &[&str]) -> Killed {
         let mut child = start_preprocessor(spec, &g.env, &b, extra, port);
         // Kill it at a random moment once it consumes.
         let consuming = wait_consuming(port);
-        let after = random(3000);
+        let after = random(700);
         std::thread::sleep(Duration::from_millis(after));
         // `Child::kill` is SIGKILL on Unix.
         child.kill().expect("kill");
@@ -728,7 +737,7 @@ fn a_job_goes_on_when_its_broker_restarts() {
     };
     let before = records_in(&consumed_before);
     assert!(
-        before < 1200,
+        before < GENERATED as u64,
         "the job had finished before the broker was killed:\n{log}"
     );
     // And it saw the broker go.
@@ -740,7 +749,7 @@ fn a_job_goes_on_when_its_broker_restarts() {
     );
     let warnings: Vec<&str> = log.lines().filter(|l| l.contains(" WARN ")).collect();
     eprintln!(
-        "{before} of 1200 records consumed when the broker was killed; the job's warnings \
+        "{before} of {GENERATED} records consumed when the broker was killed; the job's warnings \
          ({}):\n{}",
         warnings.len(),
         warnings
@@ -809,7 +818,9 @@ fn assert_nothing_lost(k: &Killed) {
         "{nonempty:?}; outputs already stored and not produced again after restarts: {skipped}"
     );
     assert!(
-        compared["unique"] > 900 && compared["duplicate"] > 50 && compared["failed"] > 20,
+        compared["unique"] > GENERATED * 3 / 4
+            && compared["duplicate"] > GENERATED / 25
+            && compared["failed"] > GENERATED / 60,
         "{compared:?}"
     );
 }

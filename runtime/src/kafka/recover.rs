@@ -62,6 +62,9 @@ pub(crate) fn since<C: Consumer>(consumer: &C, source: &str, timeout: Duration) 
     }
 }
 
+/// How long a scan that has reached every high watermark waits for more records.
+const QUIET: Duration = Duration::from_secs(1);
+
 /// Reads every record `topics` received from `since_ms` to their current end, counting those
 /// with a source header. Gives up at `deadline` (what was read is kept: a record missed here
 /// is produced again, as without the scan).
@@ -105,25 +108,42 @@ pub(crate) fn scan(
             let (_, high) = consumer
                 .fetch_watermarks(topic, e.partition(), timeout)
                 .map_err(|e| format!("end of `{topic}`: {e}"))?;
+            // Read even when `from` is not below the high watermark: Tansu 0.6 (in memory)
+            // reports the base offset of a partition's last record batch plus one, which is
+            // short of its end when that batch holds several records.
+            start
+                .add_partition_offset(topic, e.partition(), Offset::Offset(from))
+                .map_err(|e| e.to_string())?;
             if from < high {
-                start
-                    .add_partition_offset(topic, e.partition(), Offset::Offset(from))
-                    .map_err(|e| e.to_string())?;
                 ends.insert((topic.clone(), e.partition()), high);
             }
         }
     }
     let mut written = Written::new();
-    if ends.is_empty() {
+    if start.count() == 0 {
         return Ok(written);
     }
     consumer.assign(&start).map_err(|e| e.to_string())?;
-    while !ends.is_empty() && started.elapsed() < deadline {
-        let Some(m) = consumer.poll(Duration::from_millis(200)) else {
+    // Done once every partition's position has reached its high watermark and then nothing
+    // more has come for a moment (see above; on Kafka this only adds the moment).
+    let mut last_record = Instant::now();
+    while started.elapsed() < deadline {
+        if let Ok(position) = consumer.position() {
+            ends.retain(|(topic, partition), high| {
+                !matches!(
+                    position.find_partition(topic, *partition).map(|e| e.offset()),
+                    Some(Offset::Offset(o)) if o >= *high
+                )
+            });
+        }
+        if ends.is_empty() && last_record.elapsed() >= QUIET {
+            break;
+        }
+        let Some(m) = consumer.poll(Duration::from_millis(100)) else {
             continue;
         };
         let Ok(m) = m else { continue };
-        let tp = (m.topic().to_owned(), m.partition());
+        last_record = Instant::now();
         if let Some(h) = m.headers()
             && let Some(v) = h
                 .iter()
@@ -136,9 +156,6 @@ pub(crate) fn scan(
             *written
                 .entry(key(m.topic(), token, m.payload().unwrap_or_default()))
                 .or_default() += 1;
-        }
-        if ends.get(&tp).is_some_and(|end| m.offset() + 1 >= *end) {
-            ends.remove(&tp);
         }
     }
     if !ends.is_empty() {

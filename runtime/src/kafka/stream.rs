@@ -32,7 +32,7 @@ use std::time::{Duration, Instant};
 use pipec_compiler::expr::Expr;
 use pipec_compiler::manifest::Manifest;
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
-use rdkafka::error::KafkaError;
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{Header, Message, OwnedHeaders, OwnedMessage};
 use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 use rdkafka::util::Timeout;
@@ -63,6 +63,11 @@ pub struct KafkaRunOptions {
     pub max_batch: usize,
     /// How long to wait for a batch to fill once its first record is in.
     pub batch_wait: Duration,
+    /// Batches whose outputs may still await the broker's acknowledgement while the next
+    /// batch is read and processed (at-least-once; 0: each batch waits for its own). Their
+    /// offsets are committed once they and every batch before them are acknowledged.
+    /// Exactly-once always waits (a transaction ends at each commit point).
+    pub unacked_batches: usize,
     /// Stop once no record has arrived for this long (one-shot runs and tests).
     pub idle_exit: Option<Duration>,
     /// Outputs and offsets committed in Kafka transactions.
@@ -75,7 +80,8 @@ pub struct KafkaRunOptions {
 }
 
 impl KafkaRunOptions {
-    /// Defaults: 512 records a batch, 50 ms to fill it, no idle exit.
+    /// Defaults: 512 records a batch, 50 ms to fill it, 4 batches unacknowledged, no idle
+    /// exit.
     pub fn new(brokers: BTreeMap<String, String>) -> Self {
         KafkaRunOptions {
             brokers,
@@ -84,6 +90,7 @@ impl KafkaRunOptions {
             memory_stores: false,
             max_batch: 512,
             batch_wait: Duration::from_millis(50),
+            unacked_batches: 4,
             idle_exit: None,
             exactly_once: false,
             instance: "0".into(),
@@ -259,6 +266,20 @@ impl Topics {
     }
 }
 
+/// A record handed to the producer: its topic, when, and its acknowledgement to come.
+type Delivery = (String, Instant, rdkafka::producer::DeliveryFuture);
+
+/// Next offset to read, per (topic, partition).
+type Offsets = BTreeMap<(String, i32), i64>;
+
+/// Adds `more` to `into`, keeping the larger offset of a partition in both.
+fn merge_offsets(into: &mut Offsets, more: Offsets) {
+    for (k, v) in more {
+        let e = into.entry(k).or_insert(v);
+        *e = (*e).max(v);
+    }
+}
+
 /// What was processed and not yet committed.
 #[derive(Debug, Default)]
 struct Pending {
@@ -321,6 +342,9 @@ impl Runner {
         let mut last_record = Instant::now();
         let mut last_lag = Instant::now() - Duration::from_secs(60);
         let mut pending = Pending::default();
+        // Batches sent and not yet acknowledged, oldest first, with their offsets.
+        let mut unacked: std::collections::VecDeque<(Vec<Delivery>, Offsets)> =
+            std::collections::VecDeque::new();
         if self.txn.is_none() {
             self.recover().await;
         }
@@ -341,6 +365,13 @@ impl Runner {
             };
             let first = match first {
                 Err(_) => {
+                    // Quiet: what is in flight is acknowledged and committed now.
+                    if !unacked.is_empty() {
+                        self.settle_all(&mut unacked, &mut pending).await?;
+                        if self.snapshot(false)? {
+                            self.commit_point(&mut pending, false).await?;
+                        }
+                    }
                     if self
                         .opts
                         .idle_exit
@@ -378,8 +409,12 @@ impl Runner {
                         .or_insert(m.offset());
                 }
             }
-            match self.process(&batch, &mut out, stop).await {
-                Ok(()) => {}
+            let processed = match self.process(&batch, &mut out, stop).await {
+                Ok(sent) if self.txn.is_some() => self.settle(sent).await.map(|()| Vec::new()),
+                other => other,
+            };
+            let sent = match processed {
+                Ok(sent) => sent,
                 Err(e @ RuntimeError::Unavailable { .. }) if self.txn.is_some() => {
                     // A record the broker did not take: abort, and read the transaction's
                     // records again.
@@ -388,23 +423,37 @@ impl Runner {
                     continue;
                 }
                 Err(e) => return Err(e),
-            }
+            };
+            let mut next = Offsets::new();
             for m in &batch {
-                let e = pending
-                    .next
+                let e = next
                     .entry((m.topic().to_owned(), m.partition()))
                     .or_insert(0);
                 *e = (*e).max(m.offset() + 1);
+            }
+            if self.txn.is_some() {
+                merge_offsets(&mut pending.next, next);
+            } else {
+                unacked.push_back((sent, next));
+                while unacked.len() > self.opts.unacked_batches {
+                    if let Some((sent, next)) = unacked.pop_front() {
+                        self.settle(sent).await?;
+                        merge_offsets(&mut pending.next, next);
+                    }
+                }
             }
             // With snapshotting stores, offsets move only with a snapshot.
             if self.snapshot(false)? {
                 self.commit_point(&mut pending, false).await?;
             }
         }
-        // Stopping: windows still open give their aggregates now.
+        // Stopping: what is in flight is acknowledged, windows still open give their
+        // aggregates now.
+        self.settle_all(&mut unacked, &mut pending).await?;
         self.begin(&mut pending)?;
         self.job.flush(&mut out).await?;
-        self.produce(&mut out, &HashMap::new()).await?;
+        let sent = self.send(&mut out, &HashMap::new()).await?;
+        self.settle(sent).await?;
         self.snapshot(true)?;
         self.commit_point(&mut pending, true).await?;
         tracing::info!(job = %name, consumed, "stopped");
@@ -536,14 +585,14 @@ impl Runner {
         }
     }
 
-    /// Runs the steps on a batch and produces what they give, retrying the batch while a
-    /// store is unavailable.
+    /// Runs the steps on a batch and sends what they give to the broker (see
+    /// [`Runner::send`]), retrying the batch while a store is unavailable.
     async fn process(
         &self,
         batch: &[OwnedMessage],
         out: &mut Output,
         stop: &watch::Receiver<bool>,
-    ) -> Result<(), RuntimeError> {
+    ) -> Result<Vec<Delivery>, RuntimeError> {
         let records: Vec<&[u8]> = batch.iter().map(|m| m.payload().unwrap_or(&[])).collect();
         let positions: Vec<u64> = batch.iter().map(position).collect();
         let mut backoff = Duration::from_millis(250);
@@ -572,21 +621,36 @@ impl Runner {
             .zip(batch)
             .map(|(p, m)| (*p, m.partition()))
             .collect();
-        self.produce(out, &partitions).await
+        self.send(out, &partitions).await
     }
 
-    /// Produces the records in `out` and waits for every acknowledgement. A record without
+    /// Waits for the acknowledgements of every batch in `unacked`, oldest first, and adds
+    /// their offsets to what may be committed.
+    async fn settle_all(
+        &self,
+        unacked: &mut std::collections::VecDeque<(Vec<Delivery>, Offsets)>,
+        pending: &mut Pending,
+    ) -> Result<(), RuntimeError> {
+        while let Some((sent, next)) = unacked.pop_front() {
+            self.settle(sent).await?;
+            merge_offsets(&mut pending.next, next);
+        }
+        Ok(())
+    }
+
+    /// Hands the records in `out` to the producer; [`Runner::settle`] waits for their
+    /// acknowledgements (librdkafka keeps each partition's records in order). A record without
     /// a key goes to the partition of the record it came from (`partitions`: source position
     /// → partition), modulo the output's partition count, as Flink's fixed partitioner does
     /// for Sunbird's jobs: a stream read in order from one partition is written in that
     /// order to one partition, so the next job reads it in the order this one did (what a
     /// dedup downstream keeps and what it calls a duplicate depends on that order). Keyed
     /// records go where the key hashes (murmur2, as Java clients place them).
-    async fn produce(
+    async fn send(
         &self,
         out: &mut Output,
         partitions: &HashMap<u64, i32>,
-    ) -> Result<(), RuntimeError> {
+    ) -> Result<Vec<Delivery>, RuntimeError> {
         let records = std::mem::take(&mut out.records);
         let sources = std::mem::take(&mut out.sources);
         let keys: Vec<Option<Vec<u8>>> = records
@@ -653,28 +717,54 @@ impl Runner {
                 }));
             }
             let started = Instant::now();
-            // Waits while librdkafka's queue is full: back-pressure.
-            let delivery = producer.send(record, Timeout::Never);
-            pending.push((id, name, started, delivery));
+            // Enqueued at once (records of a batch go out together); while librdkafka's
+            // queue is full, wait for it to drain: back-pressure.
+            let delivery = loop {
+                match producer.send_result(record) {
+                    Ok(d) => break d,
+                    Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), r)) => {
+                        record = r;
+                        tokio::time::sleep(Duration::from_millis(10)).await;
+                    }
+                    Err((e, _)) => {
+                        return Err(RuntimeError::Unavailable {
+                            system: "kafka".into(),
+                            reason: format!("producing to `{name}`: {e}"),
+                        });
+                    }
+                }
+            };
+            pending.push((name.to_string(), started, delivery));
         }
-        let mut per_topic: BTreeMap<&str, (u64, u64, Vec<f64>)> = BTreeMap::new();
+        Ok(pending)
+    }
+
+    /// Waits for the broker's acknowledgement of every record sent; counts them per topic.
+    async fn settle(&self, sent: Vec<Delivery>) -> Result<(), RuntimeError> {
+        let mut per_topic: BTreeMap<String, (u64, u64, Vec<f64>)> = BTreeMap::new();
         let mut failure = None;
-        for (_, name, started, delivery) in pending {
-            let e = per_topic.entry(name.as_str()).or_default();
+        for (name, started, delivery) in sent {
+            let e = per_topic.entry(name.clone()).or_default();
             match delivery.await {
-                Ok(_) => {
+                Ok(Ok(_)) => {
                     e.0 += 1;
                     e.2.push(started.elapsed().as_secs_f64());
                 }
-                Err((err, _)) => {
+                Ok(Err((err, _))) => {
                     e.1 += 1;
                     failure.get_or_insert_with(|| format!("producing to `{name}`: {err}"));
                 }
+                Err(_) => {
+                    e.1 += 1;
+                    failure.get_or_insert_with(|| {
+                        format!("producing to `{name}`: the producer went away")
+                    });
+                }
             }
         }
-        for (topic, (ok, failed, latencies)) in per_topic {
+        for (topic, (ok, failed, latencies)) in &per_topic {
             self.metrics
-                .produced(self.job.name(), topic, ok, failed, &latencies);
+                .produced(self.job.name(), topic, *ok, *failed, latencies);
         }
         match failure {
             Some(reason) => Err(RuntimeError::Unavailable {
