@@ -15,7 +15,11 @@ mod validate;
 mod window;
 
 #[cfg(test)]
+mod raw_reference;
+#[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_canonical;
 #[cfg(test)]
 mod tests_raw;
 #[cfg(test)]
