@@ -571,6 +571,14 @@ pub(super) fn key_word(k: &[u8]) -> u64 {
     u64::from_le_bytes(w) ^ ((k.len() as u64) << 56)
 }
 
+/// Whether two quoted keys with key words `kw_a` and `kw_b` (see [`key_word`]) are the
+/// same: the words hold the eight bytes after the quote, so keys of the same length up
+/// to nine bytes are told apart by them alone.
+#[inline]
+pub(super) fn same_key(kw_a: u64, a: &[u8], kw_b: u64, b: &[u8]) -> bool {
+    kw_a == kw_b && a.len() == b.len() && (a.len() <= 9 || a == b)
+}
+
 /// The members of a canonical object: `(key with its quotes, value range)`.
 pub(super) fn members(b: &[u8]) -> Members<'_> {
     Members {

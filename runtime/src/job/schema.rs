@@ -24,7 +24,7 @@ pub(crate) struct Compiled {
 }
 
 /// One (sub)schema.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 struct SNode {
     /// Allowed types (bits of [`ty`]); `None`: any.
     types: Option<u8>,
@@ -45,9 +45,44 @@ struct SNode {
     format: bool,
     /// Whether `type` is all there is to check (set once compiled).
     only_type: bool,
+    /// How an object is checked against this schema in one pass over its members (set
+    /// once compiled, for the schemas that check objects).
+    flat: Option<Box<Flat>>,
 }
 
-#[derive(Debug, Default)]
+/// A schema's checks of an object, with those of its `allOf` branches (and theirs, and
+/// the schemas their `$ref`s name) merged: one pass over the members finds each member's
+/// schemas in one list, counts the required members and applies `additionalProperties`.
+/// Checking the merged lists gives the verdict of checking each branch in turn (verdicts
+/// are joined, Invalid over Unsure over Valid, in any order).
+#[derive(Debug, Default, Clone)]
+struct Flat {
+    /// Whether every branch allows objects.
+    types_ok: bool,
+    /// The members any branch names in `properties` or `required`.
+    members: Vec<FlatMember>,
+    /// How many members are required.
+    required: usize,
+    /// Branches with `additionalProperties` other than `true`: the branch's bit (see
+    /// [`FlatMember::named`]) and what it allows.
+    additional: Vec<(u64, Option<usize>)>,
+    /// Branches that are checked whole, by [`Compiled::at`] (`enum`, `anyOf`, `oneOf`).
+    whole: Vec<usize>,
+}
+
+#[derive(Debug, Clone)]
+struct FlatMember {
+    /// Quoted name and its [`raw::key_word`].
+    key: Vec<u8>,
+    kw: u64,
+    /// The schemas of the member (its `properties` in each branch).
+    schemas: Vec<usize>,
+    required: bool,
+    /// Bits of the branches whose `properties` name it.
+    named: u64,
+}
+
+#[derive(Debug, Default, Clone, Copy)]
 enum Additional {
     #[default]
     Any,
@@ -126,7 +161,14 @@ impl<'a> Compiler<'a> {
                 && n.minimum.is_none()
                 && !n.format;
         }
-        Some(Compiled { nodes: self.nodes })
+        let mut c = Compiled { nodes: self.nodes };
+        for s in 0..c.nodes.len() {
+            let flat = c.flatten(s).map(Box::new);
+            if let Some(n) = c.nodes.get_mut(s) {
+                n.flat = flat;
+            }
+        }
+        Some(c)
     }
 
     fn node(&mut self, schema: &'a Value) -> Option<usize> {
@@ -262,6 +304,160 @@ impl<'a> Compiler<'a> {
 }
 
 impl Compiled {
+    /// The schema `$ref`s at `s` lead to (`s` itself when it is no `$ref`, or a cycle).
+    fn resolved(&self, mut s: usize) -> usize {
+        for _ in 0..16 {
+            match self.nodes.get(s).and_then(|n| n.reference) {
+                Some(r) => s = r,
+                None => return s,
+            }
+        }
+        s
+    }
+
+    /// The branches of schema `s` checked together on objects: `s` and its `allOf`
+    /// branches, theirs, and so on (`$ref`s followed); `whole` gets the branches with
+    /// keywords that apply to the whole value (checked by [`Compiled::at`]). None when
+    /// they nest too deep or are too many.
+    fn branches(
+        &self,
+        s: usize,
+        depth: usize,
+        out: &mut Vec<usize>,
+        whole: &mut Vec<usize>,
+    ) -> Option<()> {
+        if depth > 8 || out.len() + whole.len() >= 64 {
+            return None;
+        }
+        let s = self.resolved(s);
+        let n = self.nodes.get(s)?;
+        if n.reference.is_some() {
+            return None;
+        }
+        if n.enumeration.is_some() || !n.any_of.is_empty() || !n.one_of.is_empty() {
+            whole.push(s);
+            return Some(());
+        }
+        out.push(s);
+        for &a in &n.all_of {
+            self.branches(a, depth + 1, out, whole)?;
+        }
+        Some(())
+    }
+
+    /// The merged checks of objects against schema `s` (none when it checks nothing of
+    /// objects but their type, or cannot be merged).
+    fn flatten(&self, s: usize) -> Option<Flat> {
+        let n = self.nodes.get(s)?;
+        if n.only_type
+            || n.reference.is_some()
+            || n.enumeration.is_some()
+            || !n.any_of.is_empty()
+            || !n.one_of.is_empty()
+        {
+            return None;
+        }
+        let (mut out, mut whole) = (Vec::new(), Vec::new());
+        self.branches(s, 0, &mut out, &mut whole)?;
+        let mut f = Flat {
+            types_ok: true,
+            whole,
+            ..Flat::default()
+        };
+        for (k, &b) in out.iter().enumerate() {
+            let bn = self.nodes.get(b)?;
+            let bit = 1_u64 << k;
+            if let Some(t) = bn.types {
+                f.types_ok &= t & ty::OBJECT != 0;
+            }
+            for (key, kw, p) in &bn.properties {
+                let p = self.resolved(*p);
+                let m = f.member(key, *kw);
+                m.named |= bit;
+                let trivial = self
+                    .nodes
+                    .get(p)
+                    .is_some_and(|pn| pn.only_type && pn.types.is_none());
+                if !trivial {
+                    m.schemas.push(p);
+                }
+            }
+            for key in &bn.required {
+                f.member(key, raw::key_word(key)).required = true;
+            }
+            match bn.additional {
+                Additional::Any => {}
+                Additional::None => f.additional.push((bit, None)),
+                Additional::Schema(a) => f.additional.push((bit, Some(self.resolved(a)))),
+            }
+        }
+        f.required = f.members.iter().filter(|m| m.required).count();
+        Some(f)
+    }
+
+    /// The object at node `i` against the merged checks `f`.
+    fn flat_object(&self, f: &Flat, tape: &[Node], b: &[u8], i: usize, nest: usize) -> Verdict {
+        if !f.types_ok {
+            return Invalid;
+        }
+        let mut verdict = Valid;
+        let mut required = 0;
+        for c in children(tape, i) {
+            let n = &tape[c];
+            let key = &b[n.key_start as usize..n.key_end as usize];
+            let named = match f
+                .members
+                .iter()
+                .find(|m| raw::same_key(m.kw, &m.key, n.kw, key))
+            {
+                Some(m) => {
+                    required += usize::from(m.required);
+                    for &p in &m.schemas {
+                        match self.at(p, tape, b, c, nest + 1) {
+                            Valid => {}
+                            Invalid => return Invalid,
+                            Unsure => verdict = Unsure,
+                        }
+                    }
+                    m.named
+                }
+                None => 0,
+            };
+            for &(bit, a) in &f.additional {
+                if named & bit != 0 {
+                    continue;
+                }
+                match a.map_or(Invalid, |a| self.at(a, tape, b, c, nest + 1)) {
+                    Valid => {}
+                    Invalid => return Invalid,
+                    Unsure => verdict = Unsure,
+                }
+            }
+        }
+        // Keys are not repeated in canonical bytes: each required one was counted once.
+        if required < f.required {
+            return Invalid;
+        }
+        for &w in &f.whole {
+            match self.at(w, tape, b, i, nest + 1) {
+                Valid => {}
+                Invalid => return Invalid,
+                Unsure => verdict = Unsure,
+            }
+        }
+        verdict
+    }
+
+    /// The same schemas without the merged checks of objects (for the tests).
+    #[cfg(test)]
+    pub(super) fn unflattened(&self) -> Compiled {
+        let mut nodes = self.nodes.clone();
+        for n in &mut nodes {
+            n.flat = None;
+        }
+        Compiled { nodes }
+    }
+
     /// Checks the value at node `i` of `tape` (over canonical bytes `b`).
     pub(super) fn check(&self, tape: &[Node], b: &[u8], i: usize) -> Verdict {
         self.at(0, tape, b, i, 0)
@@ -287,6 +483,11 @@ impl Compiled {
         };
         if let Some(r) = sn.reference {
             return self.at(r, tape, b, i, nest + 1);
+        }
+        if n.kind == Kind::Object
+            && let Some(f) = &sn.flat
+        {
+            return self.flat_object(f, tape, b, i, nest);
         }
         if let Some(types) = sn.types {
             add(type_matches(types, n.kind));
@@ -390,6 +591,26 @@ impl Compiled {
                 },
             }
         }
+    }
+}
+
+impl Flat {
+    /// The entry of member `key`, added if need be.
+    fn member(&mut self, key: &[u8], kw: u64) -> &mut FlatMember {
+        let at = match self.members.iter().position(|m| m.key == key) {
+            Some(at) => at,
+            None => {
+                self.members.push(FlatMember {
+                    key: key.to_vec(),
+                    kw,
+                    schemas: Vec::new(),
+                    required: false,
+                    named: 0,
+                });
+                self.members.len() - 1
+            }
+        };
+        &mut self.members[at]
     }
 }
 
