@@ -57,6 +57,14 @@ impl Cond {
         self.holds_found(super::raw::lookup(b, keys))
     }
 
+    /// The path a fast test reads (none for an expression).
+    pub(super) fn path(&self) -> Option<&FieldPath> {
+        match &self.kind {
+            Kind::Eq(p, _) | Kind::In(p, _) | Kind::Exists(p) => Some(p),
+            Kind::Expr(_) => None,
+        }
+    }
+
     /// The quoted keys of the path a fast test reads from bytes.
     pub(super) fn raw_keys(&self) -> Option<&[Vec<u8>]> {
         self.keys.as_deref()

@@ -159,6 +159,13 @@ impl Op {
     fn takes_doc(&self) -> bool {
         matches!(self, Op::Validate(_) | Op::Set(_) | Op::Flag(_))
     }
+
+    /// Whether the step reads an event's [`doc::Doc`] when it has one (then the fields set
+    /// need not be spliced into its bytes first): those that take it, and `dedup`, which
+    /// reads its key and condition from the tape and the fields set.
+    fn reads_doc(&self) -> bool {
+        self.takes_doc() || matches!(self, Op::Dedup(_))
+    }
 }
 
 /// An event on its way through the steps, with the position of what it came from.
@@ -543,7 +550,7 @@ impl Job {
                 for ev in &mut evs {
                     ev.settle(s.input);
                 }
-            } else if !step.takes_doc() {
+            } else if !step.reads_doc() {
                 for ev in &mut evs {
                     ev.flush(s.input);
                 }
