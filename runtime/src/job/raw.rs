@@ -720,6 +720,24 @@ pub(super) fn text(v: &[u8]) -> Option<std::borrow::Cow<'_, str>> {
     }
 }
 
+/// The number of characters of the text of a canonical JSON string value (none when not
+/// a string).
+pub(super) fn char_count(v: &[u8]) -> Option<usize> {
+    if v.first() != Some(&b'"') || v.len() < 2 {
+        return None;
+    }
+    let mut n = 0;
+    for &c in &v[1..v.len() - 1] {
+        if c == b'\\' {
+            return text(v).map(|t| t.chars().count());
+        }
+        // Canonical text is well-formed UTF-8: a character starts at each byte that does
+        // not continue one.
+        n += usize::from(c & 0xc0 != 0x80);
+    }
+    Some(n)
+}
+
 /// The canonical object `obj` with top-level members set, as `fields::set` sets them one
 /// after the other: an existing member's value is replaced where it is, a new member is
 /// added at the end. `sets` holds quoted keys (each once) and serialized values.

@@ -35,6 +35,8 @@ struct SNode {
     additional: Additional,
     items: Option<usize>,
     enumeration: Option<Vec<Value>>,
+    /// The strings of `enumeration` as serde_json writes them.
+    enum_strings: Vec<Vec<u8>>,
     all_of: Vec<usize>,
     any_of: Vec<usize>,
     one_of: Vec<usize>,
@@ -270,7 +272,15 @@ impl<'a> Compiler<'a> {
                     }
                     n.items = Some(self.node(v)?);
                 }
-                "enum" => n.enumeration = Some(v.as_array()?.clone()),
+                "enum" => {
+                    let list = v.as_array()?;
+                    n.enum_strings = list
+                        .iter()
+                        .filter_map(Value::as_str)
+                        .map(raw::quoted)
+                        .collect();
+                    n.enumeration = Some(list.clone());
+                }
                 "allOf" | "anyOf" | "oneOf" => {
                     let list = v
                         .as_array()?
@@ -493,7 +503,7 @@ impl Compiled {
             add(type_matches(types, n.kind));
         }
         if let Some(list) = &sn.enumeration {
-            add(in_enum(list, n, b));
+            add(in_enum(list, &sn.enum_strings, n, b));
         }
         match n.kind {
             Kind::Object => self.object(sn, tape, b, i, nest, &mut add),
@@ -509,8 +519,8 @@ impl Compiled {
                     add(Unsure);
                 }
                 if let Some(min) = sn.min_length {
-                    let len = match raw::text(&b[n.start as usize..n.end as usize]) {
-                        Some(t) => t.chars().count() as u64,
+                    let len = match raw::char_count(&b[n.start as usize..n.end as usize]) {
+                        Some(len) => len as u64,
                         None => return Unsure,
                     };
                     add(if len >= min { Valid } else { Invalid });
@@ -636,17 +646,16 @@ fn type_matches(types: u8, kind: Kind) -> Verdict {
     if ok { Valid } else { Invalid }
 }
 
-/// Whether the value is one of `list`: decided for strings, booleans and null against
-/// lists of those; anything else is left to jsonschema.
-fn in_enum(list: &[Value], n: &Node, b: &[u8]) -> Verdict {
+/// Whether the value is one of `list` (whose strings, as serde_json writes them, are
+/// `strings`): decided for strings, booleans and null against lists of those; anything
+/// else is left to jsonschema.
+fn in_enum(list: &[Value], strings: &[Vec<u8>], n: &Node, b: &[u8]) -> Verdict {
     let bytes = &b[n.start as usize..n.end as usize];
     let simple = |v: &Value| matches!(v, Value::String(_) | Value::Bool(_) | Value::Null);
     match n.kind {
         Kind::String => {
-            let Some(text) = raw::text(bytes) else {
-                return Unsure;
-            };
-            if list.iter().any(|v| v.as_str() == Some(&text)) {
+            // Canonical bytes of a string are what serde_json writes for its text.
+            if strings.iter().any(|q| q.as_slice() == bytes) {
                 Valid
             } else if list.iter().all(simple) {
                 Invalid

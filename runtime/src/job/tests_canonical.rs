@@ -374,3 +374,20 @@ fn stops_marks_the_first_byte_that_ends_string_text() {
         assert_eq!(fast, naive, "{w:?}");
     }
 }
+
+#[test]
+fn characters_are_counted_and_strings_compared_on_their_bytes() {
+    let mut r = Rng(77);
+    for _ in 0..20_000 {
+        let s = random_string(&mut r);
+        let b = serde_json::to_vec(&s).unwrap_or_default();
+        assert_eq!(raw::char_count(&b), Some(s.chars().count()), "{s:?}");
+        // The text of canonical string bytes is `t` exactly when the bytes are `t`'s.
+        let t = random_string(&mut r);
+        let same_bytes = raw::quoted(&t) == b;
+        assert_eq!(same_bytes, s == t, "{s:?} {t:?}");
+        assert!(raw::quoted(&s) == b);
+    }
+    assert_eq!(raw::char_count(b"1"), None);
+    assert_eq!(raw::char_count(b"\"\""), Some(0));
+}
