@@ -94,7 +94,17 @@ struct Open {
     /// Where its keys start in the keys of the objects being read (objects, without
     /// `TAPE`: with it, the object's members are its nodes so far).
     keys_from: usize,
+    /// Its keys so far (objects), and a bit for each of their key words (see [`bloom`]).
+    count: usize,
+    bloom: u64,
     object: bool,
+}
+
+/// A bit of a key word: keys with different bits differ, so a key is compared with the
+/// object's earlier ones only when its bit is already set.
+#[inline(always)]
+fn bloom(kw: u64) -> u64 {
+    1 << (kw.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 58)
 }
 
 /// Reads `b` as one canonical value: the verdict of [`canonical`]. With `TAPE`, every value
@@ -117,7 +127,7 @@ fn check<const TAPE: bool>(b: &[u8], tape: &mut Vec<Node>, shape: &mut Shape) ->
     let mut kw = 0;
     'value: loop {
         if member {
-            let top = stack.last()?;
+            let top = stack.last_mut()?;
             let end;
             (end, kw) = member_key::<TAPE>(b, i, tape, &mut keys, top)?;
             key = (i, end);
@@ -161,6 +171,8 @@ fn check<const TAPE: bool>(b: &[u8], tape: &mut Vec<Node>, shape: &mut Shape) ->
                         start,
                         key,
                         keys_from: keys.len(),
+                        count: 0,
+                        bloom: 0,
                         object,
                     });
                     i += 1;
@@ -267,53 +279,68 @@ fn member_key<const TAPE: bool>(
     i: usize,
     tape: &[Node],
     keys: &mut Vec<(u64, usize, usize)>,
-    top: &Open,
+    top: &mut Open,
 ) -> Option<(usize, u64)> {
     if b.get(i) != Some(&b'"') {
         return None;
     }
-    let end = string(b, i)?;
-    let kw = match b.get(i + 1..i + 9) {
-        Some(w) => {
-            let mut a = [0_u8; 8];
-            a.copy_from_slice(w);
-            let v = u64::from_le_bytes(a);
-            // The key's text and closing quote: at least one byte.
-            let inner = end - i - 1;
-            let v = if inner >= 8 {
-                v
-            } else {
-                v & ((1_u64 << (inner * 8)) - 1)
-            };
-            v ^ (((end - i) as u64) << 56)
-        }
-        None => key_word(&b[i..end]),
-    };
-    let this = b.get(i..end);
-    if TAPE {
-        let mut j = top.at + 1;
-        let mut n = 0;
-        while let Some(m) = tape.get(j) {
-            if m.kw == kw && b.get(m.key_start as usize..m.key_end as usize) == this {
-                return None;
+    let (end, kw) = key_end_and_word(b, i)?;
+    top.count += 1;
+    if top.count > MAX_KEYS {
+        return None;
+    }
+    let bit = bloom(kw);
+    if top.bloom & bit != 0 {
+        let this = b.get(i..end);
+        if TAPE {
+            let mut j = top.at + 1;
+            while let Some(m) = tape.get(j) {
+                if m.kw == kw && b.get(m.key_start as usize..m.key_end as usize) == this {
+                    return None;
+                }
+                j = m.next as usize;
             }
-            n += 1;
-            j = m.next as usize;
-        }
-        if n >= MAX_KEYS {
+        } else if keys
+            .get(top.keys_from..)?
+            .iter()
+            .any(|&(w, s, e)| w == kw && b.get(s..e) == this)
+        {
             return None;
         }
-    } else {
-        let same = keys.get(top.keys_from..)?;
-        if same.len() >= MAX_KEYS || same.iter().any(|&(w, s, e)| w == kw && b.get(s..e) == this) {
-            return None;
-        }
+    }
+    top.bloom |= bit;
+    if !TAPE {
         keys.push((kw, i, end));
     }
     if b.get(end) != Some(&b':') {
         return None;
     }
     Some((end, kw))
+}
+
+/// The end of the canonical string at `i` (its quote) and its [`key_word`]. A key whose
+/// text and closing quote fit in the eight bytes after its quote (most keys) is read with
+/// one word, which is then its key word.
+#[inline(always)]
+fn key_end_and_word(b: &[u8], i: usize) -> Option<(usize, u64)> {
+    if let Some(w) = b.get(i + 1..i + 9) {
+        let mut a = [0_u8; 8];
+        a.copy_from_slice(w);
+        let v = u64::from_le_bytes(a);
+        let m = stops(v);
+        // The high bit of the first byte that stops string text (exact, see `stops`).
+        let low = m & m.wrapping_neg();
+        if low != 0 {
+            let p = (low.trailing_zeros() / 8) as usize;
+            if w.get(p) == Some(&b'"') {
+                // The bytes up to the quote, which the key word holds.
+                let text = v & low.wrapping_shl(1).wrapping_sub(1);
+                return Some((i + 2 + p, text ^ (((p + 2) as u64) << 56)));
+            }
+        }
+    }
+    let end = string(b, i)?;
+    Some((end, key_word(b.get(i..end)?)))
 }
 
 /// End (exclusive) of the canonical string starting at `i` (its quote): only the escapes
