@@ -201,7 +201,8 @@ pub(super) struct Dedup {
     store: Arc<Store>,
     ttl_ms: u64,
     duplicates: Option<Arc<str>>,
-    flags: Vec<(FieldPath, Value)>,
+    /// Set on duplicates (on their doc, when they are kept as bytes).
+    flags: fields::FlagSet,
 }
 
 impl Dedup {
@@ -224,7 +225,7 @@ impl Dedup {
             store: b.store(&d.store)?,
             ttl_ms: d.ttl_ms,
             duplicates: d.duplicates.as_deref().map(|t| b.topic(t)).transpose()?,
-            flags: fields::flags(&d.flags).map_err(RuntimeError::Internal)?,
+            flags: fields::FlagSet::new(fields::flags(&d.flags).map_err(RuntimeError::Internal)?),
         })
     }
 
@@ -253,10 +254,7 @@ impl Dedup {
         for (mut ev, k) in keyed {
             if k.and_then(|k| seen.get(k).copied()).unwrap_or(false) {
                 s.counters[step].duplicate += 1;
-                if !self.flags.is_empty() {
-                    ev.materialize(s.input)?;
-                }
-                fields::set_flags(&mut ev.value, &self.flags);
+                self.flags.apply_ev(&mut ev, s.input)?;
                 if let Some(t) = &self.duplicates {
                     s.send(&ev, step, std::slice::from_ref(t))?;
                 }
