@@ -77,8 +77,11 @@ struct FlatMember {
     /// Quoted name and its [`raw::key_word`].
     key: Vec<u8>,
     kw: u64,
-    /// The schemas of the member (its `properties` in each branch).
+    /// The schemas of the member (its `properties` in each branch) that check more than
+    /// the type.
     schemas: Vec<usize>,
+    /// The types the others allow, all in one (bits of [`ty`]; all bits: any).
+    types: u8,
     required: bool,
     /// Bits of the branches whose `properties` name it.
     named: u64,
@@ -100,6 +103,7 @@ mod ty {
     pub const INTEGER: u8 = 16;
     pub const BOOLEAN: u8 = 32;
     pub const NULL: u8 = 64;
+    pub const ANY: u8 = 127;
 }
 
 /// What a check found.
@@ -384,12 +388,14 @@ impl Compiled {
                 let p = self.resolved(*p);
                 let m = f.member(key, *kw);
                 m.named |= bit;
-                let trivial = self
-                    .nodes
-                    .get(p)
-                    .is_some_and(|pn| pn.only_type && pn.types.is_none());
-                if !trivial {
-                    m.schemas.push(p);
+                match self.nodes.get(p) {
+                    Some(pn) if pn.only_type => {
+                        // Every number is allowed where numbers are, integers included:
+                        // with that, the types allowed by all are where each would allow
+                        // the value, and `type_matches` on them joins their verdicts.
+                        m.types &= with_integers(pn.types.unwrap_or(ty::ANY));
+                    }
+                    _ => m.schemas.push(p),
                 }
             }
             for key in &bn.required {
@@ -422,6 +428,13 @@ impl Compiled {
             {
                 Some(m) => {
                     required += usize::from(m.required);
+                    if m.types != ty::ANY {
+                        match type_matches(m.types, n.kind) {
+                            Valid => {}
+                            Invalid => return Invalid,
+                            Unsure => verdict = Unsure,
+                        }
+                    }
                     for &p in &m.schemas {
                         match self.at(p, tape, b, c, nest + 1) {
                             Valid => {}
@@ -614,6 +627,7 @@ impl Flat {
                     key: key.to_vec(),
                     kw,
                     schemas: Vec::new(),
+                    types: ty::ANY,
                     required: false,
                     named: 0,
                 });
@@ -621,6 +635,15 @@ impl Flat {
             }
         };
         &mut self.members[at]
+    }
+}
+
+/// Types with integers added where numbers are (see [`Compiled::flatten`]).
+fn with_integers(t: u8) -> u8 {
+    if t & ty::NUMBER != 0 {
+        t | ty::INTEGER
+    } else {
+        t
     }
 }
 
@@ -705,4 +728,41 @@ fn at_least(bytes: &[u8], kind: Kind, min: &Value) -> Verdict {
         _ => return Unsure,
     };
     if n >= m { Valid } else { Invalid }
+}
+
+#[cfg(test)]
+mod unit_tests {
+    use super::*;
+
+    /// The verdict of the types all of some schemas allow is the join of each one's.
+    #[test]
+    fn types_allowed_by_all_join_the_verdicts() {
+        let kinds = [
+            Kind::Object,
+            Kind::Array,
+            Kind::String,
+            Kind::Int,
+            Kind::Float,
+            Kind::True,
+            Kind::False,
+            Kind::Null,
+        ];
+        let join = |a: Verdict, b: Verdict| match (a, b) {
+            (Invalid, _) | (_, Invalid) => Invalid,
+            (Unsure, _) | (_, Unsure) => Unsure,
+            _ => Valid,
+        };
+        for a in 0..=ty::ANY {
+            for k in kinds {
+                assert_eq!(type_matches(with_integers(a), k), type_matches(a, k));
+                for b in 0..=ty::ANY {
+                    assert_eq!(
+                        type_matches(with_integers(a) & with_integers(b), k),
+                        join(type_matches(a, k), type_matches(b, k)),
+                        "{a} {b} {k:?}"
+                    );
+                }
+            }
+        }
+    }
 }
