@@ -32,6 +32,9 @@ pub(super) struct Shape {
     pub(super) members: Vec<(Range<usize>, Range<usize>)>,
     /// For each member whose value is a list: its index in `members` and its elements.
     pub(super) lists: Vec<(usize, Vec<Range<usize>>)>,
+    /// For each list of `lists`, for each element: the bits of the key words of its
+    /// members (see [`bloom`]; 0 when it is no object, or an empty one).
+    pub(super) element_keys: Vec<Vec<u64>>,
 }
 
 /// [`canonical`], with the document's [`Shape`] when it is.
@@ -103,7 +106,7 @@ struct Open {
 /// A bit of a key word: keys with different bits differ, so a key is compared with the
 /// object's earlier ones only when its bit is already set.
 #[inline(always)]
-fn bloom(kw: u64) -> u64 {
+pub(super) fn bloom(kw: u64) -> u64 {
     1 << (kw.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 58)
 }
 
@@ -116,8 +119,12 @@ fn check<const TAPE: bool>(b: &[u8], tape: &mut Vec<Node>, shape: &mut Shape) ->
     // Without `TAPE`, the keys of the objects being read, innermost last (for the
     // repeated-key check): key word, quoted key's range.
     let mut keys: Vec<(u64, usize, usize)> = Vec::new();
-    // Elements of the list being read that is a member of the root object (`shape`).
+    // Elements of the list being read that is a member of the root object (`shape`), and
+    // the bits of their members' key words.
     let mut elements: Vec<Range<usize>> = Vec::new();
+    let mut element_keys: Vec<u64> = Vec::new();
+    // The first byte of the last object closed, and the bits of its key words.
+    let mut last_object = (usize::MAX, 0);
     let root_object = !TAPE && b.first() == Some(&b'{');
     let mut i = 0;
     // Whether a member of the innermost object comes next (its key, then its value).
@@ -151,6 +158,7 @@ fn check<const TAPE: bool>(b: &[u8], tape: &mut Vec<Node>, shape: &mut Shape) ->
                     if !TAPE && !object && root_object && stack.len() == 1 {
                         // An empty list member of the root object.
                         shape.lists.push((shape.members.len(), Vec::new()));
+                        shape.element_keys.push(Vec::new());
                     }
                     kind
                 } else {
@@ -233,6 +241,11 @@ fn check<const TAPE: bool>(b: &[u8], tape: &mut Vec<Node>, shape: &mut Shape) ->
                     shape.members.push((key_read.0..key_read.1, start..i));
                 } else if depth == 2 && !top.object {
                     elements.push(start..i);
+                    element_keys.push(if last_object.0 == start {
+                        last_object.1
+                    } else {
+                        0
+                    });
                 }
             }
             let c = *b.get(i)?;
@@ -256,12 +269,14 @@ fn check<const TAPE: bool>(b: &[u8], tape: &mut Vec<Node>, shape: &mut Shape) ->
             }
             if top.object {
                 if !TAPE {
+                    last_object = (top.start, top.bloom);
                     keys.truncate(top.keys_from);
                 }
             } else if !TAPE && root_object && depth == 2 {
                 // The member is noted once its value is read: it is the next one.
                 let e = std::mem::take(&mut elements);
                 shape.lists.push((shape.members.len(), e));
+                shape.element_keys.push(std::mem::take(&mut element_keys));
             }
             (start, key_read) = (top.start, top.key);
         }
@@ -483,6 +498,17 @@ fn number(b: &[u8], start: usize) -> Option<(usize, bool)> {
 }
 
 impl Shape {
+    /// The bits of the key words of the members of each element of list member
+    /// `list_key` (quoted), see [`Shape::element_keys`].
+    pub(super) fn list_keys<'s>(&'s self, b: &[u8], list_key: &[u8]) -> Option<&'s [u64]> {
+        let i = self
+            .members
+            .iter()
+            .position(|(k, _)| b.get(k.clone()) == Some(list_key))?;
+        let at = self.lists.iter().position(|(j, _)| *j == i)?;
+        self.element_keys.get(at).map(Vec::as_slice)
+    }
+
     /// The document read as [`split`] reads it.
     pub(super) fn split<'a>(&self, b: &'a [u8], list_key: &[u8]) -> Split<'a> {
         let mut out = Split {
@@ -777,6 +803,8 @@ pub(super) fn set_members(obj: &[u8], sets: &[(&[u8], &[u8])]) -> Vec<u8> {
 pub(super) struct MemberSets<'a> {
     sets: Vec<(&'a [u8], &'a [u8])>,
     finders: Vec<memchr::memmem::Finder<'a>>,
+    /// The bits of the keys' key words (see [`bloom`]).
+    bits: u64,
 }
 
 impl<'a> MemberSets<'a> {
@@ -786,7 +814,26 @@ impl<'a> MemberSets<'a> {
             .iter()
             .map(|(k, _)| memchr::memmem::Finder::new(*k))
             .collect();
-        MemberSets { sets, finders }
+        let bits = sets.iter().fold(0, |b, (k, _)| b | bloom(key_word(k)));
+        MemberSets {
+            sets,
+            finders,
+            bits,
+        }
+    }
+
+    /// [`MemberSets::apply`], given the bits of the key words of the object's members (as
+    /// the canonical check found them): when no key set has its bit among them, none is a
+    /// member, and all are added at the end without looking for them.
+    pub(super) fn apply_with_keys(&self, obj: &[u8], member_bits: u64) -> Vec<u8> {
+        if self.bits & member_bits != 0 {
+            return self.apply(obj);
+        }
+        let sets = self.sets.as_slice();
+        let extra: usize = sets.iter().map(|(k, v)| k.len() + v.len() + 2).sum();
+        let mut out = Vec::with_capacity(obj.len() + extra);
+        append(&mut out, obj, sets);
+        out
     }
 
     /// The canonical object `obj` with the members set.
