@@ -285,6 +285,18 @@ impl Ev {
         }
     }
 
+    /// [`Ev::to_bytes`] for an event that goes no further: the bytes with the fields set
+    /// spliced in, when written, are moved out rather than copied.
+    fn take_bytes(&mut self, input: &[&[u8]]) -> Result<Vec<u8>, RuntimeError> {
+        if let Some(d) = self.doc.as_deref_mut()
+            && d.edited()
+            && let Some(w) = d.take_written()
+        {
+            return Ok(w);
+        }
+        self.to_bytes(input)
+    }
+
     /// Parses the bytes into the tree, if the event is still bytes (with the fields set on
     /// its doc set on the tree).
     fn materialize(&mut self, input: &[&[u8]]) -> Result<(), RuntimeError> {
@@ -667,15 +679,38 @@ impl Scratch<'_> {
 
     /// Writes the event to each of `topics`, serialized once.
     fn send(&mut self, ev: &Ev, step: usize, topics: &[Arc<str>]) -> Result<(), RuntimeError> {
-        let Some((last, first)) = topics.split_last() else {
+        if topics.is_empty() {
             return Ok(());
-        };
+        }
         let bytes = ev.to_bytes(self.input)?;
+        self.send_bytes(ev, step, topics, bytes);
+        Ok(())
+    }
+
+    /// [`Scratch::send`] for an event that goes no further (its written bytes are moved
+    /// into the last record, see [`Ev::take_bytes`]).
+    fn send_last(
+        &mut self,
+        ev: &mut Ev,
+        step: usize,
+        topics: &[Arc<str>],
+    ) -> Result<(), RuntimeError> {
+        if topics.is_empty() {
+            return Ok(());
+        }
+        let bytes = ev.take_bytes(self.input)?;
+        self.send_bytes(ev, step, topics, bytes);
+        Ok(())
+    }
+
+    fn send_bytes(&mut self, ev: &Ev, step: usize, topics: &[Arc<str>], bytes: Vec<u8>) {
+        let Some((last, first)) = topics.split_last() else {
+            return;
+        };
         for t in first {
             self.push(ev, step, t, bytes.clone());
         }
         self.push(ev, step, last, bytes);
-        Ok(())
     }
 
     /// A record that is not JSON: its bytes go to the dead-letter topic, if the job has one.
