@@ -12,6 +12,9 @@ pub(super) struct Cond {
     /// The quoted keys of the path of a fast test, when it has no index: the test can
     /// then read the event's bytes.
     keys: Option<Vec<Vec<u8>>>,
+    /// The literals of `==` and `in` as serde_json writes them: the text of a string of
+    /// canonical bytes is one of them exactly when its bytes are.
+    quoted: Vec<Vec<u8>>,
 }
 
 #[derive(Debug)]
@@ -33,7 +36,12 @@ impl Cond {
             Kind::Eq(p, _) | Kind::In(p, _) | Kind::Exists(p) => super::raw::field_keys(p),
             Kind::Expr(_) => None,
         };
-        Cond { kind, keys }
+        let quoted = match &kind {
+            Kind::Eq(_, s) => vec![super::raw::quoted(s)],
+            Kind::In(_, list) => list.iter().map(|s| super::raw::quoted(s)).collect(),
+            Kind::Exists(_) | Kind::Expr(_) => Vec::new(),
+        };
+        Cond { kind, keys, quoted }
     }
 
     /// Whether the condition holds; null and non-booleans do not.
@@ -57,6 +65,14 @@ impl Cond {
         self.holds_found(super::raw::lookup(b, keys))
     }
 
+    /// The path a fast test reads (none for an expression).
+    pub(super) fn path(&self) -> Option<&FieldPath> {
+        match &self.kind {
+            Kind::Eq(p, _) | Kind::In(p, _) | Kind::Exists(p) => Some(p),
+            Kind::Expr(_) => None,
+        }
+    }
+
     /// The quoted keys of the path a fast test reads from bytes.
     pub(super) fn raw_keys(&self) -> Option<&[Vec<u8>]> {
         self.keys.as_deref()
@@ -65,10 +81,10 @@ impl Cond {
     /// [`Cond::holds_raw`], given what is at its path in the bytes (as [`super::raw::lookup`]
     /// finds it).
     pub(super) fn holds_found(&self, found: Option<&[u8]>) -> Option<Result<bool, String>> {
-        let text = || found.and_then(super::raw::text);
+        // Canonical bytes of a string are what serde_json writes for its text.
+        let one_of = || found.is_some_and(|f| self.quoted.iter().any(|q| q.as_slice() == f));
         Some(Ok(match &self.kind {
-            Kind::Eq(_, s) => text().is_some_and(|t| t == s.as_str()),
-            Kind::In(_, list) => text().is_some_and(|t| list.iter().any(|s| s == t.as_ref())),
+            Kind::Eq(..) | Kind::In(..) => one_of(),
             Kind::Exists(_) => found.is_some(),
             Kind::Expr(_) => return None,
         }))
@@ -148,6 +164,7 @@ mod unit_tests {
                 Ok(e) => Cond {
                     kind: Kind::Expr(e),
                     keys: None,
+                    quoted: Vec::new(),
                 },
                 Err(e) => panic!("{}", e.message),
             };

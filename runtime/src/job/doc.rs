@@ -185,6 +185,11 @@ impl Doc {
         self.written.as_deref()
     }
 
+    /// The bytes [`Doc::flush`] last wrote, taken out (none if an edit came since).
+    pub(super) fn take_written(&mut self) -> Option<Vec<u8>> {
+        self.written.take()
+    }
+
     /// The event's bytes with the edits spliced in.
     pub(super) fn write(&self, b: &[u8]) -> Vec<u8> {
         self.write_with(b, &[])

@@ -7,6 +7,7 @@ use pipec_compiler::expr::{Expr, FieldPath};
 use pipec_compiler::manifest;
 use serde_json::{Map, Value};
 
+use super::doc::{Look, Target};
 use super::{Builder, Ev, Scratch, fields, holds, parse, parse_when, raw};
 use crate::RuntimeError;
 use crate::store::Store;
@@ -57,6 +58,45 @@ fn key_of_raw(when: Option<&super::Cond>, raw_key: Option<&[Vec<u8>]>, b: &[u8])
     })
 }
 
+/// The key and `when` of a dedup read from an event's doc (the tape of its bytes and the
+/// fields set since), when `key` is a path of field names (`key_t`) and `when` a fast test
+/// (`when_t`, its path); else, or when a path leads into a field set, none.
+fn key_of_doc(
+    when: Option<(&super::Cond, &Target)>,
+    key_t: &Target,
+    ev: &Ev,
+    input: &[&[u8]],
+) -> Option<Keyed> {
+    let d = ev.doc.as_deref()?;
+    let b = ev.bytes_read(input)?;
+    // What is at a path, as the spliced bytes would have it: the bytes of a value of the
+    // tape are copied into them as they are.
+    let found = |t: &Target| -> Option<Option<&[u8]>> {
+        match d.get(b, t) {
+            Look::Missing => Some(None),
+            Look::Node(i) => {
+                let n = d.tape().get(i)?;
+                Some(Some(b.get(n.start as usize..n.end as usize)?))
+            }
+            Look::Value(_) | Look::Unsure => None,
+        }
+    };
+    if let Some((c, t)) = when {
+        match c.holds_found(found(t)?)? {
+            Ok(true) => {}
+            Ok(false) => return Some(Keyed::Skip),
+            Err(e) => return Some(Keyed::Error(e)),
+        }
+    }
+    Some(match found(key_t)? {
+        None | Some(b"null") => Keyed::Skip,
+        Some(v) => match raw::text(v) {
+            Some(t) => Keyed::Key(t.into_owned()),
+            None => Keyed::Key(String::from_utf8_lossy(v).into_owned()),
+        },
+    })
+}
+
 /// The quoted keys of `key` when it is a path of field names.
 fn raw_key(key: &Expr) -> Option<Vec<Vec<u8>>> {
     match &key.kind {
@@ -74,6 +114,7 @@ fn keys(
     when: Option<&super::Cond>,
     key: &Expr,
     raw_key: Option<&[Vec<u8>]>,
+    targets: Option<&DocPaths>,
     evs: Vec<Ev>,
     step: usize,
     s: &mut Scratch<'_>,
@@ -81,10 +122,22 @@ fn keys(
     let mut keyed = Vec::with_capacity(evs.len());
     let mut keys = Vec::with_capacity(evs.len());
     for mut ev in evs {
-        let k = match ev
-            .raw_bytes(s.input)
-            .and_then(|b| key_of_raw(when, raw_key, b))
-        {
+        let from_doc = targets.and_then(|t| {
+            let when = match (when, &t.when) {
+                (None, _) => None,
+                (Some(c), Some(w)) => Some((c, &**w)),
+                (Some(_), None) => return None,
+            };
+            key_of_doc(when, &t.key, &ev, s.input)
+        });
+        if from_doc.is_none() {
+            // The bytes with the fields set spliced in.
+            ev.flush(s.input);
+        }
+        let k = match from_doc.or_else(|| {
+            ev.raw_bytes(s.input)
+                .and_then(|b| key_of_raw(when, raw_key, b))
+        }) {
             Some(k) => k,
             None => {
                 ev.materialize(s.input)?;
@@ -131,28 +184,48 @@ fn tokens(keyed: &[(Ev, Option<usize>)], n: usize, step: usize, positions: &[u64
     tokens
 }
 
+/// The paths of a dedup's key and `when` as targets of a doc (see [`key_of_doc`]).
+#[derive(Debug)]
+struct DocPaths {
+    key: Arc<Target>,
+    /// The path of a fast `when` (none without one, or for an expression).
+    when: Option<Arc<Target>>,
+}
+
 #[derive(Debug)]
 pub(super) struct Dedup {
     when: Option<super::Cond>,
     key: Expr,
     raw_key: Option<Vec<Vec<u8>>>,
+    doc_paths: Option<DocPaths>,
     store: Arc<Store>,
     ttl_ms: u64,
     duplicates: Option<Arc<str>>,
-    flags: Vec<(FieldPath, Value)>,
+    /// Set on duplicates (on their doc, when they are kept as bytes).
+    flags: fields::FlagSet,
 }
 
 impl Dedup {
     pub(super) fn build(b: &Builder<'_>, d: &manifest::Dedup) -> Result<Dedup, RuntimeError> {
         let key = parse(&d.key)?;
+        let when = parse_when(d.when.as_deref())?;
+        let doc_paths = match &key.kind {
+            pipec_compiler::expr::ExprKind::Path(p) => Target::new(p),
+            _ => None,
+        }
+        .map(|key| DocPaths {
+            key,
+            when: when.as_ref().and_then(|c| c.path()).and_then(Target::new),
+        });
         Ok(Dedup {
-            when: parse_when(d.when.as_deref())?,
+            when,
+            doc_paths,
             raw_key: raw_key(&key),
             key,
             store: b.store(&d.store)?,
             ttl_ms: d.ttl_ms,
             duplicates: d.duplicates.as_deref().map(|t| b.topic(t)).transpose()?,
-            flags: fields::flags(&d.flags).map_err(RuntimeError::Internal)?,
+            flags: fields::FlagSet::new(fields::flags(&d.flags).map_err(RuntimeError::Internal)?),
         })
     }
 
@@ -166,6 +239,7 @@ impl Dedup {
             self.when.as_ref(),
             &self.key,
             self.raw_key.as_deref(),
+            self.doc_paths.as_ref(),
             evs,
             step,
             s,
@@ -180,10 +254,7 @@ impl Dedup {
         for (mut ev, k) in keyed {
             if k.and_then(|k| seen.get(k).copied()).unwrap_or(false) {
                 s.counters[step].duplicate += 1;
-                if !self.flags.is_empty() {
-                    ev.materialize(s.input)?;
-                }
-                fields::set_flags(&mut ev.value, &self.flags);
+                self.flags.apply_ev(&mut ev, s.input)?;
                 if let Some(t) = &self.duplicates {
                     s.send(&ev, step, std::slice::from_ref(t))?;
                 }
@@ -224,7 +295,7 @@ impl Enrich {
         step: usize,
         s: &mut Scratch<'_>,
     ) -> Result<Vec<Ev>, RuntimeError> {
-        let (keyed, keys) = keys(self.when.as_ref(), &self.key, None, evs, step, s)?;
+        let (keyed, keys) = keys(self.when.as_ref(), &self.key, None, None, evs, step, s)?;
         let mut found = if keys.is_empty() {
             Vec::new()
         } else {
@@ -264,5 +335,99 @@ impl Enrich {
             }
             other => other,
         }
+    }
+}
+
+#[cfg(test)]
+mod unit_tests {
+    use super::*;
+    use serde_json::json;
+
+    fn target(p: &str) -> Arc<Target> {
+        match fields::path(p).ok().as_ref().and_then(Target::new) {
+            Some(t) => t,
+            None => panic!("{p}"),
+        }
+    }
+
+    fn keyed(k: &Keyed) -> String {
+        match k {
+            Keyed::Skip => "skip".into(),
+            Keyed::Key(k) => format!("key {k}"),
+            Keyed::Error(e) => format!("error {e}"),
+        }
+    }
+
+    /// A dedup's key and `when` read from the doc (tape and fields set) are what the tree
+    /// with the fields set gives, or unsure.
+    #[test]
+    fn keys_read_from_the_doc_are_the_trees() {
+        let when = super::super::parse_cond(
+            r#"context.pdata.id in ["dev.sunbird.portal", "dev.mdo.portal"]"#,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let exists =
+            super::super::parse_cond("exists(params.msgid)").unwrap_or_else(|e| panic!("{e}"));
+        let docs = [
+            r#"{"eid":"X","mid":"m1","context":{"channel":"c","pdata":{"id":"dev.sunbird.portal"}}}"#,
+            r#"{"mid":"m\"2","context":{"pdata":{"id":"dev.mdo.portal","ver":"1"}},"params":{"msgid":"q"}}"#,
+            r#"{"mid":3,"context":{"pdata":{"id":"other"}}}"#,
+            r#"{"mid":null,"context":{"pdata":{"id":"dev.sunbird.portal"}}}"#,
+            r#"{"mid":{"a":[1,"é"]},"context":{"pdata":{"id":1}}}"#,
+            r#"{"context":"x"}"#,
+            r#"{"mid":"m","context":{"pdata":null},"params":{"msgid":null}}"#,
+            r#"[1]"#,
+            r#""s""#,
+        ];
+        let edits: &[&[(&str, Value)]] = &[
+            &[],
+            &[("context.channel", json!("d"))],
+            &[("mid", json!("new"))],
+            &[("mid", json!(null))],
+            &[("mid", json!(7))],
+            &[("context", json!({"pdata": {"id": "dev.mdo.portal"}}))],
+            &[("context.pdata", json!({"id": "dev.sunbird.portal"}))],
+            &[("context.pdata.id", json!("other"))],
+            &[("context.pdata.ver", json!("2")), ("flags.x", json!(true))],
+            &[("params.msgid", json!("z")), ("mid", json!({"b": 1}))],
+        ];
+        let key_expr = parse("mid").unwrap_or_else(|e| panic!("{e}"));
+        let key_t = target("mid");
+        let (mut sure, mut all) = (0, 0);
+        for doc in docs {
+            let b = doc.as_bytes();
+            for sets in edits {
+                let Some(mut d) = super::super::doc::Doc::read(b) else {
+                    panic!("{doc}")
+                };
+                let mut tree: Value = serde_json::from_slice(b).unwrap_or(Value::Null);
+                for (p, v) in *sets {
+                    let t = target(p);
+                    d.set(&t, v.clone());
+                    fields::set(&mut tree, &t.path, v.clone());
+                }
+                let ev = Ev {
+                    value: Value::Null,
+                    raw: Some(super::super::Raw::Record),
+                    shape: None,
+                    doc: Some(Box::new(d)),
+                    input: 0,
+                    sub: 0,
+                };
+                let input = [b];
+                for (c, p) in [(&when, "context.pdata.id"), (&exists, "params.msgid")] {
+                    for w in [None, Some((c, &*target(p)))] {
+                        all += 1;
+                        let Some(got) = key_of_doc(w, &key_t, &ev, &input) else {
+                            continue;
+                        };
+                        sure += 1;
+                        let want = key_of(w.map(|(c, _)| c), &key_expr, &tree);
+                        assert_eq!(keyed(&got), keyed(&want), "{doc} {sets:?} {p}");
+                    }
+                }
+            }
+        }
+        assert!(sure * 2 > all, "{sure} of {all}");
     }
 }

@@ -15,7 +15,11 @@ mod validate;
 mod window;
 
 #[cfg(test)]
+mod raw_reference;
+#[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_canonical;
 #[cfg(test)]
 mod tests_raw;
 #[cfg(test)]
@@ -155,6 +159,13 @@ impl Op {
     fn takes_doc(&self) -> bool {
         matches!(self, Op::Validate(_) | Op::Set(_) | Op::Flag(_))
     }
+
+    /// Whether the step reads an event's [`doc::Doc`] when it has one (then the fields set
+    /// need not be spliced into its bytes first): those that take it, and `dedup`, which
+    /// reads its key and condition from the tape and the fields set.
+    fn reads_doc(&self) -> bool {
+        self.takes_doc() || matches!(self, Op::Dedup(_))
+    }
 }
 
 /// An event on its way through the steps, with the position of what it came from.
@@ -272,6 +283,18 @@ impl Ev {
             (Some(b), _) => Ok(b.to_vec()),
             (None, _) => serialize(&self.value),
         }
+    }
+
+    /// [`Ev::to_bytes`] for an event that goes no further: the bytes with the fields set
+    /// spliced in, when written, are moved out rather than copied.
+    fn take_bytes(&mut self, input: &[&[u8]]) -> Result<Vec<u8>, RuntimeError> {
+        if let Some(d) = self.doc.as_deref_mut()
+            && d.edited()
+            && let Some(w) = d.take_written()
+        {
+            return Ok(w);
+        }
+        self.to_bytes(input)
     }
 
     /// Parses the bytes into the tree, if the event is still bytes (with the fields set on
@@ -539,7 +562,7 @@ impl Job {
                 for ev in &mut evs {
                     ev.settle(s.input);
                 }
-            } else if !step.takes_doc() {
+            } else if !step.reads_doc() {
                 for ev in &mut evs {
                     ev.flush(s.input);
                 }
@@ -656,15 +679,38 @@ impl Scratch<'_> {
 
     /// Writes the event to each of `topics`, serialized once.
     fn send(&mut self, ev: &Ev, step: usize, topics: &[Arc<str>]) -> Result<(), RuntimeError> {
-        let Some((last, first)) = topics.split_last() else {
+        if topics.is_empty() {
             return Ok(());
-        };
+        }
         let bytes = ev.to_bytes(self.input)?;
+        self.send_bytes(ev, step, topics, bytes);
+        Ok(())
+    }
+
+    /// [`Scratch::send`] for an event that goes no further (its written bytes are moved
+    /// into the last record, see [`Ev::take_bytes`]).
+    fn send_last(
+        &mut self,
+        ev: &mut Ev,
+        step: usize,
+        topics: &[Arc<str>],
+    ) -> Result<(), RuntimeError> {
+        if topics.is_empty() {
+            return Ok(());
+        }
+        let bytes = ev.take_bytes(self.input)?;
+        self.send_bytes(ev, step, topics, bytes);
+        Ok(())
+    }
+
+    fn send_bytes(&mut self, ev: &Ev, step: usize, topics: &[Arc<str>], bytes: Vec<u8>) {
+        let Some((last, first)) = topics.split_last() else {
+            return;
+        };
         for t in first {
             self.push(ev, step, t, bytes.clone());
         }
         self.push(ev, step, last, bytes);
-        Ok(())
     }
 
     /// A record that is not JSON: its bytes go to the dead-letter topic, if the job has one.

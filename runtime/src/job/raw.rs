@@ -26,32 +26,27 @@ pub(super) fn canonical(bytes: &[u8]) -> bool {
 /// Where the members of a document's root object are, and the elements of those that are
 /// lists: read while checking it, so that a step that splits a list need not read the
 /// document again.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, PartialEq, Eq)]
 pub(super) struct Shape {
     /// Quoted key and value of each member of the root object (none if it is no object).
     pub(super) members: Vec<(Range<usize>, Range<usize>)>,
     /// For each member whose value is a list: its index in `members` and its elements.
     pub(super) lists: Vec<(usize, Vec<Range<usize>>)>,
+    /// For each list of `lists`, for each element: the bits of the key words of its
+    /// members (see [`bloom`]; 0 when it is no object, or an empty one).
+    pub(super) element_keys: Vec<Vec<u64>>,
 }
 
 /// [`canonical`], with the document's [`Shape`] when it is.
 pub(super) fn canonical_shape(bytes: &[u8]) -> Option<Shape> {
-    // UTF-8 is checked where it can be other than ASCII: in strings (see `string`).
-    let mut c = Checker {
-        b: bytes,
-        i: 0,
-        keys: Vec::new(),
-        shape: Shape::default(),
-        root_object: bytes.first() == Some(&b'{'),
-        tape: None,
-    };
-    c.value(0)?;
-    (c.i == bytes.len()).then_some(c.shape)
+    let mut shape = Shape::default();
+    check::<false>(bytes, &mut Vec::new(), &mut shape)?;
+    Some(shape)
 }
 
 /// One value of a canonical document: the tape of a document lists its values in document
 /// order, each container followed by its members or elements.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct Node {
     /// Byte range of the value.
     pub(super) start: u32,
@@ -86,278 +81,434 @@ pub(super) fn canonical_tape(bytes: &[u8]) -> Option<Vec<Node>> {
     if u32::try_from(bytes.len()).is_err() {
         return None;
     }
-    let mut c = Checker {
-        b: bytes,
-        i: 0,
-        keys: Vec::new(),
-        shape: Shape::default(),
-        root_object: false,
-        tape: Some(Vec::with_capacity(64)),
-    };
-    c.value(0)?;
-    if c.i != bytes.len() {
+    let mut tape = Vec::with_capacity(64);
+    check::<true>(bytes, &mut tape, &mut Shape::default())?;
+    Some(tape)
+}
+
+/// A container being read by [`check`].
+struct Open {
+    /// Index of its node in the tape (with `TAPE`).
+    at: usize,
+    /// Its first byte.
+    start: usize,
+    /// Its quoted key when it is a member (else empty).
+    key: (usize, usize),
+    /// Where its keys start in the keys of the objects being read (objects, without
+    /// `TAPE`: with it, the object's members are its nodes so far).
+    keys_from: usize,
+    /// Its keys so far (objects), and a bit for each of their key words (see [`bloom`]).
+    count: usize,
+    bloom: u64,
+    object: bool,
+}
+
+/// A bit of a key word: keys with different bits differ, so a key is compared with the
+/// object's earlier ones only when its bit is already set.
+#[inline(always)]
+pub(super) fn bloom(kw: u64) -> u64 {
+    1 << (kw.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 58)
+}
+
+/// Reads `b` as one canonical value: the verdict of [`canonical`]. With `TAPE`, every value
+/// goes to `tape` (see [`Node`]); without, the root object's members and the elements of
+/// those that are lists go to `shape`. One loop over the values with a stack of the open
+/// containers; string text is read eight bytes at a time (see [`string`]).
+fn check<const TAPE: bool>(b: &[u8], tape: &mut Vec<Node>, shape: &mut Shape) -> Option<()> {
+    let mut stack: Vec<Open> = Vec::with_capacity(8);
+    // Without `TAPE`, the keys of the objects being read, innermost last (for the
+    // repeated-key check): key word, quoted key's range.
+    let mut keys: Vec<(u64, usize, usize)> = Vec::new();
+    // Elements of the list being read that is a member of the root object (`shape`), and
+    // the bits of their members' key words.
+    let mut elements: Vec<Range<usize>> = Vec::new();
+    let mut element_keys: Vec<u64> = Vec::new();
+    // The first byte of the last object closed, and the bits of its key words.
+    let mut last_object = (usize::MAX, 0);
+    let root_object = !TAPE && b.first() == Some(&b'{');
+    let mut i = 0;
+    // Whether a member of the innermost object comes next (its key, then its value).
+    let mut member = false;
+    // The key of the value about to be read (empty outside objects), and its key word.
+    let mut key = (0, 0);
+    let mut kw = 0;
+    'value: loop {
+        if member {
+            let top = stack.last_mut()?;
+            let end;
+            (end, kw) = member_key::<TAPE>(b, i, tape, &mut keys, top)?;
+            key = (i, end);
+            i = end + 1;
+        }
+        let start = i;
+        let kind = match *b.get(i)? {
+            b'"' => {
+                i = string(b, i)?;
+                Kind::String
+            }
+            c @ (b'{' | b'[') => {
+                if stack.len() >= MAX_DEPTH {
+                    return None;
+                }
+                let object = c == b'{';
+                let kind = if object { Kind::Object } else { Kind::Array };
+                // `}` and `]` are two after `{` and `[`.
+                if b.get(i + 1) == Some(&(c + 2)) {
+                    i += 2;
+                    if !TAPE && !object && root_object && stack.len() == 1 {
+                        // An empty list member of the root object.
+                        shape.lists.push((shape.members.len(), Vec::new()));
+                        shape.element_keys.push(Vec::new());
+                    }
+                    kind
+                } else {
+                    let at = tape.len();
+                    if TAPE {
+                        tape.push(Node {
+                            start: start as u32,
+                            end: 0,
+                            key_start: key.0 as u32,
+                            key_end: key.1 as u32,
+                            next: 0,
+                            kw,
+                            kind,
+                        });
+                    }
+                    stack.push(Open {
+                        at,
+                        start,
+                        key,
+                        keys_from: keys.len(),
+                        count: 0,
+                        bloom: 0,
+                        object,
+                    });
+                    i += 1;
+                    member = object;
+                    (key, kw) = ((0, 0), 0);
+                    continue 'value;
+                }
+            }
+            b't' => {
+                if b.get(i..i + 4)? != b"true" {
+                    return None;
+                }
+                i += 4;
+                Kind::True
+            }
+            b'f' => {
+                if b.get(i..i + 5)? != b"false" {
+                    return None;
+                }
+                i += 5;
+                Kind::False
+            }
+            b'n' => {
+                if b.get(i..i + 4)? != b"null" {
+                    return None;
+                }
+                i += 4;
+                Kind::Null
+            }
+            b'-' | b'0'..=b'9' => {
+                let int;
+                (i, int) = number(b, i)?;
+                if int { Kind::Int } else { Kind::Float }
+            }
+            _ => return None,
+        };
+        if TAPE {
+            let next = tape.len() as u32 + 1;
+            tape.push(Node {
+                start: start as u32,
+                end: i as u32,
+                key_start: key.0 as u32,
+                key_end: key.1 as u32,
+                next,
+                kw,
+                kind,
+            });
+        }
+        // The value read ends at `i`: its first byte and key, for `shape`.
+        let (mut start, mut key_read) = (start, key);
+        loop {
+            let depth = stack.len();
+            let Some(top) = stack.last() else {
+                break 'value;
+            };
+            if !TAPE && root_object {
+                if depth == 1 {
+                    shape.members.push((key_read.0..key_read.1, start..i));
+                } else if depth == 2 && !top.object {
+                    elements.push(start..i);
+                    element_keys.push(if last_object.0 == start {
+                        last_object.1
+                    } else {
+                        0
+                    });
+                }
+            }
+            let c = *b.get(i)?;
+            if c == b',' {
+                i += 1;
+                member = top.object;
+                (key, kw) = ((0, 0), 0);
+                continue 'value;
+            }
+            if c != if top.object { b'}' } else { b']' } {
+                return None;
+            }
+            i += 1;
+            let top = stack.pop()?;
+            if TAPE {
+                let next = tape.len() as u32;
+                if let Some(n) = tape.get_mut(top.at) {
+                    n.end = i as u32;
+                    n.next = next;
+                }
+            }
+            if top.object {
+                if !TAPE {
+                    last_object = (top.start, top.bloom);
+                    keys.truncate(top.keys_from);
+                }
+            } else if !TAPE && root_object && depth == 2 {
+                // The member is noted once its value is read: it is the next one.
+                let e = std::mem::take(&mut elements);
+                shape.lists.push((shape.members.len(), e));
+                shape.element_keys.push(std::mem::take(&mut element_keys));
+            }
+            (start, key_read) = (top.start, top.key);
+        }
+    }
+    (i == b.len()).then_some(())
+}
+
+/// Reads the key of a member of object `top` at `i` (its quote) and the `:` after it:
+/// the end of the quoted key and its key word. None when it is not a canonical string,
+/// repeats a key of the object or is one key too many. The object's keys are its members'
+/// nodes so far with `TAPE`, else `keys[top.keys_from..]` (where the key is added).
+#[inline(always)]
+fn member_key<const TAPE: bool>(
+    b: &[u8],
+    i: usize,
+    tape: &[Node],
+    keys: &mut Vec<(u64, usize, usize)>,
+    top: &mut Open,
+) -> Option<(usize, u64)> {
+    if b.get(i) != Some(&b'"') {
         return None;
     }
-    c.tape
+    let (end, kw) = key_end_and_word(b, i)?;
+    top.count += 1;
+    if top.count > MAX_KEYS {
+        return None;
+    }
+    let bit = bloom(kw);
+    if top.bloom & bit != 0 {
+        let this = b.get(i..end);
+        if TAPE {
+            let mut j = top.at + 1;
+            while let Some(m) = tape.get(j) {
+                if m.kw == kw && b.get(m.key_start as usize..m.key_end as usize) == this {
+                    return None;
+                }
+                j = m.next as usize;
+            }
+        } else if keys
+            .get(top.keys_from..)?
+            .iter()
+            .any(|&(w, s, e)| w == kw && b.get(s..e) == this)
+        {
+            return None;
+        }
+    }
+    top.bloom |= bit;
+    if !TAPE {
+        keys.push((kw, i, end));
+    }
+    if b.get(end) != Some(&b':') {
+        return None;
+    }
+    Some((end, kw))
 }
 
-struct Checker<'a> {
-    b: &'a [u8],
-    i: usize,
-    /// Keys of the objects being read, innermost last (for the repeated-key check).
-    keys: Vec<(u64, &'a [u8])>,
-    shape: Shape,
-    /// Whether the root is an object (its members are then noted in `shape`).
-    root_object: bool,
-    /// Every value, when the tape is wanted (then `shape` is not filled).
-    tape: Option<Vec<Node>>,
+/// The end of the canonical string at `i` (its quote) and its [`key_word`]. A key whose
+/// text and closing quote fit in the eight bytes after its quote (most keys) is read with
+/// one word, which is then its key word.
+#[inline(always)]
+fn key_end_and_word(b: &[u8], i: usize) -> Option<(usize, u64)> {
+    if let Some(w) = b.get(i + 1..i + 9) {
+        let mut a = [0_u8; 8];
+        a.copy_from_slice(w);
+        let v = u64::from_le_bytes(a);
+        let m = stops(v);
+        // The high bit of the first byte that stops string text (exact, see `stops`).
+        let low = m & m.wrapping_neg();
+        if low != 0 {
+            let p = (low.trailing_zeros() / 8) as usize;
+            if w.get(p) == Some(&b'"') {
+                // The bytes up to the quote, which the key word holds.
+                let text = v & low.wrapping_shl(1).wrapping_sub(1);
+                return Some((i + 2 + p, text ^ (((p + 2) as u64) << 56)));
+            }
+        }
+    }
+    let end = string(b, i)?;
+    Some((end, key_word(b.get(i..end)?)))
 }
 
-impl<'a> Checker<'a> {
-    fn peek(&self) -> Option<u8> {
-        self.b.get(self.i).copied()
-    }
-
-    fn value(&mut self, depth: usize) -> Option<()> {
-        let at = self.tape.as_mut().map(|t| {
-            t.push(Node {
-                start: 0,
-                end: 0,
-                key_start: 0,
-                key_end: 0,
-                next: 0,
-                kw: 0,
-                kind: Kind::Null,
-            });
-            t.len() - 1
-        });
-        let start = self.i;
-        let kind = match self.peek()? {
-            b'{' => self.object(depth + 1).map(|()| Kind::Object),
-            b'[' => self.array(depth + 1).map(|()| Kind::Array),
-            b'"' => self.string().map(|_| Kind::String),
-            b't' => self.word(b"true").map(|()| Kind::True),
-            b'f' => self.word(b"false").map(|()| Kind::False),
-            b'n' => self.word(b"null").map(|()| Kind::Null),
-            b'-' | b'0'..=b'9' => self
-                .number()
-                .map(|int| if int { Kind::Int } else { Kind::Float }),
-            _ => None,
-        }?;
-        if let (Some(t), Some(at)) = (self.tape.as_mut(), at) {
-            let next = t.len() as u32;
-            if let Some(n) = t.get_mut(at) {
-                n.start = start as u32;
-                n.end = self.i as u32;
-                n.next = next;
-                n.kind = kind;
+/// End (exclusive) of the canonical string starting at `i` (its quote): only the escapes
+/// serde_json writes, well-formed UTF-8, no control characters. Text is skipped eight
+/// bytes at a time up to the next byte that is `"`, `\`, a control character or not ASCII.
+#[inline(always)]
+fn string(b: &[u8], mut i: usize) -> Option<usize> {
+    i += 1;
+    loop {
+        while let Some(chunk) = b.get(i..i + 8) {
+            let mut w = [0_u8; 8];
+            w.copy_from_slice(chunk);
+            let m = stops(u64::from_le_bytes(w));
+            if m != 0 {
+                i += (m.trailing_zeros() / 8) as usize;
+                break;
             }
+            i += 8;
         }
-        Some(())
-    }
-
-    fn word(&mut self, w: &[u8]) -> Option<()> {
-        if self.b.get(self.i..self.i + w.len())? == w {
-            self.i += w.len();
-            Some(())
-        } else {
-            None
+        let c = *b.get(i)?;
+        match c {
+            b'"' => return Some(i + 1),
+            b'\\' => i = escape(b, i)?,
+            0x80.. => i = utf8_char(b, i)?,
+            0x20.. => i += 1,
+            _ => return None,
         }
     }
+}
 
-    fn object(&mut self, depth: usize) -> Option<()> {
-        if depth > MAX_DEPTH {
-            return None;
-        }
-        self.i += 1;
-        if self.peek()? == b'}' {
-            self.i += 1;
-            return Some(());
-        }
-        let first = self.keys.len();
-        loop {
-            if self.peek()? != b'"' {
-                return None;
-            }
-            let key_start = self.i;
-            let key = self.string()?;
-            let kw = key_word(key);
-            if self.keys.len() - first >= MAX_KEYS
-                || self.keys[first..]
-                    .iter()
-                    .any(|(w, k)| *w == kw && *k == key)
-            {
-                return None;
-            }
-            self.keys.push((kw, key));
-            if self.peek()? != b':' {
-                return None;
-            }
-            self.i += 1;
-            let start = self.i;
-            let at = self.tape.as_ref().map(Vec::len);
-            self.value(depth)?;
-            if let (Some(t), Some(at)) = (self.tape.as_mut(), at) {
-                if let Some(n) = t.get_mut(at) {
-                    n.key_start = key_start as u32;
-                    n.key_end = (start - 1) as u32;
-                    n.kw = kw;
-                }
-            } else if depth == 1 {
-                let key = key_start..start - 1;
-                self.shape.members.push((key, start..self.i));
-            }
-            match self.peek()? {
-                b',' => self.i += 1,
-                b'}' => {
-                    self.i += 1;
-                    self.keys.truncate(first);
-                    return Some(());
-                }
+/// High bits of the bytes of `v` that end a run of string text (`"`, `\`, control, not
+/// ASCII); exact for the lowest such byte, which is the one wanted (a byte above it may be
+/// marked wrongly by a borrow).
+#[inline]
+pub(super) fn stops(v: u64) -> u64 {
+    let zero = |x: u64| x.wrapping_sub(ONES) & !x;
+    (zero(v ^ (ONES * u64::from(b'"')))
+        | zero(v ^ (ONES * u64::from(b'\\')))
+        | v.wrapping_sub(ONES * 0x20)
+        | v)
+        & HIGHS
+}
+
+/// End of the escape at `i` (its backslash), when serde_json writes it.
+#[cold]
+fn escape(b: &[u8], i: usize) -> Option<usize> {
+    match *b.get(i + 1)? {
+        b'"' | b'\\' | b'b' | b'f' | b'n' | b'r' | b't' => Some(i + 2),
+        b'u' => {
+            // serde_json writes `\u00XX` (lower-case hex) only for the control characters
+            // without a short escape.
+            let hex = b.get(i + 2..i + 6)?;
+            let low = match hex[3] {
+                c @ b'0'..=b'9' => c - b'0',
+                c @ b'a'..=b'f' => c - b'a' + 10,
                 _ => return None,
-            }
-        }
-    }
-
-    fn array(&mut self, depth: usize) -> Option<()> {
-        if depth > MAX_DEPTH {
-            return None;
-        }
-        self.i += 1;
-        // A list that is a member of the root object: its elements are noted.
-        let mut elements = (depth == 2 && self.root_object && self.tape.is_none()).then(Vec::new);
-        if self.peek()? == b']' {
-            self.i += 1;
-        } else {
-            loop {
-                let start = self.i;
-                self.value(depth)?;
-                if let Some(e) = &mut elements {
-                    e.push(start..self.i);
-                }
-                match self.peek()? {
-                    b',' => self.i += 1,
-                    b']' => {
-                        self.i += 1;
-                        break;
-                    }
-                    _ => return None,
-                }
-            }
-        }
-        if let Some(e) = elements {
-            // The member is noted once its value is read: it is the next one.
-            let index = self.shape.members.len();
-            self.shape.lists.push((index, e));
-        }
-        Some(())
-    }
-
-    /// A string, quotes included; only the escapes serde_json writes are accepted.
-    fn string(&mut self) -> Option<&'a [u8]> {
-        let start = self.i;
-        self.i += 1;
-        loop {
-            let at = special_or_high(self.b, self.i);
-            if at >= self.b.len() {
+            };
+            let code = match (hex[0], hex[1], hex[2]) {
+                (b'0', b'0', b'0') => low,
+                (b'0', b'0', b'1') => 16 + low,
+                _ => return None,
+            };
+            if matches!(code, 0x08 | 0x09 | 0x0a | 0x0c | 0x0d) {
                 return None;
             }
-            self.i = at;
-            match self.b[at] {
-                b'"' => {
-                    self.i += 1;
-                    return Some(&self.b[start..self.i]);
-                }
-                lead @ 0x80.. => {
-                    // One character of UTF-8: well formed, as `str::from_utf8` checks it.
-                    let len = match lead {
-                        0xc2..=0xdf => 2,
-                        0xe0..=0xef => 3,
-                        0xf0..=0xf4 => 4,
-                        _ => return None,
-                    };
-                    std::str::from_utf8(self.b.get(at..at + len)?).ok()?;
-                    self.i = at + len;
-                }
-                b'\\' => {
-                    let esc = *self.b.get(at + 1)?;
-                    match esc {
-                        b'"' | b'\\' | b'b' | b'f' | b'n' | b'r' | b't' => self.i += 2,
-                        b'u' => {
-                            // serde_json writes `\u00XX` (lower-case hex) only for the
-                            // control characters without a short escape.
-                            let hex = self.b.get(at + 2..at + 6)?;
-                            let ok = hex[0] == b'0'
-                                && hex[1] == b'0'
-                                && matches!(hex[2], b'0' | b'1')
-                                && matches!(hex[3], b'0'..=b'9' | b'a'..=b'f');
-                            if !ok {
-                                return None;
-                            }
-                            let code = u32::from(hex[2] - b'0') * 16
-                                + u32::from(if hex[3] >= b'a' {
-                                    hex[3] - b'a' + 10
-                                } else {
-                                    hex[3] - b'0'
-                                });
-                            if matches!(code, 0x08 | 0x09 | 0x0a | 0x0c | 0x0d) {
-                                return None;
-                            }
-                            self.i += 6;
-                        }
-                        _ => return None,
-                    }
-                }
-                _ => return None,
-            }
+            Some(i + 6)
         }
+        _ => None,
     }
+}
 
-    /// A number; whether it is an integer (no fraction, no exponent).
-    fn number(&mut self) -> Option<bool> {
-        let start = self.i;
-        if self.peek() == Some(b'-') {
-            self.i += 1;
-        }
-        let digits = self.i;
-        while matches!(self.peek(), Some(b'0'..=b'9')) {
-            self.i += 1;
-        }
-        let n = self.i - digits;
-        if n == 0 {
+/// End of the UTF-8 character at `i` (a byte that is not ASCII), when it is well formed
+/// as `str::from_utf8` has it (shortest form, no surrogates, at most U+10FFFF).
+#[cold]
+fn utf8_char(b: &[u8], i: usize) -> Option<usize> {
+    let (len, lo, hi) = match *b.get(i)? {
+        0xc2..=0xdf => (2, 0x80, 0xbf),
+        0xe0 => (3, 0xa0, 0xbf),
+        0xe1..=0xec | 0xee..=0xef => (3, 0x80, 0xbf),
+        0xed => (3, 0x80, 0x9f),
+        0xf0 => (4, 0x90, 0xbf),
+        0xf1..=0xf3 => (4, 0x80, 0xbf),
+        0xf4 => (4, 0x80, 0x8f),
+        _ => return None,
+    };
+    let second = *b.get(i + 1)?;
+    if !(lo..=hi).contains(&second) {
+        return None;
+    }
+    for k in 2..len {
+        if *b.get(i + k)? & 0xc0 != 0x80 {
             return None;
         }
-        let mut simple = n <= 18 && (self.b[digits] != b'0' || (n == 1 && digits == start));
-        let int = !matches!(self.peek(), Some(b'.' | b'e' | b'E'));
-        if !int {
-            simple = false;
-            if self.peek() == Some(b'.') {
-                self.i += 1;
-                while matches!(self.peek(), Some(b'0'..=b'9')) {
-                    self.i += 1;
-                }
-            }
-            if matches!(self.peek(), Some(b'e' | b'E')) {
-                self.i += 1;
-                if matches!(self.peek(), Some(b'+' | b'-')) {
-                    self.i += 1;
-                }
-                while matches!(self.peek(), Some(b'0'..=b'9')) {
-                    self.i += 1;
-                }
-            }
-        }
-        if simple {
-            return Some(true);
-        }
-        // Anything but a short integer: canonical when serde_json writes it back the same.
-        let text = &self.b[start..self.i];
-        let v: Value = serde_json::from_slice(text).ok()?;
-        (serde_json::to_vec(&v).ok()? == text).then_some(int)
     }
+    Some(i + len)
+}
+
+/// The number at `i`: its end and whether it is an integer (no fraction, no exponent),
+/// when serde_json writes it back the same.
+#[inline]
+fn number(b: &[u8], start: usize) -> Option<(usize, bool)> {
+    let mut i = start;
+    if b.get(i) == Some(&b'-') {
+        i += 1;
+    }
+    let digits = i;
+    while b.get(i).is_some_and(u8::is_ascii_digit) {
+        i += 1;
+    }
+    let n = i - digits;
+    if n == 0 {
+        return None;
+    }
+    let int = !matches!(b.get(i), Some(b'.' | b'e' | b'E'));
+    // A short integer without a leading zero (or `0`) is written back as it is.
+    if int && n <= 18 && (b[digits] != b'0' || (n == 1 && digits == start)) {
+        return Some((i, true));
+    }
+    if !int {
+        if b.get(i) == Some(&b'.') {
+            i += 1;
+            while b.get(i).is_some_and(u8::is_ascii_digit) {
+                i += 1;
+            }
+        }
+        if matches!(b.get(i), Some(b'e' | b'E')) {
+            i += 1;
+            if matches!(b.get(i), Some(b'+' | b'-')) {
+                i += 1;
+            }
+            while b.get(i).is_some_and(u8::is_ascii_digit) {
+                i += 1;
+            }
+        }
+    }
+    // Anything but a short integer: canonical when serde_json writes it back the same.
+    let text = &b[start..i];
+    let v: Value = serde_json::from_slice(text).ok()?;
+    (serde_json::to_vec(&v).ok()? == text).then_some((i, int))
 }
 
 impl Shape {
+    /// The bits of the key words of the members of each element of list member
+    /// `list_key` (quoted), see [`Shape::element_keys`].
+    pub(super) fn list_keys<'s>(&'s self, b: &[u8], list_key: &[u8]) -> Option<&'s [u64]> {
+        let i = self
+            .members
+            .iter()
+            .position(|(k, _)| b.get(k.clone()) == Some(list_key))?;
+        let at = self.lists.iter().position(|(j, _)| *j == i)?;
+        self.element_keys.get(at).map(Vec::as_slice)
+    }
+
     /// The document read as [`split`] reads it.
     pub(super) fn split<'a>(&self, b: &'a [u8], list_key: &[u8]) -> Split<'a> {
         let mut out = Split {
@@ -463,31 +614,6 @@ pub(super) fn special(b: &[u8], mut i: usize) -> usize {
     b.len()
 }
 
-/// [`special`], stopping also at bytes that are not ASCII.
-fn special_or_high(b: &[u8], mut i: usize) -> usize {
-    while let Some(chunk) = b.get(i..i + 8) {
-        let mut w = [0_u8; 8];
-        w.copy_from_slice(chunk);
-        let v = u64::from_le_bytes(w);
-        let zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS;
-        let mask = zero(v ^ (ONES * u64::from(b'"')))
-            | zero(v ^ (ONES * u64::from(b'\\')))
-            | (v.wrapping_sub(ONES * 0x20) & !v & HIGHS)
-            | (v & HIGHS);
-        if mask != 0 {
-            return i + (mask.trailing_zeros() / 8) as usize;
-        }
-        i += 8;
-    }
-    while let Some(&c) = b.get(i) {
-        if c == b'"' || c == b'\\' || !(0x20..0x80).contains(&c) {
-            return i;
-        }
-        i += 1;
-    }
-    b.len()
-}
-
 /// The word [`Node::kw`] holds for a quoted key: its length and first bytes, to tell keys
 /// apart before comparing them.
 pub(super) fn key_word(k: &[u8]) -> u64 {
@@ -496,6 +622,14 @@ pub(super) fn key_word(k: &[u8]) -> u64 {
     let n = inner.len().min(8);
     w[..n].copy_from_slice(&inner[..n]);
     u64::from_le_bytes(w) ^ ((k.len() as u64) << 56)
+}
+
+/// Whether two quoted keys with key words `kw_a` and `kw_b` (see [`key_word`]) are the
+/// same: the words hold the eight bytes after the quote, so keys of the same length up
+/// to nine bytes are told apart by them alone.
+#[inline]
+pub(super) fn same_key(kw_a: u64, a: &[u8], kw_b: u64, b: &[u8]) -> bool {
+    kw_a == kw_b && a.len() == b.len() && (a.len() <= 9 || a == b)
 }
 
 /// The members of a canonical object: `(key with its quotes, value range)`.
@@ -639,6 +773,24 @@ pub(super) fn text(v: &[u8]) -> Option<std::borrow::Cow<'_, str>> {
     }
 }
 
+/// The number of characters of the text of a canonical JSON string value (none when not
+/// a string).
+pub(super) fn char_count(v: &[u8]) -> Option<usize> {
+    if v.first() != Some(&b'"') || v.len() < 2 {
+        return None;
+    }
+    let mut n = 0;
+    for &c in &v[1..v.len() - 1] {
+        if c == b'\\' {
+            return text(v).map(|t| t.chars().count());
+        }
+        // Canonical text is well-formed UTF-8: a character starts at each byte that does
+        // not continue one.
+        n += usize::from(c & 0xc0 != 0x80);
+    }
+    Some(n)
+}
+
 /// The canonical object `obj` with top-level members set, as `fields::set` sets them one
 /// after the other: an existing member's value is replaced where it is, a new member is
 /// added at the end. `sets` holds quoted keys (each once) and serialized values.
@@ -651,6 +803,8 @@ pub(super) fn set_members(obj: &[u8], sets: &[(&[u8], &[u8])]) -> Vec<u8> {
 pub(super) struct MemberSets<'a> {
     sets: Vec<(&'a [u8], &'a [u8])>,
     finders: Vec<memchr::memmem::Finder<'a>>,
+    /// The bits of the keys' key words (see [`bloom`]).
+    bits: u64,
 }
 
 impl<'a> MemberSets<'a> {
@@ -660,7 +814,26 @@ impl<'a> MemberSets<'a> {
             .iter()
             .map(|(k, _)| memchr::memmem::Finder::new(*k))
             .collect();
-        MemberSets { sets, finders }
+        let bits = sets.iter().fold(0, |b, (k, _)| b | bloom(key_word(k)));
+        MemberSets {
+            sets,
+            finders,
+            bits,
+        }
+    }
+
+    /// [`MemberSets::apply`], given the bits of the key words of the object's members (as
+    /// the canonical check found them): when no key set has its bit among them, none is a
+    /// member, and all are added at the end without looking for them.
+    pub(super) fn apply_with_keys(&self, obj: &[u8], member_bits: u64) -> Vec<u8> {
+        if self.bits & member_bits != 0 {
+            return self.apply(obj);
+        }
+        let sets = self.sets.as_slice();
+        let extra: usize = sets.iter().map(|(k, v)| k.len() + v.len() + 2).sum();
+        let mut out = Vec::with_capacity(obj.len() + extra);
+        append(&mut out, obj, sets);
+        out
     }
 
     /// The canonical object `obj` with the members set.

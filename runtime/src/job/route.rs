@@ -150,7 +150,10 @@ impl Route {
                     }
                 }
                 matched = true;
-                if rule.set.is_empty() {
+                if rule.set.is_empty() && !rule.continue_ {
+                    // The event goes no further.
+                    s.send_last(&mut ev, step, &rule.to)?;
+                } else if rule.set.is_empty() {
                     s.send(&ev, step, &rule.to)?;
                 } else {
                     ev.materialize(s.input)?;

@@ -24,7 +24,7 @@ pub(crate) struct Compiled {
 }
 
 /// One (sub)schema.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 struct SNode {
     /// Allowed types (bits of [`ty`]); `None`: any.
     types: Option<u8>,
@@ -35,6 +35,8 @@ struct SNode {
     additional: Additional,
     items: Option<usize>,
     enumeration: Option<Vec<Value>>,
+    /// The strings of `enumeration` as serde_json writes them.
+    enum_strings: Vec<Vec<u8>>,
     all_of: Vec<usize>,
     any_of: Vec<usize>,
     one_of: Vec<usize>,
@@ -45,9 +47,47 @@ struct SNode {
     format: bool,
     /// Whether `type` is all there is to check (set once compiled).
     only_type: bool,
+    /// How an object is checked against this schema in one pass over its members (set
+    /// once compiled, for the schemas that check objects).
+    flat: Option<Box<Flat>>,
 }
 
-#[derive(Debug, Default)]
+/// A schema's checks of an object, with those of its `allOf` branches (and theirs, and
+/// the schemas their `$ref`s name) merged: one pass over the members finds each member's
+/// schemas in one list, counts the required members and applies `additionalProperties`.
+/// Checking the merged lists gives the verdict of checking each branch in turn (verdicts
+/// are joined, Invalid over Unsure over Valid, in any order).
+#[derive(Debug, Default, Clone)]
+struct Flat {
+    /// Whether every branch allows objects.
+    types_ok: bool,
+    /// The members any branch names in `properties` or `required`.
+    members: Vec<FlatMember>,
+    /// How many members are required.
+    required: usize,
+    /// Branches with `additionalProperties` other than `true`: the branch's bit (see
+    /// [`FlatMember::named`]) and what it allows.
+    additional: Vec<(u64, Option<usize>)>,
+    /// Branches that are checked whole, by [`Compiled::at`] (`enum`, `anyOf`, `oneOf`).
+    whole: Vec<usize>,
+}
+
+#[derive(Debug, Clone)]
+struct FlatMember {
+    /// Quoted name and its [`raw::key_word`].
+    key: Vec<u8>,
+    kw: u64,
+    /// The schemas of the member (its `properties` in each branch) that check more than
+    /// the type.
+    schemas: Vec<usize>,
+    /// The types the others allow, all in one (bits of [`ty`]; all bits: any).
+    types: u8,
+    required: bool,
+    /// Bits of the branches whose `properties` name it.
+    named: u64,
+}
+
+#[derive(Debug, Default, Clone, Copy)]
 enum Additional {
     #[default]
     Any,
@@ -63,6 +103,7 @@ mod ty {
     pub const INTEGER: u8 = 16;
     pub const BOOLEAN: u8 = 32;
     pub const NULL: u8 = 64;
+    pub const ANY: u8 = 127;
 }
 
 /// What a check found.
@@ -126,7 +167,14 @@ impl<'a> Compiler<'a> {
                 && n.minimum.is_none()
                 && !n.format;
         }
-        Some(Compiled { nodes: self.nodes })
+        let mut c = Compiled { nodes: self.nodes };
+        for s in 0..c.nodes.len() {
+            let flat = c.flatten(s).map(Box::new);
+            if let Some(n) = c.nodes.get_mut(s) {
+                n.flat = flat;
+            }
+        }
+        Some(c)
     }
 
     fn node(&mut self, schema: &'a Value) -> Option<usize> {
@@ -228,7 +276,15 @@ impl<'a> Compiler<'a> {
                     }
                     n.items = Some(self.node(v)?);
                 }
-                "enum" => n.enumeration = Some(v.as_array()?.clone()),
+                "enum" => {
+                    let list = v.as_array()?;
+                    n.enum_strings = list
+                        .iter()
+                        .filter_map(Value::as_str)
+                        .map(raw::quoted)
+                        .collect();
+                    n.enumeration = Some(list.clone());
+                }
                 "allOf" | "anyOf" | "oneOf" => {
                     let list = v
                         .as_array()?
@@ -262,6 +318,169 @@ impl<'a> Compiler<'a> {
 }
 
 impl Compiled {
+    /// The schema `$ref`s at `s` lead to (`s` itself when it is no `$ref`, or a cycle).
+    fn resolved(&self, mut s: usize) -> usize {
+        for _ in 0..16 {
+            match self.nodes.get(s).and_then(|n| n.reference) {
+                Some(r) => s = r,
+                None => return s,
+            }
+        }
+        s
+    }
+
+    /// The branches of schema `s` checked together on objects: `s` and its `allOf`
+    /// branches, theirs, and so on (`$ref`s followed); `whole` gets the branches with
+    /// keywords that apply to the whole value (checked by [`Compiled::at`]). None when
+    /// they nest too deep or are too many.
+    fn branches(
+        &self,
+        s: usize,
+        depth: usize,
+        out: &mut Vec<usize>,
+        whole: &mut Vec<usize>,
+    ) -> Option<()> {
+        if depth > 8 || out.len() + whole.len() >= 64 {
+            return None;
+        }
+        let s = self.resolved(s);
+        let n = self.nodes.get(s)?;
+        if n.reference.is_some() {
+            return None;
+        }
+        if n.enumeration.is_some() || !n.any_of.is_empty() || !n.one_of.is_empty() {
+            whole.push(s);
+            return Some(());
+        }
+        out.push(s);
+        for &a in &n.all_of {
+            self.branches(a, depth + 1, out, whole)?;
+        }
+        Some(())
+    }
+
+    /// The merged checks of objects against schema `s` (none when it checks nothing of
+    /// objects but their type, or cannot be merged).
+    fn flatten(&self, s: usize) -> Option<Flat> {
+        let n = self.nodes.get(s)?;
+        if n.only_type
+            || n.reference.is_some()
+            || n.enumeration.is_some()
+            || !n.any_of.is_empty()
+            || !n.one_of.is_empty()
+        {
+            return None;
+        }
+        let (mut out, mut whole) = (Vec::new(), Vec::new());
+        self.branches(s, 0, &mut out, &mut whole)?;
+        let mut f = Flat {
+            types_ok: true,
+            whole,
+            ..Flat::default()
+        };
+        for (k, &b) in out.iter().enumerate() {
+            let bn = self.nodes.get(b)?;
+            let bit = 1_u64 << k;
+            if let Some(t) = bn.types {
+                f.types_ok &= t & ty::OBJECT != 0;
+            }
+            for (key, kw, p) in &bn.properties {
+                let p = self.resolved(*p);
+                let m = f.member(key, *kw);
+                m.named |= bit;
+                match self.nodes.get(p) {
+                    Some(pn) if pn.only_type => {
+                        // Every number is allowed where numbers are, integers included:
+                        // with that, the types allowed by all are where each would allow
+                        // the value, and `type_matches` on them joins their verdicts.
+                        m.types &= with_integers(pn.types.unwrap_or(ty::ANY));
+                    }
+                    _ => m.schemas.push(p),
+                }
+            }
+            for key in &bn.required {
+                f.member(key, raw::key_word(key)).required = true;
+            }
+            match bn.additional {
+                Additional::Any => {}
+                Additional::None => f.additional.push((bit, None)),
+                Additional::Schema(a) => f.additional.push((bit, Some(self.resolved(a)))),
+            }
+        }
+        f.required = f.members.iter().filter(|m| m.required).count();
+        Some(f)
+    }
+
+    /// The object at node `i` against the merged checks `f`.
+    fn flat_object(&self, f: &Flat, tape: &[Node], b: &[u8], i: usize, nest: usize) -> Verdict {
+        if !f.types_ok {
+            return Invalid;
+        }
+        let mut verdict = Valid;
+        let mut required = 0;
+        for c in children(tape, i) {
+            let n = &tape[c];
+            let key = &b[n.key_start as usize..n.key_end as usize];
+            let named = match f
+                .members
+                .iter()
+                .find(|m| raw::same_key(m.kw, &m.key, n.kw, key))
+            {
+                Some(m) => {
+                    required += usize::from(m.required);
+                    if m.types != ty::ANY {
+                        match type_matches(m.types, n.kind) {
+                            Valid => {}
+                            Invalid => return Invalid,
+                            Unsure => verdict = Unsure,
+                        }
+                    }
+                    for &p in &m.schemas {
+                        match self.at(p, tape, b, c, nest + 1) {
+                            Valid => {}
+                            Invalid => return Invalid,
+                            Unsure => verdict = Unsure,
+                        }
+                    }
+                    m.named
+                }
+                None => 0,
+            };
+            for &(bit, a) in &f.additional {
+                if named & bit != 0 {
+                    continue;
+                }
+                match a.map_or(Invalid, |a| self.at(a, tape, b, c, nest + 1)) {
+                    Valid => {}
+                    Invalid => return Invalid,
+                    Unsure => verdict = Unsure,
+                }
+            }
+        }
+        // Keys are not repeated in canonical bytes: each required one was counted once.
+        if required < f.required {
+            return Invalid;
+        }
+        for &w in &f.whole {
+            match self.at(w, tape, b, i, nest + 1) {
+                Valid => {}
+                Invalid => return Invalid,
+                Unsure => verdict = Unsure,
+            }
+        }
+        verdict
+    }
+
+    /// The same schemas without the merged checks of objects (for the tests).
+    #[cfg(test)]
+    pub(super) fn unflattened(&self) -> Compiled {
+        let mut nodes = self.nodes.clone();
+        for n in &mut nodes {
+            n.flat = None;
+        }
+        Compiled { nodes }
+    }
+
     /// Checks the value at node `i` of `tape` (over canonical bytes `b`).
     pub(super) fn check(&self, tape: &[Node], b: &[u8], i: usize) -> Verdict {
         self.at(0, tape, b, i, 0)
@@ -288,11 +507,16 @@ impl Compiled {
         if let Some(r) = sn.reference {
             return self.at(r, tape, b, i, nest + 1);
         }
+        if n.kind == Kind::Object
+            && let Some(f) = &sn.flat
+        {
+            return self.flat_object(f, tape, b, i, nest);
+        }
         if let Some(types) = sn.types {
             add(type_matches(types, n.kind));
         }
         if let Some(list) = &sn.enumeration {
-            add(in_enum(list, n, b));
+            add(in_enum(list, &sn.enum_strings, n, b));
         }
         match n.kind {
             Kind::Object => self.object(sn, tape, b, i, nest, &mut add),
@@ -308,8 +532,8 @@ impl Compiled {
                     add(Unsure);
                 }
                 if let Some(min) = sn.min_length {
-                    let len = match raw::text(&b[n.start as usize..n.end as usize]) {
-                        Some(t) => t.chars().count() as u64,
+                    let len = match raw::char_count(&b[n.start as usize..n.end as usize]) {
+                        Some(len) => len as u64,
                         None => return Unsure,
                     };
                     add(if len >= min { Valid } else { Invalid });
@@ -393,6 +617,36 @@ impl Compiled {
     }
 }
 
+impl Flat {
+    /// The entry of member `key`, added if need be.
+    fn member(&mut self, key: &[u8], kw: u64) -> &mut FlatMember {
+        let at = match self.members.iter().position(|m| m.key == key) {
+            Some(at) => at,
+            None => {
+                self.members.push(FlatMember {
+                    key: key.to_vec(),
+                    kw,
+                    schemas: Vec::new(),
+                    types: ty::ANY,
+                    required: false,
+                    named: 0,
+                });
+                self.members.len() - 1
+            }
+        };
+        &mut self.members[at]
+    }
+}
+
+/// Types with integers added where numbers are (see [`Compiled::flatten`]).
+fn with_integers(t: u8) -> u8 {
+    if t & ty::NUMBER != 0 {
+        t | ty::INTEGER
+    } else {
+        t
+    }
+}
+
 fn type_matches(types: u8, kind: Kind) -> Verdict {
     let ok = match kind {
         Kind::Object => types & ty::OBJECT != 0,
@@ -415,17 +669,16 @@ fn type_matches(types: u8, kind: Kind) -> Verdict {
     if ok { Valid } else { Invalid }
 }
 
-/// Whether the value is one of `list`: decided for strings, booleans and null against
-/// lists of those; anything else is left to jsonschema.
-fn in_enum(list: &[Value], n: &Node, b: &[u8]) -> Verdict {
+/// Whether the value is one of `list` (whose strings, as serde_json writes them, are
+/// `strings`): decided for strings, booleans and null against lists of those; anything
+/// else is left to jsonschema.
+fn in_enum(list: &[Value], strings: &[Vec<u8>], n: &Node, b: &[u8]) -> Verdict {
     let bytes = &b[n.start as usize..n.end as usize];
     let simple = |v: &Value| matches!(v, Value::String(_) | Value::Bool(_) | Value::Null);
     match n.kind {
         Kind::String => {
-            let Some(text) = raw::text(bytes) else {
-                return Unsure;
-            };
-            if list.iter().any(|v| v.as_str() == Some(&text)) {
+            // Canonical bytes of a string are what serde_json writes for its text.
+            if strings.iter().any(|q| q.as_slice() == bytes) {
                 Valid
             } else if list.iter().all(simple) {
                 Invalid
@@ -475,4 +728,41 @@ fn at_least(bytes: &[u8], kind: Kind, min: &Value) -> Verdict {
         _ => return Unsure,
     };
     if n >= m { Valid } else { Invalid }
+}
+
+#[cfg(test)]
+mod unit_tests {
+    use super::*;
+
+    /// The verdict of the types all of some schemas allow is the join of each one's.
+    #[test]
+    fn types_allowed_by_all_join_the_verdicts() {
+        let kinds = [
+            Kind::Object,
+            Kind::Array,
+            Kind::String,
+            Kind::Int,
+            Kind::Float,
+            Kind::True,
+            Kind::False,
+            Kind::Null,
+        ];
+        let join = |a: Verdict, b: Verdict| match (a, b) {
+            (Invalid, _) | (_, Invalid) => Invalid,
+            (Unsure, _) | (_, Unsure) => Unsure,
+            _ => Valid,
+        };
+        for a in 0..=ty::ANY {
+            for k in kinds {
+                assert_eq!(type_matches(with_integers(a), k), type_matches(a, k));
+                for b in 0..=ty::ANY {
+                    assert_eq!(
+                        type_matches(with_integers(a) & with_integers(b), k),
+                        join(type_matches(a, k), type_matches(b, k)),
+                        "{a} {b} {k:?}"
+                    );
+                }
+            }
+        }
+    }
 }

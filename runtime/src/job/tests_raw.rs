@@ -468,6 +468,109 @@ fn fast_schemas_agree_with_jsonschema() {
     assert!(sure * 10 > all * 9, "{sure} of {all}");
 }
 
+/// Objects checked against the merged checks of a schema and its `allOf` branches give
+/// the verdict of checking branch by branch, on events of every type with members
+/// removed, added and of other types.
+#[test]
+fn merged_object_checks_agree_with_branch_by_branch() {
+    let m = igot_manifest();
+    let mut schemas = match crate::schemas::Schemas::new(&m) {
+        Ok(s) => s,
+        Err(e) => panic!("{e}"),
+    };
+    let mut fast = Vec::new();
+    for def in m.event_types.values() {
+        let Some(id) = &def.schema else { continue };
+        let full = match schemas.get(id) {
+            Ok(v) => v,
+            Err(e) => panic!("{e}"),
+        };
+        if let Some(f) = schemas.fast(id) {
+            let plain = f.unflattened();
+            fast.push((f, plain, full));
+        }
+    }
+    let mut g = Generator::new(GenOptions {
+        events_per_batch: 1,
+        duplicate_rate: 0.0,
+        invalid_rate: 0.1,
+        seed: 5,
+    });
+    let mut variants: Vec<Value> = Vec::new();
+    for _ in 0..300 {
+        let ev = g.event().0;
+        variants.push(ev.clone());
+        for outer in ["", "context", "actor", "edata", "object", "context.pdata"] {
+            let at = |v: &mut Value| -> Option<serde_json::Map<String, Value>> {
+                let mut cur = v;
+                for k in outer.split('.').filter(|k| !k.is_empty()) {
+                    cur = cur.get_mut(k)?;
+                }
+                cur.as_object().cloned()
+            };
+            let mut base = ev.clone();
+            let Some(obj) = at(&mut base) else { continue };
+            let put = |o: serde_json::Map<String, Value>| {
+                let mut v = ev.clone();
+                let mut cur = &mut v;
+                for k in outer.split('.').filter(|k| !k.is_empty()) {
+                    cur = &mut cur[k];
+                }
+                *cur = Value::Object(o);
+                v
+            };
+            for k in obj.keys() {
+                let mut o = obj.clone();
+                o.shift_remove(k);
+                variants.push(put(o));
+                for other in [
+                    json!(1),
+                    json!("x"),
+                    json!(null),
+                    json!({}),
+                    json!([]),
+                    json!(1.5),
+                ] {
+                    let mut o = obj.clone();
+                    o.insert(k.clone(), other);
+                    variants.push(put(o));
+                }
+            }
+            let mut o = obj.clone();
+            o.insert("zz".into(), json!(1));
+            variants.push(put(o));
+        }
+    }
+    let mut verdicts = [0_usize; 3];
+    for v in &variants {
+        let bytes = serde_json::to_vec(v).unwrap_or_default();
+        let Some(doc) = super::doc::Doc::read(&bytes) else {
+            continue;
+        };
+        for (f, plain, full) in &fast {
+            let merged = f.check(doc.tape(), &bytes, 0);
+            assert_eq!(
+                merged,
+                plain.check(doc.tape(), &bytes, 0),
+                "{}",
+                String::from_utf8_lossy(&bytes)
+            );
+            match merged {
+                super::schema::Verdict::Valid => {
+                    verdicts[0] += 1;
+                    assert!(full.is_valid(v), "{v}");
+                }
+                super::schema::Verdict::Invalid => {
+                    verdicts[1] += 1;
+                    assert!(!full.is_valid(v), "{v}");
+                }
+                super::schema::Verdict::Unsure => verdicts[2] += 1,
+            }
+        }
+    }
+    assert!(verdicts[0] > 1000 && verdicts[1] > 1000, "{verdicts:?}");
+}
+
 /// An event with fields set on its doc: every way of reading it gives them.
 #[test]
 fn an_edited_event_reads_the_same_every_way() {

@@ -148,6 +148,14 @@ impl Unbatch {
             self.reject(&batch, step, s);
             return Ok(());
         };
+        // The bits of the key words of each event's members, as the check of the batch
+        // found them.
+        let member_keys = match &batch.shape {
+            Some(shape) if owned.is_none() => shape
+                .list_keys(bytes, &self.field_key)
+                .filter(|per| per.len() == elements.len()),
+            _ => None,
+        };
         // The envelope's other members, parsed only when something reads them.
         let envelope = if self.carry.is_empty() && self.summary.is_none() {
             None
@@ -190,8 +198,11 @@ impl Unbatch {
             let event = &list[r];
             match &keys {
                 Some(keys) if event.first() == Some(&b'{') => {
+                    let bits = member_keys.and_then(|per| per.get(j).copied());
                     let bytes = if self.carry.is_empty() {
                         event.to_vec()
+                    } else if let Some(bits) = bits.filter(|&b| b != 0) {
+                        keys.apply_with_keys(event, bits)
                     } else {
                         keys.apply(event)
                     };

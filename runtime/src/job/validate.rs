@@ -25,6 +25,9 @@ pub(super) struct Validate {
     by_type: HashMap<String, Arc<Validator>>,
     /// The same schemas compiled for events kept as bytes, those that compile.
     fast_by_type: HashMap<String, Arc<Compiled>>,
+    /// The same by the type name as serde_json writes it (found by the bytes of the type
+    /// field: canonical bytes of a string are what serde_json writes for its text).
+    fast_by_quoted: Vec<(Vec<u8>, Arc<Compiled>)>,
     fast_default: Option<Arc<Compiled>>,
     /// The type field as a path of field names.
     type_target: Option<Arc<Target>>,
@@ -77,6 +80,10 @@ impl Validate {
         }
         let internal = RuntimeError::Internal;
         let type_field = b.type_field()?;
+        let fast_by_quoted = fast_by_type
+            .iter()
+            .map(|(t, c)| (super::raw::quoted(t), c.clone()))
+            .collect();
         Ok(Validate {
             job: job.to_string(),
             when: parse_when(v.when.as_deref())?,
@@ -84,6 +91,7 @@ impl Validate {
             type_field,
             by_type,
             fast_by_type,
+            fast_by_quoted,
             fast_default,
             dir_mode: v.schema_dir.is_some(),
             default,
@@ -153,10 +161,11 @@ impl Validate {
         let Some(n) = tape.get(i).filter(|n| n.kind == Kind::String) else {
             return false;
         };
-        let Some(ty) = super::raw::text(&b[n.start as usize..n.end as usize]) else {
-            return false;
-        };
+        let quoted = &b[n.start as usize..n.end as usize];
         let compiled = if self.dir_mode {
+            let Some(ty) = super::raw::text(quoted) else {
+                return false;
+            };
             // The fast schema must be the one jsonschema would use.
             let lower = ty.to_lowercase();
             if self.by_type.contains_key(&lower) {
@@ -165,7 +174,10 @@ impl Validate {
                 self.fast_default.as_ref()
             }
         } else {
-            self.fast_by_type.get(ty.as_ref())
+            self.fast_by_quoted
+                .iter()
+                .find(|(q, _)| q.as_slice() == quoted)
+                .map(|(_, c)| c)
         };
         compiled.is_some_and(|c| c.check(tape, b, 0) == Verdict::Valid)
     }
