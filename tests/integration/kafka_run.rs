@@ -715,7 +715,7 @@ fn a_job_goes_on_when_its_broker_restarts() {
     let port = free_port();
     let mut child = start_preprocessor("pipelines/igot", &g.env, &b, &["--idle-exit", "20"], port);
     assert!(wait_consuming(port), "the job did not start consuming");
-    let after = random(1000);
+    let after = random(200);
     std::thread::sleep(Duration::from_millis(after));
     broker.kill();
     let consumed_before = http_get(port, "/metrics").unwrap_or_default();
