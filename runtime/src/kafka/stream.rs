@@ -367,7 +367,7 @@ impl Runner {
                 Err(_) => {
                     // Quiet: what is in flight is acknowledged and committed now.
                     if !unacked.is_empty() {
-                        self.settle_all(&mut unacked, &mut pending).await?;
+                        self.settle_until(&mut unacked, &mut pending, 0).await?;
                         if self.snapshot(false)? {
                             self.commit_point(&mut pending, false).await?;
                         }
@@ -435,12 +435,8 @@ impl Runner {
                 merge_offsets(&mut pending.next, next);
             } else {
                 unacked.push_back((sent, next));
-                while unacked.len() > self.opts.unacked_batches {
-                    if let Some((sent, next)) = unacked.pop_front() {
-                        self.settle(sent).await?;
-                        merge_offsets(&mut pending.next, next);
-                    }
-                }
+                self.settle_until(&mut unacked, &mut pending, self.opts.unacked_batches)
+                    .await?;
             }
             // With snapshotting stores, offsets move only with a snapshot.
             if self.snapshot(false)? {
@@ -449,7 +445,7 @@ impl Runner {
         }
         // Stopping: what is in flight is acknowledged, windows still open give their
         // aggregates now.
-        self.settle_all(&mut unacked, &mut pending).await?;
+        self.settle_until(&mut unacked, &mut pending, 0).await?;
         self.begin(&mut pending)?;
         self.job.flush(&mut out).await?;
         let sent = self.send(&mut out, &HashMap::new()).await?;
@@ -624,14 +620,17 @@ impl Runner {
         self.send(out, &partitions).await
     }
 
-    /// Waits for the acknowledgements of every batch in `unacked`, oldest first, and adds
-    /// their offsets to what may be committed.
-    async fn settle_all(
+    /// Waits for the acknowledgements of the oldest batches in `unacked` until at most `keep`
+    /// remain, and adds their offsets to what may be committed.
+    async fn settle_until(
         &self,
         unacked: &mut std::collections::VecDeque<(Vec<Delivery>, Offsets)>,
         pending: &mut Pending,
+        keep: usize,
     ) -> Result<(), RuntimeError> {
-        while let Some((sent, next)) = unacked.pop_front() {
+        while unacked.len() > keep
+            && let Some((sent, next)) = unacked.pop_front()
+        {
             self.settle(sent).await?;
             merge_offsets(&mut pending.next, next);
         }
