@@ -37,6 +37,8 @@ struct JobMetrics {
     batches: u64,
     commits: u64,
     retries: u64,
+    /// Records delivered again after a rebalance whose outputs were already produced.
+    consumed_again: u64,
     lag: Option<i64>,
     steps: Vec<(String, StepCounters)>,
     /// Output topic (Kafka name) → records produced, failed.
@@ -107,6 +109,16 @@ impl Metrics {
         self.lock().jobs.entry(job.to_owned()).or_default().retries += 1;
     }
 
+    /// Records delivered again (the group gave their partition back at an older offset) whose
+    /// outputs this process had produced already: skipped.
+    pub fn consumed_again(&self, job: &str, records: u64) {
+        self.lock()
+            .jobs
+            .entry(job.to_owned())
+            .or_default()
+            .consumed_again += records;
+    }
+
     /// The job's consumer lag (records behind the end of its source, all partitions).
     pub fn lag(&self, job: &str, lag: i64) {
         self.lock().jobs.entry(job.to_owned()).or_default().lag = Some(lag);
@@ -146,6 +158,11 @@ impl Metrics {
             "Batches retried after a failure.",
         );
         family(
+            "consumed_again_total",
+            "counter",
+            "Records delivered again after a rebalance whose outputs were already produced (skipped).",
+        );
+        family(
             "consumer_lag",
             "gauge",
             "Records behind the end of the source topic.",
@@ -177,6 +194,7 @@ impl Metrics {
             let _ = writeln!(s, "pipec_batches_total{{{l}}} {}", j.batches);
             let _ = writeln!(s, "pipec_commits_total{{{l}}} {}", j.commits);
             let _ = writeln!(s, "pipec_retries_total{{{l}}} {}", j.retries);
+            let _ = writeln!(s, "pipec_consumed_again_total{{{l}}} {}", j.consumed_again);
             if let Some(lag) = j.lag {
                 let _ = writeln!(s, "pipec_consumer_lag{{{l}}} {lag}");
             }

@@ -747,10 +747,13 @@ fn a_job_goes_on_when_its_broker_restarts() {
             .any(|s| log.contains(s)),
         "the job's log shows no sign of the broker's absence:\n{log}"
     );
-    let warnings: Vec<&str> = log.lines().filter(|l| l.contains(" WARN ")).collect();
+    let warnings: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains(" WARN ") || l.contains("consumed again"))
+        .collect();
     eprintln!(
         "{before} of {GENERATED} records consumed when the broker was killed; the job's warnings \
-         ({}):\n{}",
+         and records consumed again ({}):\n{}",
         warnings.len(),
         warnings
             .iter()

@@ -15,8 +15,12 @@
 //! crash loses nothing and duplicates nothing; with at-least-once, an event consumed again
 //! goes where it went the first time, once more.
 //!
-//! One batch per job is in flight at a time, so a slow broker or store slows consumption
-//! instead of filling memory (back-pressure); the producer's queue is bounded by librdkafka.
+//! At most `unacked_batches` batches per job await their acknowledgements while the next is
+//! processed, so a slow broker or store slows consumption instead of filling memory
+//! (back-pressure); the producer's queue is bounded by librdkafka. When the group gives a
+//! partition back at its last committed offset (a restarted coordinator that forgot the
+//! member, a rebalance), the records this process had already run are skipped, not produced
+//! again.
 //! A store that cannot be reached makes the job retry the same batch with backoff (nothing is
 //! committed meanwhile); a record the broker will not take stops the job with an error, and
 //! its batch is consumed again after a restart. librdkafka reconnects to restarted brokers by
@@ -272,6 +276,32 @@ type Delivery = (String, Instant, rdkafka::producer::DeliveryFuture);
 /// Next offset to read, per (topic, partition).
 type Offsets = BTreeMap<(String, i32), i64>;
 
+/// The next offset to read of each partition in `batch`.
+fn next_offsets(batch: &[OwnedMessage]) -> Offsets {
+    let mut next = Offsets::new();
+    for m in batch {
+        let e = next
+            .entry((m.topic().to_owned(), m.partition()))
+            .or_insert(0);
+        *e = (*e).max(m.offset() + 1);
+    }
+    next
+}
+
+/// Removes from `batch` the records below their partition's mark in `handed`; gives how many.
+fn skip_handed(batch: &mut Vec<OwnedMessage>, handed: &Offsets) -> u64 {
+    if handed.is_empty() {
+        return 0;
+    }
+    let before = batch.len();
+    batch.retain(|m| {
+        handed
+            .get(&(m.topic().to_owned(), m.partition()))
+            .is_none_or(|&next| m.offset() >= next)
+    });
+    (before - batch.len()) as u64
+}
+
 /// Adds `more` to `into`, keeping the larger offset of a partition in both.
 fn merge_offsets(into: &mut Offsets, more: Offsets) {
     for (k, v) in more {
@@ -345,6 +375,13 @@ impl Runner {
         // Batches sent and not yet acknowledged, oldest first, with their offsets.
         let mut unacked: std::collections::VecDeque<(Vec<Delivery>, Offsets)> =
             std::collections::VecDeque::new();
+        // At-least-once: the next offset per partition whose records' outputs this process has
+        // handed to the producer. When the group takes a partition away and gives it back (a
+        // coordinator that restarted and forgot the member, a rebalance), the consumer starts
+        // again at the last committed offset; records below this mark have had their outputs
+        // produced (or they are in flight, and a failed delivery stops the job before their
+        // offsets are committed), so they are not run through the steps again.
+        let mut handed = Offsets::new();
         if self.txn.is_none() {
             self.recover().await;
         }
@@ -399,6 +436,19 @@ impl Runner {
                 }
             }
             last_record = Instant::now();
+            let next = next_offsets(&batch);
+            if self.txn.is_none() {
+                let again = skip_handed(&mut batch, &handed);
+                if again > 0 {
+                    tracing::info!(job = %name, records = again, "records consumed again after the group gave their partition back: their outputs were produced already, not again");
+                    self.metrics.consumed_again(&name, again);
+                }
+                if batch.is_empty() {
+                    // Their offsets are committed once the batches before them are acknowledged.
+                    unacked.push_back((Vec::new(), next));
+                    continue;
+                }
+            }
             consumed += batch.len() as u64;
             if self.txn.is_some() {
                 self.begin(&mut pending)?;
@@ -424,16 +474,10 @@ impl Runner {
                 }
                 Err(e) => return Err(e),
             };
-            let mut next = Offsets::new();
-            for m in &batch {
-                let e = next
-                    .entry((m.topic().to_owned(), m.partition()))
-                    .or_insert(0);
-                *e = (*e).max(m.offset() + 1);
-            }
             if self.txn.is_some() {
                 merge_offsets(&mut pending.next, next);
             } else {
+                merge_offsets(&mut handed, next.clone());
                 unacked.push_back((sent, next));
                 self.settle_until(&mut unacked, &mut pending, self.opts.unacked_batches)
                     .await?;
@@ -1047,4 +1091,50 @@ fn consumer(
         .map_err(|e| RuntimeError::Config {
             what: format!("kafka consumer for cluster `{cluster}` ({servers}): {e}"),
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rdkafka::Timestamp;
+
+    fn record(partition: i32, offset: i64) -> OwnedMessage {
+        OwnedMessage::new(
+            Some(b"{}".to_vec()),
+            None,
+            "in".into(),
+            Timestamp::NotAvailable,
+            partition,
+            offset,
+            None,
+        )
+    }
+
+    #[test]
+    fn records_already_handed_on_are_skipped_per_partition() {
+        let mut batch: Vec<OwnedMessage> = [(0, 3), (0, 4), (0, 5), (1, 0), (2, 7)]
+            .into_iter()
+            .map(|(p, o)| record(p, o))
+            .collect();
+        let next = next_offsets(&batch);
+        assert_eq!(next[&("in".to_owned(), 0)], 6);
+        assert_eq!(next[&("in".to_owned(), 2)], 8);
+        let handed: Offsets = [(("in".to_owned(), 0), 5), (("in".to_owned(), 2), 7)].into();
+        assert_eq!(skip_handed(&mut batch, &handed), 2);
+        let kept: Vec<(i32, i64)> = batch.iter().map(|m| (m.partition(), m.offset())).collect();
+        // Partition 0 from its mark on; partition 1 has none; partition 2's record is the mark.
+        assert_eq!(kept, vec![(0, 5), (1, 0), (2, 7)]);
+        assert_eq!(skip_handed(&mut batch, &Offsets::new()), 0);
+    }
+
+    #[test]
+    fn merged_offsets_keep_the_larger() {
+        let mut into: Offsets = [(("a".to_owned(), 0), 10), (("a".to_owned(), 1), 3)].into();
+        merge_offsets(
+            &mut into,
+            [(("a".to_owned(), 0), 4), (("a".to_owned(), 1), 9)].into(),
+        );
+        assert_eq!(into[&("a".to_owned(), 0)], 10);
+        assert_eq!(into[&("a".to_owned(), 1)], 9);
+    }
 }
