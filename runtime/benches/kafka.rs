@@ -23,7 +23,7 @@ use pipec_runtime::kafka::{Admin, NewTopicSpec};
 use pipec_runtime::metrics::Metrics;
 use pipec_runtime::store::Store;
 use pipec_runtime::{Job, Output};
-use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, StreamConsumer};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::Message;
 use rdkafka::producer::{DeliveryFuture, FutureProducer, FutureRecord, Producer};
@@ -33,6 +33,9 @@ use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 const JOB: &str = "pipeline-preprocessor";
+
+/// Partitions of every topic the bench creates.
+const PARTITIONS: i32 = 4;
 
 fn arg(name: &str, default: usize) -> usize {
     let argv: Vec<String> = std::env::args().collect();
@@ -167,7 +170,8 @@ async fn produce_all(topic: &str, records: &[Vec<u8>]) {
 }
 
 /// (a): consume `from` in batches of up to 512 (50 ms to fill), produce each record to `to`,
-/// wait for the acknowledgements, commit; until `n` records are copied.
+/// wait for the acknowledgements, commit; until `n` records are copied and the broker has the
+/// commit of the last.
 async fn copy(from: &str, to: &str, group: &str, n: usize) -> Duration {
     let c: StreamConsumer = ClientConfig::new()
         .set("bootstrap.servers", brokers())
@@ -185,6 +189,11 @@ async fn copy(from: &str, to: &str, group: &str, n: usize) -> Duration {
         .set("linger.ms", "5")
         .create()
         .unwrap_or_else(|e| panic!("{e}"));
+    // Ready before the clock starts, as the job's producers are: the target's metadata known
+    // (on Tansu the first record of a new producer otherwise waits some 600 ms for it).
+    p.client()
+        .fetch_metadata(Some(to), Duration::from_secs(10))
+        .unwrap_or_else(|e| panic!("metadata of `{to}`: {e}"));
     let mut copied = 0;
     let mut started = None;
     while copied < n {
@@ -219,15 +228,55 @@ async fn copy(from: &str, to: &str, group: &str, n: usize) -> Duration {
         let _ = c.commit(&tpl, CommitMode::Async);
         copied += batch.len();
         if std::env::var_os("PIPEC_BENCH_DEBUG").is_some() {
-            eprintln!("copied {copied}");
+            eprintln!(
+                "copied {copied} at {:?} (batch of {})",
+                started.map(|s| s.elapsed()),
+                batch.len()
+            );
         }
+    }
+    // Timed, as (b) is, until the broker has the commit of the last record.
+    let offsets: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", brokers())
+        .set("group.id", group)
+        .create()
+        .unwrap_or_else(|e| panic!("{e}"));
+    while committed(&offsets, from, PARTITIONS) < i64::try_from(n).unwrap_or(i64::MAX) {
+        tokio::time::sleep(Duration::from_millis(10)).await;
     }
     started.map_or(Duration::ZERO, |s| s.elapsed())
 }
 
-/// (b): the preprocessor job on the transport, until it has consumed `n` records and
-/// committed after the last of them.
+/// The records of `topic` (partitions `0..partitions`, a topic written from offset 0) that
+/// `group` has committed.
+fn committed(c: &BaseConsumer, topic: &str, partitions: i32) -> i64 {
+    let mut tpl = TopicPartitionList::new();
+    for p in 0..partitions {
+        tpl.add_partition(topic, p);
+    }
+    c.committed_offsets(tpl, Duration::from_secs(5))
+        .map(|t| {
+            t.elements()
+                .iter()
+                .map(|e| match e.offset() {
+                    Offset::Offset(o) => o,
+                    _ => 0,
+                })
+                .sum()
+        })
+        .unwrap_or(0)
+}
+
+/// (b): the preprocessor job on the transport, until it has consumed `n` records and its
+/// group has committed all of them (several acknowledged batches may share one commit, so the
+/// broker's committed offsets are what tells).
 async fn preprocessor(m: &Manifest, group: &str, n: usize, unacked: usize) -> Duration {
+    let source = m.topics[&m.jobs[JOB].from].name.clone();
+    let offsets: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", brokers())
+        .set("group.id", group)
+        .create()
+        .unwrap_or_else(|e| panic!("{e}"));
     let mut m = m.clone();
     if let Some(j) = m.jobs.get_mut(JOB) {
         j.consumer_group = group.to_owned();
@@ -249,7 +298,9 @@ async fn preprocessor(m: &Manifest, group: &str, n: usize, unacked: usize) -> Du
         if records > 0 {
             started.get_or_insert_with(Instant::now);
         }
-        if records as usize >= n && commits >= batches {
+        if records as usize >= n
+            && committed(&offsets, &source, PARTITIONS) >= i64::try_from(n).unwrap_or(i64::MAX)
+        {
             break;
         }
         if std::env::var_os("PIPEC_BENCH_DEBUG").is_some()
@@ -257,7 +308,12 @@ async fn preprocessor(m: &Manifest, group: &str, n: usize, unacked: usize) -> Du
         {
             eprintln!("preprocessor: {records} records, {batches} batches, {commits} commits");
         }
-        tokio::time::sleep(Duration::from_millis(2)).await;
+        tokio::time::sleep(Duration::from_millis(if records as usize >= n {
+            10
+        } else {
+            2
+        }))
+        .await;
     }
     let took = started.map_or(Duration::ZERO, |s| s.elapsed());
     if std::env::var_os("PIPEC_BENCH_DEBUG").is_some() {
@@ -307,7 +363,7 @@ fn main() {
         names.push(copy_to.clone());
         names.sort();
         names.dedup();
-        create(&admin, &names, 4).await;
+        create(&admin, &names, PARTITIONS).await;
         let raw = raw_events(&m, n).await;
         let bytes: usize = raw.iter().map(Vec::len).sum();
         let t = Instant::now();

@@ -599,8 +599,10 @@ fn kill_and_restart(spec: &str, tag: &str, extra: &[&str]) -> Killed {
         assert!(consuming, "the job did not start consuming:\n{log}");
         // Tansu 0.6 keeps a killed group leader until a join comes after its session
         // (10 s) ran out; a member joining before that gets no partitions and is never
-        // told to rejoin. Kafka rebalances. So the restart waits out the session.
-        std::thread::sleep(Duration::from_secs(11));
+        // told to rejoin. Kafka rebalances. So the restart waits out the session, with 2 s
+        // to spare (with 1 s, one run of the kill tests side by side on the 2 cores had a
+        // restarted job never get its partition).
+        std::thread::sleep(Duration::from_secs(12));
     }
     let mut args = extra.to_vec();
     args.extend(["--idle-exit", "20"]);

@@ -394,8 +394,14 @@ impl Runner {
                 last_lag = Instant::now();
                 self.report_lag(&name).await;
             }
-            // The first record: wait for it, for a stop, or for the idle limit.
-            let wait = self.opts.idle_exit.unwrap_or(Duration::from_secs(1));
+            // The first record: wait for it, for a stop, or for the idle limit; with batches
+            // awaiting acknowledgement, only as long as a batch waits to fill, so that a source
+            // gone quiet has its last offsets committed at once (not a second later).
+            let wait = if unacked.is_empty() {
+                self.opts.idle_exit.unwrap_or(Duration::from_secs(1))
+            } else {
+                self.opts.batch_wait
+            };
             let first = tokio::select! {
                 _ = stop.changed() => break,
                 m = tokio::time::timeout(wait, self.consumer.recv()) => m,
