@@ -129,6 +129,23 @@ fn text(value: &Value) -> String {
     }
 }
 
+/// `f` of a string, or of each string in a list (other elements as they are).
+fn each_string(a: &Args<'_>, f: fn(&str) -> String) -> Result<Value, EvalError> {
+    match a.value(0) {
+        Value::String(s) => Ok(Value::String(f(s))),
+        Value::Array(items) => Ok(Value::Array(
+            items
+                .iter()
+                .map(|v| match v {
+                    Value::String(s) => Value::String(f(s)),
+                    other => other.clone(),
+                })
+                .collect(),
+        )),
+        _ => Err(a.bad(0, "a string or list")),
+    }
+}
+
 fn apply(a: &Args<'_>, span: Range<usize>) -> Result<Value, EvalError> {
     let err = |message: String| Err(EvalError::new(span.clone(), message));
     let string = |s: String| Ok(Value::String(s));
@@ -140,8 +157,8 @@ fn apply(a: &Args<'_>, span: Range<usize>) -> Result<Value, EvalError> {
             .cloned()
             .unwrap_or(Value::Null),
         "is_null" => Value::Bool(a.value(0).is_null()),
-        "lower" => return string(a.str(0)?.to_lowercase()),
-        "upper" => return string(a.str(0)?.to_uppercase()),
+        "lower" => return each_string(a, str::to_lowercase),
+        "upper" => return each_string(a, str::to_uppercase),
         "trim" => return string(a.str(0)?.trim().to_string()),
         "len" => Value::from(match a.value(0) {
             Value::String(s) => s.chars().count(),

@@ -68,6 +68,12 @@ fn null_handling_functions() {
 fn string_functions() {
     assert_eq!(ok("lower(s)"), json!("hello"));
     assert_eq!(ok("upper('straße')"), json!("STRASSE"));
+    // Of a list, each string in it; other elements as they are.
+    assert_eq!(
+        ok("upper(['ab', 1, null, 'Cd'])"),
+        json!(["AB", 1, null, "CD"])
+    );
+    assert_eq!(ok("lower([])"), json!([]));
     assert_eq!(ok("trim('\\t x \\n')"), json!("x"));
     assert_eq!(ok("len(s)"), json!(5));
     assert_eq!(ok("len(list)"), json!(3));
@@ -194,11 +200,11 @@ fn bad_calls_are_errors_not_panics() {
     assert_eq!(fails("nope(1)"), "unknown function `nope`");
     assert_eq!(
         fails("lower()"),
-        "wrong number of arguments: lower(s: string) -> string"
+        "wrong number of arguments: lower(s: string or list) -> type of s"
     );
     assert_eq!(
         fails("lower(1)"),
-        "`lower` needs a string for `s`, found int"
+        "`lower` needs a string or list for `s`, found int"
     );
     assert_eq!(
         fails("if(true, 1)"),

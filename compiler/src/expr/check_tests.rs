@@ -239,7 +239,7 @@ fn calls() {
     assert_eq!(p.kind, ProblemKind::ArgumentType);
     assert_eq!(
         (p.message.as_str(), p.span.clone()),
-        ("`lower` needs string for `s`, found int", 6..9)
+        ("`lower` needs string or list for `s`, found int", 6..9)
     );
     assert_eq!(p.help.as_deref(), Some("convert it with `to_string(ets)`"));
     assert_eq!(

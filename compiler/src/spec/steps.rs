@@ -18,7 +18,8 @@ pub enum Step {
     Validate(Validate),
     /// Drops (or diverts) events whose key was seen within a TTL.
     Dedup(Dedup),
-    /// Sets fields from expressions (`field.path: expression`).
+    /// Sets fields from expressions (`field.path: expression`); `field.path?: expression`
+    /// sets the field only when the expression's value is not null.
     Set(OrderedMap<ExprText>),
     /// Sets fields to constant values (`flags.x: true`).
     Flag(OrderedMap<Spanned<Value>>),

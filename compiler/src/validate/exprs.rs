@@ -183,7 +183,15 @@ impl Ctx<'_, '_> {
                 Step::Set(fields) => {
                     for (k, e) in fields.iter() {
                         let ty = self.check_expr(e, &types, &added, &[], false, d);
-                        add_field(&mut added, k, ty, d);
+                        // `field?`: set only when the value is not null.
+                        let target = match k.value.strip_suffix('?') {
+                            Some(path) => Spanned {
+                                value: path.to_owned(),
+                                span: k.span,
+                            },
+                            None => k.clone(),
+                        };
+                        add_field(&mut added, &target, ty, d);
                     }
                 }
                 Step::Flag(fields) => {

@@ -15,6 +15,9 @@ use super::{Ev, RuntimeError};
 #[derive(Debug)]
 pub(super) struct Assign {
     list: Vec<(FieldPath, Expr)>,
+    /// Per assignment: written `field?`, set only when its value is not null (an event whose
+    /// value is null keeps the field as it was, absent stays absent).
+    if_value: Vec<bool>,
     /// Per assignment, in order, while they can be done on the bytes.
     fast: Vec<FastAssign>,
 }
@@ -29,7 +32,25 @@ struct FastAssign {
 }
 
 impl Assign {
-    pub(super) fn new(list: Vec<(FieldPath, Expr)>) -> Assign {
+    /// The assignments of a `set` step (`field?` keys set only non-null values).
+    pub(super) fn of_step(a: &Assignments) -> Result<Assign, String> {
+        let mut list = Vec::new();
+        let mut if_value = Vec::new();
+        for (k, e) in a.iter() {
+            let k: &str = k;
+            let (k, only) = match k.strip_suffix('?') {
+                Some(k) => (k, true),
+                None => (k, false),
+            };
+            let expr = pipec_compiler::expr::parse(e)
+                .map_err(|x| format!("expression `{e}`: {}", x.message))?;
+            list.push((path(k)?, expr));
+            if_value.push(only);
+        }
+        Ok(Assign::new(list, if_value))
+    }
+
+    fn new(list: Vec<(FieldPath, Expr)>, if_value: Vec<bool>) -> Assign {
         let fast = list
             .iter()
             .map_while(|(p, e)| {
@@ -40,7 +61,11 @@ impl Assign {
                 })
             })
             .collect();
-        Assign { list, fast }
+        Assign {
+            list,
+            if_value,
+            fast,
+        }
     }
 
     /// Sets the fields on the event: on its bytes while it has them and the assignments
@@ -52,7 +77,7 @@ impl Assign {
     ) -> Result<Result<(), String>, RuntimeError> {
         let mut done = 0;
         if let Some((b, doc)) = ev.doc_parts(input) {
-            for (f, (_, e)) in self.fast.iter().zip(&self.list) {
+            for ((f, (_, e)), only) in self.fast.iter().zip(&self.list).zip(&self.if_value) {
                 if f.keeps_own {
                     let has = match doc.get(b, &f.target) {
                         Look::Node(i) => doc.tape().get(i).is_some_and(|n| n.kind != Kind::Null),
@@ -67,6 +92,7 @@ impl Assign {
                 }
                 match doc.eval(b, e, &f.reads) {
                     None => break,
+                    Some(Ok(v)) if *only && v.is_null() => {}
                     Some(Ok(v)) => doc.set(&f.target, v),
                     Some(Err(x)) => return Ok(Err(x.to_string())),
                 }
@@ -77,7 +103,17 @@ impl Assign {
             return Ok(Ok(()));
         }
         ev.materialize(input)?;
-        Ok(apply(&mut ev.value, &self.list[done..]))
+        for ((p, e), only) in self.list[done..].iter().zip(&self.if_value[done..]) {
+            if keeps_own_value(&ev.value, p, e) {
+                continue;
+            }
+            match pipec_compiler::expr::eval(e, &ev.value) {
+                Ok(v) if *only && v.is_null() => {}
+                Ok(v) => set(&mut ev.value, p, v),
+                Err(x) => return Ok(Err(x.to_string())),
+            }
+        }
+        Ok(Ok(()))
     }
 }
 
@@ -134,18 +170,6 @@ pub(super) fn assignments(a: &Assignments) -> Result<Vec<(FieldPath, Expr)>, Str
 /// Parses `field → constant` flags.
 pub(super) fn flags(f: &Flags) -> Result<Vec<(FieldPath, Value)>, String> {
     f.iter().map(|(k, v)| Ok((path(k)?, v.clone()))).collect()
-}
-
-/// Sets each field in order, each computed against the event as the earlier ones left it.
-pub(super) fn apply(event: &mut Value, a: &[(FieldPath, Expr)]) -> Result<(), String> {
-    for (p, e) in a {
-        if keeps_own_value(event, p, e) {
-            continue;
-        }
-        let v = pipec_compiler::expr::eval(e, event).map_err(|x| x.to_string())?;
-        set(event, p, v);
-    }
-    Ok(())
 }
 
 /// Whether `p = coalesce(p, ...)` would set `p` to the value it has (it has one, not

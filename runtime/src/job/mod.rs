@@ -365,9 +365,7 @@ impl Job {
                 }
                 Step::Dedup(d) => Op::Dedup(keyed::Dedup::build(&b, d)?),
                 Step::Enrich(e) => Op::Enrich(keyed::Enrich::build(&b, e)?),
-                Step::Set(s) => Op::Set(fields::Assign::new(
-                    fields::assignments(&s.fields).map_err(at)?,
-                )),
+                Step::Set(s) => Op::Set(fields::Assign::of_step(&s.fields).map_err(at)?),
                 Step::Flag(f) => Op::Flag(fields::FlagSet::new(
                     fields::flags(&f.fields).map_err(at)?,
                 )),

@@ -482,3 +482,48 @@ async fn every_unpacked_batch_gets_its_audit_event_after_its_events() {
     let sent: u64 = out.counters[1].sent;
     assert_eq!(sent, 3);
 }
+
+#[tokio::test]
+async fn a_set_field_with_a_question_mark_is_set_only_to_a_value() {
+    let mut m = igot_manifest();
+    // After the preprocessor's own fix-ups (among them `edata.filters.dialcodes?`):
+    // `probe?` and `plain` both from a field only some events have.
+    if let Some(manifest::Step::Set(s)) = m
+        .jobs
+        .get_mut("pipeline-preprocessor")
+        .and_then(|j| j.steps.get_mut(1))
+    {
+        s.fields
+            .0
+            .push(("probe?".into(), "edata.filters.extra".into()));
+        s.fields
+            .0
+            .push(("plain".into(), "edata.filters.extra".into()));
+    } else {
+        panic!("the preprocessor's second step is no longer its `set`");
+    }
+    let pp = job(&m, "pipeline-preprocessor").await;
+    let search = fixture("pipeline-preprocessor", "EVENT_12.json");
+    let mut with: Value = serde_json::from_slice(&search).expect("EVENT_12");
+    with["mid"] = json!("with-dialcodes");
+    with["edata"]["filters"] = json!({ "dialcodes": ["ab1", "Cd2"], "extra": "x" });
+    let with = serde_json::to_vec(&with).expect("json");
+    let out = run(&pp, &[search, with]).await;
+    let unique = &by_topic(&out)["unique"];
+    assert_eq!(unique.len(), 2, "{unique:?}");
+    // EVENT_12 has neither `dialcodes` nor `extra`: the `?` fields stay absent, the plain
+    // one is set to null.
+    let filters = unique[0]["edata"]["filters"].as_object().expect("filters");
+    assert!(!filters.contains_key("dialcodes"), "{filters:?}");
+    assert_eq!(filters.get("dialCodes"), Some(&json!("WGHSK")));
+    let first = unique[0].as_object().expect("event");
+    assert!(!first.contains_key("probe"), "{first:?}");
+    assert_eq!(first.get("plain"), Some(&Value::Null));
+    // The other has both: set, the DIAL codes upper-cased.
+    assert_eq!(
+        unique[1]["edata"]["filters"]["dialcodes"],
+        json!(["AB1", "CD2"])
+    );
+    assert_eq!(unique[1]["probe"], json!("x"));
+    assert_eq!(unique[1]["plain"], json!("x"));
+}
