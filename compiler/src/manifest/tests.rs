@@ -122,7 +122,10 @@ fn for_job_keeps_what_the_job_needs() {
             "raw"
         ]
     );
-    assert_eq!(part.stores.keys().collect::<Vec<_>>(), ["extractor-dedup"]);
+    assert_eq!(
+        part.stores.keys().collect::<Vec<_>>(),
+        ["content", "extractor-dedup"]
+    );
     assert!(part.schemas.is_empty(), "the extractor validates nothing");
     assert!(
         !m.for_job("pipeline-preprocessor")

@@ -117,6 +117,9 @@ pub struct Job {
     /// Whether records kept as bytes are read into a [`doc::Doc`] (the first step takes
     /// one) rather than a [`raw::Shape`].
     read_doc: bool,
+    /// Whether a step sets a top-level field named `$...`: the job's own (a lookup result
+    /// kept for later steps), removed from every event it writes to a topic.
+    locals: bool,
 }
 
 /// One built step.
@@ -402,6 +405,7 @@ impl Job {
             .take_while(|s| s.takes_raw())
             .any(|s| matches!(s, Op::Unbatch(_) | Op::Route(_) | Op::Emit(_)));
         let read_doc = keep_raw && steps.first().is_some_and(Op::takes_doc);
+        let locals = def.steps.iter().any(sets_a_local);
         Ok(Job {
             name: name.to_string(),
             source: b.topic(&def.from)?,
@@ -410,7 +414,25 @@ impl Job {
             dead_letter,
             keep_raw,
             read_doc,
+            locals,
         })
+    }
+
+    /// `bytes` without the top-level `$...` fields, when the job has them (see
+    /// [`Job::locals`]).
+    fn without_locals(&self, bytes: Vec<u8>) -> Result<Vec<u8>, RuntimeError> {
+        if !self.locals || memchr::memmem::find(&bytes, b"\"$").is_none() {
+            return Ok(bytes);
+        }
+        let mut v = parse_record(&bytes)
+            .map_err(|e| RuntimeError::Internal(format!("re-reading an event: {e}")))?;
+        match &mut v {
+            Value::Object(m) if m.keys().any(|k| k.starts_with('$')) => {
+                m.retain(|k, _| !k.starts_with('$'));
+                serialize(&v)
+            }
+            _ => Ok(bytes),
+        }
     }
 
     /// The job's name.
@@ -680,7 +702,7 @@ impl Scratch<'_> {
         if topics.is_empty() {
             return Ok(());
         }
-        let bytes = ev.to_bytes(self.input)?;
+        let bytes = self.job.without_locals(ev.to_bytes(self.input)?)?;
         self.send_bytes(ev, step, topics, bytes);
         Ok(())
     }
@@ -696,7 +718,7 @@ impl Scratch<'_> {
         if topics.is_empty() {
             return Ok(());
         }
-        let bytes = ev.take_bytes(self.input)?;
+        let bytes = self.job.without_locals(ev.take_bytes(self.input)?)?;
         self.send_bytes(ev, step, topics, bytes);
         Ok(())
     }
@@ -737,6 +759,19 @@ impl Scratch<'_> {
             self.send(&ev, step, std::slice::from_ref(&t))?;
         }
         Ok(())
+    }
+}
+
+/// Whether a step of a job sets a top-level field named `$...` (see [`Job::locals`]).
+fn sets_a_local(step: &Step) -> bool {
+    let local = |k: &str| k.starts_with('$');
+    match step {
+        Step::Enrich(e) => local(&e.into) || e.flag.as_deref().is_some_and(local),
+        Step::Set(s) => s.fields.iter().any(|(k, _)| local(k)),
+        Step::Flag(f) => f.fields.iter().any(|(k, _)| local(k)),
+        Step::Route(r) => r.rules.iter().any(|r| r.set.iter().any(|(k, _)| local(k))),
+        Step::Explode(e) => e.set.iter().any(|(k, _)| local(k)),
+        _ => false,
     }
 }
 

@@ -123,7 +123,6 @@ async fn telemetry_extractor_on_sunbird_fixtures() {
     assert_eq!(
         counts(&out),
         BTreeMap::from([
-            ("assess-raw".into(), 5),
             // 38 LOG events and an audit LOG event for each of the 3 unpacked batches.
             ("druid-events-log".into(), 41),
             ("extractor-duplicate".into(), 1),
@@ -159,22 +158,97 @@ async fn telemetry_extractor_on_sunbird_fixtures() {
         assert_eq!(e["syncts"], json!(1529500243955_i64));
         assert_eq!(e["@timestamp"], json!("2018-06-20T13:10:43.955Z"));
     }
-    // ASSESS and RESPONSE go to both assess-raw and raw; the rest of raw is START and ERROR.
+    // With an empty content cache no question is a registration: every ASSESS and RESPONSE
+    // goes to raw as it came, none to assess-raw.
     assert_eq!(
         eids(&t["raw"]),
         [
             "START", "ERROR", "START", "RESPONSE", "ASSESS", "ASSESS", "ASSESS", "RESPONSE"
         ]
     );
-    assert_eq!(
-        eids(&t["assess-raw"]),
-        ["RESPONSE", "ASSESS", "ASSESS", "ASSESS", "RESPONSE"]
-    );
-    // Counters: the dedup step saw 5 JSON records and the unparsable one.
+    assert!(!t.contains_key("assess-raw"));
+    // Counters: the dedup step saw 5 JSON records and the unparsable one; the content cache
+    // was asked about the 4 questions with an id (the last RESPONSE's target has none).
     let c = &out.counters;
     assert_eq!((c[0].input, c[0].duplicate, c[0].unparsable), (6, 1, 1));
     assert_eq!((c[1].input, c[1].invalid, c[1].output), (4, 1, 46));
-    assert_eq!((c[2].input, c[2].sent, c[2].unrouted), (46, 46, 0));
+    assert_eq!((c[2].input, c[2].hits), (46, 0));
+    assert_eq!((c[3].input, c[3].sent, c[3].unrouted), (46, 46, 0));
+}
+
+/// The extractor with its `content` store holding Sunbird's two content-cache fixtures
+/// (the first a question marked "Registration"), the others empty.
+async fn extractor_with_content_cache(m: &Manifest) -> (Job, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("content.ndjson");
+    let lines: Vec<String> = ["contentCacheData1.json", "contentCacheData2.json"]
+        .iter()
+        .map(|f| String::from_utf8_lossy(&fixture("telemetry-extractor", f)).replace('\n', " "))
+        .collect();
+    std::fs::write(&file, lines.join("\n")).expect("write");
+    let mut stores = memory_stores(m).await;
+    let def = manifest::Store::Memory(MemoryStore {
+        max_keys: None,
+        ttl_ms: None,
+        snapshot: None,
+        load: Some(file.to_string_lossy().into_owned()),
+        key: Some("identifier".into()),
+    });
+    let content = Store::open("content", &def, &root())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    stores.insert("content".into(), Arc::new(content));
+    match Job::build("telemetry-extractor", m, &stores) {
+        Ok(j) => (j, dir),
+        Err(e) => panic!("{e}"),
+    }
+}
+
+#[tokio::test]
+async fn extractor_redacts_answers_to_registration_questions() {
+    let m = igot_manifest();
+    let (j, _dir) = extractor_with_content_cache(&m).await;
+    let batch = fixture("telemetry-extractor", "EVENT_WITHOUT_MESSAGE_ID.json");
+    let out = run(&j, std::slice::from_ref(&batch)).await;
+    let t = by_topic(&out);
+    // The first RESPONSE (target do_2129…) and the first ASSESS (item do_2129…) answer the
+    // question marked "Registration": each goes as it came to assess-raw, and with its
+    // answers blanked to raw. The other ASSESS events (an item whose content has no
+    // question type, one not in the cache) and the RESPONSE without a target id are not
+    // touched.
+    let copies = &t["assess-raw"];
+    assert_eq!(eids(copies), ["RESPONSE", "ASSESS"]);
+    let sent: Value = serde_json::from_slice(&batch).expect("batch");
+    let originals: Vec<&Value> = sent["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .filter(|e| e["eid"] == "ASSESS" || e["eid"] == "RESPONSE")
+        .collect();
+    assert_eq!(copies[0]["edata"], originals[0]["edata"]);
+    assert_eq!(copies[1]["edata"], originals[1]["edata"]);
+    assert_ne!(copies[1]["edata"]["resvalues"], json!([]));
+    let raw = &t["raw"];
+    assert_eq!(
+        eids(raw),
+        [
+            "START", "RESPONSE", "ASSESS", "ASSESS", "ASSESS", "RESPONSE"
+        ]
+    );
+    assert_eq!(raw[1]["edata"]["values"], json!([]));
+    assert_eq!(raw[2]["edata"]["resvalues"], json!([]));
+    assert_eq!(raw[3]["edata"], originals[2]["edata"]);
+    assert_eq!(raw[4]["edata"], originals[3]["edata"]);
+    assert_eq!(raw[5]["edata"], originals[4]["edata"]);
+    // The looked-up question (`$question`, the job's own field) is in no output.
+    for (_, bytes) in &out.records {
+        let text = String::from_utf8_lossy(bytes);
+        assert!(!text.contains("$question"), "{text}");
+    }
+    // The store was asked about the 4 questions with an id and knew 3 of them (the second
+    // has no question type).
+    let c = &out.counters[2];
+    assert_eq!((c.hits, c.misses), (3, 1));
 }
 
 #[tokio::test]
@@ -345,11 +419,13 @@ async fn route_copies_and_rule_fields() {
     if let Some(manifest::Step::Route(r)) = m
         .jobs
         .get_mut("telemetry-extractor")
-        .and_then(|j| j.steps.get_mut(2))
+        .and_then(|j| j.steps.get_mut(3))
     {
         r.rules[1].set = manifest::Ordered(vec![("flags.copy".into(), "eid == \"ASSESS\"".into())]);
+    } else {
+        panic!("the extractor's fourth step is no longer its route");
     }
-    let j = job(&m, "telemetry-extractor").await;
+    let (j, _dir) = extractor_with_content_cache(&m).await;
     let out = run(
         &j,
         &[fixture(
@@ -363,16 +439,7 @@ async fn route_copies_and_rule_fields() {
         .iter()
         .map(|e| &e["flags"]["copy"])
         .collect();
-    assert_eq!(
-        marks,
-        [
-            &json!(false),
-            &json!(true),
-            &json!(true),
-            &json!(true),
-            &json!(false)
-        ]
-    );
+    assert_eq!(marks, [&json!(false), &json!(true)]);
     assert!(t["raw"].iter().all(|e| e.get("flags").is_none()));
     // An event sent to several topics is the same bytes on each.
     let audit = fixture("pipeline-preprocessor", "EVENT_4.json");
