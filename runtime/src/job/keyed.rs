@@ -37,16 +37,18 @@ fn key_of(when: Option<&super::Cond>, key: &Expr, v: &Value) -> Keyed {
 }
 
 /// What `when` and `key` give for an event kept as bytes, when `key` is a path of field
-/// names (`raw_key`) and `when` can be read from bytes; else none.
+/// names (`raw_key`) and `when` can be read from bytes, or `when` can be and does not hold;
+/// else none.
 fn key_of_raw(when: Option<&super::Cond>, raw_key: Option<&[Vec<u8>]>, b: &[u8]) -> Option<Keyed> {
-    let raw_key = raw_key?;
     if let Some(c) = when {
-        match c.holds_raw(b)? {
-            Ok(true) => {}
-            Ok(false) => return Some(Keyed::Skip),
-            Err(e) => return Some(Keyed::Error(e)),
+        match c.holds_raw(b) {
+            Some(Ok(true)) => {}
+            Some(Ok(false)) => return Some(Keyed::Skip),
+            Some(Err(e)) => return Some(Keyed::Error(e)),
+            None => return None,
         }
     }
+    let raw_key = raw_key?;
     // A path evaluates to the value there, null when absent; a string key is its text,
     // any other its JSON, which canonical bytes are.
     Some(match raw::lookup(b, raw_key) {
@@ -269,6 +271,10 @@ impl Dedup {
 #[derive(Debug)]
 pub(super) struct Enrich {
     when: Option<super::Cond>,
+    /// What reading the key and `when` from an event's doc needs (see [`Dedup`]).
+    doc_paths: Option<DocPaths>,
+    /// The quoted keys of `key` when it is a path of field names.
+    raw_key: Option<Vec<Vec<u8>>>,
     key: Expr,
     store: Arc<Store>,
     into: FieldPath,
@@ -279,9 +285,21 @@ pub(super) struct Enrich {
 impl Enrich {
     pub(super) fn build(b: &Builder<'_>, e: &manifest::Enrich) -> Result<Enrich, RuntimeError> {
         let path = |p: &str| fields::path(p).map_err(RuntimeError::Internal);
+        let key = parse(&e.key)?;
+        let when = parse_when(e.when.as_deref())?;
+        let doc_paths = match &key.kind {
+            pipec_compiler::expr::ExprKind::Path(p) => Target::new(p),
+            _ => None,
+        }
+        .map(|key| DocPaths {
+            key,
+            when: when.as_ref().and_then(|c| c.path()).and_then(Target::new),
+        });
         Ok(Enrich {
-            when: parse_when(e.when.as_deref())?,
-            key: parse(&e.key)?,
+            when,
+            doc_paths,
+            raw_key: raw_key(&key),
+            key,
             store: b.store(&e.store)?,
             into: path(&e.into)?,
             flag: e.flag.as_deref().map(path).transpose()?,
@@ -295,7 +313,16 @@ impl Enrich {
         step: usize,
         s: &mut Scratch<'_>,
     ) -> Result<Vec<Ev>, RuntimeError> {
-        let (keyed, keys) = keys(self.when.as_ref(), &self.key, None, None, evs, step, s)?;
+        // Events kept as bytes stay so unless something is set on them.
+        let (keyed, keys) = keys(
+            self.when.as_ref(),
+            &self.key,
+            self.raw_key.as_deref(),
+            self.doc_paths.as_ref(),
+            evs,
+            step,
+            s,
+        )?;
         let mut found = if keys.is_empty() {
             Vec::new()
         } else {
@@ -309,6 +336,9 @@ impl Enrich {
                     s.counters[step].hits += 1;
                 } else {
                     s.counters[step].misses += 1;
+                }
+                if self.flag.is_some() || record.is_some() {
+                    ev.materialize(s.input)?;
                 }
                 if let Some(f) = &self.flag {
                     fields::set(&mut ev.value, f, Value::Bool(record.is_some()));

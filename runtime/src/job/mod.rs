@@ -151,6 +151,7 @@ impl Op {
                 | Op::Set(_)
                 | Op::Flag(_)
                 | Op::Dedup(_)
+                | Op::Enrich(_)
                 | Op::Explode(_)
                 | Op::Route(_)
                 | Op::Emit(_)

@@ -65,9 +65,14 @@ pub(super) struct Route {
     rules: Vec<Rule>,
     /// Whether no event goes past the route (some rule stops).
     terminal: bool,
-    /// The quoted keys of the one path every rule's condition reads, when all are fast
-    /// tests of it (or `else`): it is then read from an event's bytes once for all rules.
-    one_path: Option<Vec<Vec<u8>>>,
+    /// The quoted keys of the distinct paths the rules' fast tests read: each is read from
+    /// an event's bytes at most once for all rules.
+    paths: Vec<Vec<Vec<u8>>>,
+    /// Per path, whether it starts with a `$` field (the job's own, see [`super::Job`]):
+    /// bytes without `"$` in them have none, and need not be searched for it.
+    local: Vec<bool>,
+    /// Per rule, the index in `paths` of what its fast test reads.
+    rule_path: Vec<Option<usize>>,
 }
 
 impl Route {
@@ -84,28 +89,30 @@ impl Route {
                 })
             })
             .collect::<Result<Vec<_>, RuntimeError>>()?;
-        let mut one_path: Option<Vec<Vec<u8>>> = None;
-        for r in &rules {
-            let Some(c) = &r.when else { continue };
-            match (c.raw_keys(), &one_path) {
-                (Some(k), None) => one_path = Some(k.to_vec()),
-                (Some(k), Some(p)) if k == p.as_slice() => {}
-                _ => {
-                    one_path = None;
-                    break;
-                }
-            }
-        }
-        if rules
+        let mut paths: Vec<Vec<Vec<u8>>> = Vec::new();
+        let rule_path = rules
             .iter()
-            .any(|r| r.when.as_ref().is_some_and(|c| c.raw_keys().is_none()))
-        {
-            one_path = None;
-        }
+            .map(|r| {
+                let keys = r.when.as_ref()?.raw_keys()?;
+                Some(match paths.iter().position(|p| p.as_slice() == keys) {
+                    Some(i) => i,
+                    None => {
+                        paths.push(keys.to_vec());
+                        paths.len() - 1
+                    }
+                })
+            })
+            .collect();
+        let local = paths
+            .iter()
+            .map(|p| p.first().is_some_and(|k| k.starts_with(b"\"$")))
+            .collect();
         Ok(Route {
             terminal: !rules.iter().all(|r| r.continue_),
             rules,
-            one_path,
+            paths,
+            local,
+            rule_path,
         })
     }
 
@@ -120,21 +127,29 @@ impl Route {
         s: &mut Scratch<'_>,
     ) -> Result<Vec<Ev>, RuntimeError> {
         let mut out = Vec::with_capacity(if self.terminal { 0 } else { evs.len() });
+        // Per path, what is at it in the event's bytes (where, or absent), once read.
+        let mut found: Vec<Option<Option<(usize, usize)>>> = vec![None; self.paths.len()];
         'events: for mut ev in evs {
             let mut matched = false;
-            // What is at the rules' one path, read once from the bytes.
-            let found: Option<Option<(usize, usize)>> =
-                match (&self.one_path, ev.raw_bytes(s.input)) {
-                    (Some(keys), Some(b)) => Some(raw::lookup(b, keys).map(|v| {
-                        let start = v.as_ptr() as usize - b.as_ptr() as usize;
-                        (start, start + v.len())
-                    })),
-                    _ => None,
-                };
-            for rule in &self.rules {
-                let holds = match (found, &rule.when, ev.raw_bytes(s.input)) {
-                    (Some(f), Some(c), Some(b)) => {
-                        match c.holds_found(f.and_then(|(x, y)| b.get(x..y))) {
+            found.fill(None);
+            let mut has_local: Option<bool> = None;
+            for (rule, path) in self.rules.iter().zip(&self.rule_path) {
+                let holds = match (&rule.when, *path, ev.raw_bytes(s.input)) {
+                    (Some(c), Some(i), Some(b)) => {
+                        let at = *found[i].get_or_insert_with(|| {
+                            let none = self.local[i]
+                                && !*has_local.get_or_insert_with(|| {
+                                    memchr::memmem::find(b, b"\"$").is_some()
+                                });
+                            if none {
+                                return None;
+                            }
+                            raw::lookup(b, &self.paths[i]).map(|v| {
+                                let start = v.as_ptr() as usize - b.as_ptr() as usize;
+                                (start, start + v.len())
+                            })
+                        });
+                        match c.holds_found(at.and_then(|(x, y)| b.get(x..y))) {
                             Some(r) => r,
                             None => holds_ev(rule.when.as_ref(), &mut ev, s.input)?,
                         }

@@ -54,7 +54,7 @@ pub(super) async fn job(m: &Manifest, name: &str) -> Job {
     }
 }
 
-fn fixture(module: &str, file: &str) -> Vec<u8> {
+pub(super) fn fixture(module: &str, file: &str) -> Vec<u8> {
     // The copies in the repository (with their provenance in PROVENANCE.md there).
     let p = root()
         .join("pipelines/igot/tests/fixtures")
@@ -168,17 +168,19 @@ async fn telemetry_extractor_on_sunbird_fixtures() {
     );
     assert!(!t.contains_key("assess-raw"));
     // Counters: the dedup step saw 5 JSON records and the unparsable one; the content cache
-    // was asked about the 4 questions with an id (the last RESPONSE's target has none).
+    // was asked about the 3 ASSESS items and the RESPONSE target with an id (the other
+    // RESPONSE's target has none), and knew none.
     let c = &out.counters;
     assert_eq!((c[0].input, c[0].duplicate, c[0].unparsable), (6, 1, 1));
     assert_eq!((c[1].input, c[1].invalid, c[1].output), (4, 1, 46));
-    assert_eq!((c[2].input, c[2].hits), (46, 0));
-    assert_eq!((c[3].input, c[3].sent, c[3].unrouted), (46, 46, 0));
+    assert_eq!((c[2].input, c[2].hits, c[2].misses), (46, 0, 3));
+    assert_eq!((c[3].input, c[3].hits, c[3].misses), (46, 0, 1));
+    assert_eq!((c[4].input, c[4].sent, c[4].unrouted), (46, 46, 0));
 }
 
 /// The extractor with its `content` store holding Sunbird's two content-cache fixtures
 /// (the first a question marked "Registration"), the others empty.
-async fn extractor_with_content_cache(m: &Manifest) -> (Job, tempfile::TempDir) {
+pub(super) async fn extractor_with_content_cache(m: &Manifest) -> (Job, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("tempdir");
     let file = dir.path().join("content.ndjson");
     let lines: Vec<String> = ["contentCacheData1.json", "contentCacheData2.json"]
@@ -240,15 +242,17 @@ async fn extractor_redacts_answers_to_registration_questions() {
     assert_eq!(raw[3]["edata"], originals[2]["edata"]);
     assert_eq!(raw[4]["edata"], originals[3]["edata"]);
     assert_eq!(raw[5]["edata"], originals[4]["edata"]);
-    // The looked-up question (`$question`, the job's own field) is in no output.
+    // The looked-up questions (`$assess`, `$response`: the job's own fields) are in no
+    // output.
     for (_, bytes) in &out.records {
         let text = String::from_utf8_lossy(bytes);
-        assert!(!text.contains("$question"), "{text}");
+        assert!(!text.contains("\"$"), "{text}");
     }
-    // The store was asked about the 4 questions with an id and knew 3 of them (the second
-    // has no question type).
-    let c = &out.counters[2];
-    assert_eq!((c.hits, c.misses), (3, 1));
+    // The store was asked about the 3 ASSESS items, knowing 2 (the second has no question
+    // type), and the RESPONSE target with an id, knowing it.
+    let c = &out.counters;
+    assert_eq!((c[2].hits, c[2].misses), (2, 1));
+    assert_eq!((c[3].hits, c[3].misses), (1, 0));
 }
 
 #[tokio::test]
@@ -419,11 +423,13 @@ async fn route_copies_and_rule_fields() {
     if let Some(manifest::Step::Route(r)) = m
         .jobs
         .get_mut("telemetry-extractor")
-        .and_then(|j| j.steps.get_mut(3))
+        .and_then(|j| j.steps.get_mut(4))
     {
-        r.rules[1].set = manifest::Ordered(vec![("flags.copy".into(), "eid == \"ASSESS\"".into())]);
+        for rule in &mut r.rules[1..3] {
+            rule.set = manifest::Ordered(vec![("flags.copy".into(), "eid == \"ASSESS\"".into())]);
+        }
     } else {
-        panic!("the extractor's fourth step is no longer its route");
+        panic!("the extractor's fifth step is no longer its route");
     }
     let (j, _dir) = extractor_with_content_cache(&m).await;
     let out = run(

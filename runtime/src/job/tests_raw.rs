@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use super::tests::{igot_manifest, job, run};
+use super::tests::{extractor_with_content_cache, fixture, igot_manifest, job, run};
 use super::{Job, Output};
 use crate::r#gen::{GenOptions, Generator};
 
@@ -146,6 +146,37 @@ async fn a_route_on_bytes_sends_the_event_as_it_came() {
 }
 
 #[tokio::test]
+async fn enrich_steps_give_the_same_bytes_either_way() {
+    // The CB preprocessor: dedup, enrich with a flag, set, explode, emit.
+    let work_orders: Vec<Vec<u8>> = [
+        "WO_EVENT.json",
+        "WO_EVENT_NO_USERS.json",
+        "WO_EVENT_USERS_NULL.json",
+    ]
+    .iter()
+    .map(|f| fixture("cb-preprocessor", f))
+    .collect();
+    let (fast, slow) = both("cb-preprocessor", &work_orders).await;
+    same(&fast, &slow);
+    assert!(fast.records.len() > 3, "{}", fast.records.len());
+    // The extractor's redaction: lookups that find a question, rules that set on copies,
+    // and its own `$` fields removed from what it writes.
+    let m = igot_manifest();
+    let (fast, _a) = extractor_with_content_cache(&m).await;
+    let (mut slow, _b) = extractor_with_content_cache(&m).await;
+    assert!(fast.keep_raw);
+    slow.keep_raw = false;
+    let batch = [fixture(
+        "telemetry-extractor",
+        "EVENT_WITHOUT_MESSAGE_ID.json",
+    )];
+    let (fast, slow) = (run(&fast, &batch).await, run(&slow, &batch).await);
+    same(&fast, &slow);
+    let copies = fast.records.iter().filter(|(t, _)| &**t == "assess-raw");
+    assert_eq!(copies.count(), 2);
+}
+
+#[tokio::test]
 async fn bytes_are_kept_only_where_a_step_uses_them() {
     let m = igot_manifest();
     for (name, kept) in [
@@ -154,7 +185,8 @@ async fn bytes_are_kept_only_where_a_step_uses_them() {
         ("pipeline-preprocessor", true),
         ("druid-validator", true),
         ("summary-denormalization", true),
-        ("cb-preprocessor", false),
+        // Its dedup, enrich, set and explode take bytes, and it ends with an emit.
+        ("cb-preprocessor", true),
     ] {
         assert_eq!(job(&m, name).await.keep_raw, kept, "{name}");
     }

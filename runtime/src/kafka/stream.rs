@@ -452,6 +452,8 @@ impl Runner {
                 if batch.is_empty() {
                     // Their offsets are committed once the batches before them are acknowledged.
                     unacked.push_back((Vec::new(), next));
+                    self.settle_until(&mut unacked, &mut pending, self.opts.unacked_batches)
+                        .await?;
                     continue;
                 }
             }
