@@ -194,12 +194,65 @@ struct DocPaths {
     when: Option<Arc<Target>>,
 }
 
+impl DocPaths {
+    /// What reading `key` and `when` from a doc needs, when `key` is a path of field names.
+    fn of(key: &Expr, when: Option<&super::Cond>) -> Option<DocPaths> {
+        match &key.kind {
+            pipec_compiler::expr::ExprKind::Path(p) => Target::new(p),
+            _ => None,
+        }
+        .map(|key| DocPaths {
+            key,
+            when: when.and_then(|c| c.path()).and_then(Target::new),
+        })
+    }
+}
+
+/// The `when` and `key` of a step that calls a store, with what reading them from an
+/// event's bytes or doc needs.
 #[derive(Debug)]
-pub(super) struct Dedup {
+struct Keying {
     when: Option<super::Cond>,
     key: Expr,
+    /// The quoted keys of `key` when it is a path of field names.
     raw_key: Option<Vec<Vec<u8>>>,
     doc_paths: Option<DocPaths>,
+}
+
+impl Keying {
+    fn new(key: &str, when: Option<&str>) -> Result<Keying, RuntimeError> {
+        let key = parse(key)?;
+        let when = parse_when(when)?;
+        Ok(Keying {
+            doc_paths: DocPaths::of(&key, when.as_ref()),
+            raw_key: raw_key(&key),
+            when,
+            key,
+        })
+    }
+
+    /// The events of a batch with their keys (see [`keys`]).
+    fn keys(
+        &self,
+        evs: Vec<Ev>,
+        step: usize,
+        s: &mut Scratch<'_>,
+    ) -> Result<KeyedBatch, RuntimeError> {
+        keys(
+            self.when.as_ref(),
+            &self.key,
+            self.raw_key.as_deref(),
+            self.doc_paths.as_ref(),
+            evs,
+            step,
+            s,
+        )
+    }
+}
+
+#[derive(Debug)]
+pub(super) struct Dedup {
+    keying: Keying,
     store: Arc<Store>,
     ttl_ms: u64,
     duplicates: Option<Arc<str>>,
@@ -209,21 +262,8 @@ pub(super) struct Dedup {
 
 impl Dedup {
     pub(super) fn build(b: &Builder<'_>, d: &manifest::Dedup) -> Result<Dedup, RuntimeError> {
-        let key = parse(&d.key)?;
-        let when = parse_when(d.when.as_deref())?;
-        let doc_paths = match &key.kind {
-            pipec_compiler::expr::ExprKind::Path(p) => Target::new(p),
-            _ => None,
-        }
-        .map(|key| DocPaths {
-            key,
-            when: when.as_ref().and_then(|c| c.path()).and_then(Target::new),
-        });
         Ok(Dedup {
-            when,
-            doc_paths,
-            raw_key: raw_key(&key),
-            key,
+            keying: Keying::new(&d.key, d.when.as_deref())?,
             store: b.store(&d.store)?,
             ttl_ms: d.ttl_ms,
             duplicates: d.duplicates.as_deref().map(|t| b.topic(t)).transpose()?,
@@ -237,15 +277,7 @@ impl Dedup {
         step: usize,
         s: &mut Scratch<'_>,
     ) -> Result<Vec<Ev>, RuntimeError> {
-        let (keyed, keys) = keys(
-            self.when.as_ref(),
-            &self.key,
-            self.raw_key.as_deref(),
-            self.doc_paths.as_ref(),
-            evs,
-            step,
-            s,
-        )?;
+        let (keyed, keys) = self.keying.keys(evs, step, s)?;
         let seen = if keys.is_empty() {
             Vec::new()
         } else {
@@ -270,12 +302,7 @@ impl Dedup {
 
 #[derive(Debug)]
 pub(super) struct Enrich {
-    when: Option<super::Cond>,
-    /// What reading the key and `when` from an event's doc needs (see [`Dedup`]).
-    doc_paths: Option<DocPaths>,
-    /// The quoted keys of `key` when it is a path of field names.
-    raw_key: Option<Vec<Vec<u8>>>,
-    key: Expr,
+    keying: Keying,
     store: Arc<Store>,
     into: FieldPath,
     flag: Option<FieldPath>,
@@ -285,21 +312,8 @@ pub(super) struct Enrich {
 impl Enrich {
     pub(super) fn build(b: &Builder<'_>, e: &manifest::Enrich) -> Result<Enrich, RuntimeError> {
         let path = |p: &str| fields::path(p).map_err(RuntimeError::Internal);
-        let key = parse(&e.key)?;
-        let when = parse_when(e.when.as_deref())?;
-        let doc_paths = match &key.kind {
-            pipec_compiler::expr::ExprKind::Path(p) => Target::new(p),
-            _ => None,
-        }
-        .map(|key| DocPaths {
-            key,
-            when: when.as_ref().and_then(|c| c.path()).and_then(Target::new),
-        });
         Ok(Enrich {
-            when,
-            doc_paths,
-            raw_key: raw_key(&key),
-            key,
+            keying: Keying::new(&e.key, e.when.as_deref())?,
             store: b.store(&e.store)?,
             into: path(&e.into)?,
             flag: e.flag.as_deref().map(path).transpose()?,
@@ -314,15 +328,7 @@ impl Enrich {
         s: &mut Scratch<'_>,
     ) -> Result<Vec<Ev>, RuntimeError> {
         // Events kept as bytes stay so unless something is set on them.
-        let (keyed, keys) = keys(
-            self.when.as_ref(),
-            &self.key,
-            self.raw_key.as_deref(),
-            self.doc_paths.as_ref(),
-            evs,
-            step,
-            s,
-        )?;
+        let (keyed, keys) = self.keying.keys(evs, step, s)?;
         let mut found = if keys.is_empty() {
             Vec::new()
         } else {
