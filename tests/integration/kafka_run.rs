@@ -535,7 +535,21 @@ fn free_port() -> u16 {
 
 /// Waits (up to 90 s) until the preprocessor's /metrics on `port` counts a consumed record.
 fn wait_consuming(port: u16) -> bool {
-    let deadline = Instant::now() + Duration::from_secs(90);
+    wait_consuming_for(port, Duration::from_secs(90))
+}
+
+/// The records the preprocessor served on `port` has consumed, from its `/metrics`.
+fn records_in(port: u16) -> Option<u64> {
+    http_get(port, "/metrics")?
+        .lines()
+        .find(|l| l.starts_with("pipec_records_in_total{job=\"pipeline-preprocessor\"}"))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+}
+
+/// [`wait_consuming`] for at most `limit`.
+fn wait_consuming_for(port: u16, limit: Duration) -> bool {
+    let deadline = Instant::now() + limit;
     while Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(100));
         if http_get(port, "/metrics").is_some_and(|m| {
@@ -583,26 +597,49 @@ fn kill_and_restart(spec: &str, tag: &str, extra: &[&str]) -> Killed {
         .and_then(|k| k.parse().ok())
         .unwrap_or(3);
     for round in 0..kills {
-        let port = free_port();
-        let mut child = start_preprocessor(spec, &g.env, &b, extra, port);
-        // Kill it at a random moment once it consumes.
-        let consuming = wait_consuming(port);
-        let after = random(700);
-        std::thread::sleep(Duration::from_millis(after));
+        // Tansu 0.6 keeps a killed group member until its session (10 s) has run out and
+        // settles the group a few seconds later (seen: 14 s after a kill); a member that
+        // joins meanwhile can be left without partitions and is never told to rejoin, where
+        // Kafka would rebalance. So each restart comes 16 s after the kill, and a job that
+        // still gets nothing to consume in 30 s is stopped and started again (twice at most).
+        let mut attempt = 0;
+        let (mut child, consuming, port) = loop {
+            let port = free_port();
+            let mut child = start_preprocessor(spec, &g.env, &b, extra, port);
+            let consuming = wait_consuming_for(port, Duration::from_secs(30));
+            if consuming || attempt == 2 {
+                break (child, consuming, port);
+            }
+            attempt += 1;
+            child.kill().expect("kill");
+            let _ = child.wait();
+            log.push_str(&format!(
+                "round {round}: no partition in 30 s (the Tansu group quirk), started again; its log:\n"
+            ));
+            read_stderr(&mut child, &mut log);
+            std::thread::sleep(Duration::from_secs(16));
+        };
+        // Kill it once it has consumed a random number of records, under a third of the
+        // input: so every round has records left to consume, however fast the job (a kill at
+        // a random time after it began consuming found it done in another round, all
+        // committed, and the next start had nothing to read).
+        let target = 1 + random(GENERATED as u64 / 3 - 1);
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let mut seen = 0;
+        while consuming && seen < target && Instant::now() < deadline {
+            seen = records_in(port).unwrap_or(seen);
+            std::thread::sleep(Duration::from_millis(2));
+        }
         // `Child::kill` is SIGKILL on Unix.
         child.kill().expect("kill");
         let _ = child.wait();
         log.push_str(&format!(
-            "round {round}: consuming {consuming}, killed {after} ms after; its log:\n"
+            "round {round}: consuming {consuming}, killed after {seen} records (aimed at {target}); its log:\n"
         ));
         read_stderr(&mut child, &mut log);
         assert!(consuming, "the job did not start consuming:\n{log}");
-        // Tansu 0.6 keeps a killed group leader until a join comes after its session
-        // (10 s) ran out; a member joining before that gets no partitions and is never
-        // told to rejoin. Kafka rebalances. So the restart waits out the session, with 2 s
-        // to spare (with 1 s, one run of the kill tests side by side on the 2 cores had a
-        // restarted job never get its partition).
-        std::thread::sleep(Duration::from_secs(12));
+        // See above: the next start waits for the group to settle.
+        std::thread::sleep(Duration::from_secs(16));
     }
     let mut args = extra.to_vec();
     args.extend(["--idle-exit", "20"]);
@@ -720,7 +757,7 @@ fn a_job_goes_on_when_its_broker_restarts() {
     let after = random(200);
     std::thread::sleep(Duration::from_millis(after));
     broker.kill();
-    let consumed_before = http_get(port, "/metrics").unwrap_or_default();
+    let consumed_before = records_in(port);
     std::thread::sleep(Duration::from_secs(3));
     broker.restart();
     log.push_str(&format!(
@@ -730,14 +767,7 @@ fn a_job_goes_on_when_its_broker_restarts() {
     read_stderr(&mut child, &mut log);
     assert!(ok, "the job did not survive the broker's restart:\n{log}");
     // It was still working when the broker went away.
-    let records_in = |m: &str| {
-        m.lines()
-            .find(|l| l.starts_with("pipec_records_in_total{job=\"pipeline-preprocessor\"}"))
-            .and_then(|l| l.rsplit(' ').next())
-            .and_then(|v| v.parse::<u64>().ok())
-            .unwrap_or(0)
-    };
-    let before = records_in(&consumed_before);
+    let before = consumed_before.unwrap_or(0);
     assert!(
         before < GENERATED as u64,
         "the job had finished before the broker was killed:\n{log}"
