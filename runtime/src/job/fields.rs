@@ -34,19 +34,11 @@ struct FastAssign {
 impl Assign {
     /// The assignments of a `set` step (`field?` keys set only non-null values).
     pub(super) fn of_step(a: &Assignments) -> Result<Assign, String> {
-        let mut list = Vec::new();
-        let mut if_value = Vec::new();
-        for (k, e) in a.iter() {
-            let k: &str = k;
-            let (k, only) = match k.strip_suffix('?') {
-                Some(k) => (k, true),
-                None => (k, false),
-            };
-            let expr = pipec_compiler::expr::parse(e)
-                .map_err(|x| format!("expression `{e}`: {}", x.message))?;
-            list.push((path(k)?, expr));
-            if_value.push(only);
-        }
+        let list = a
+            .iter()
+            .map(|(k, e)| assignment(k.strip_suffix('?').unwrap_or(k), e))
+            .collect::<Result<_, _>>()?;
+        let if_value = a.iter().map(|(k, _)| k.ends_with('?')).collect();
         Ok(Assign::new(list, if_value))
     }
 
@@ -158,13 +150,14 @@ pub(super) fn path(src: &str) -> Result<FieldPath, String> {
 
 /// Parses `field → expression` assignments.
 pub(super) fn assignments(a: &Assignments) -> Result<Vec<(FieldPath, Expr)>, String> {
-    a.iter()
-        .map(|(k, e)| {
-            let expr = pipec_compiler::expr::parse(e)
-                .map_err(|x| format!("expression `{e}`: {}", x.message))?;
-            Ok((path(k)?, expr))
-        })
-        .collect()
+    a.iter().map(|(k, e)| assignment(k, e)).collect()
+}
+
+/// Parses one `field → expression` assignment.
+fn assignment(field: &str, expr: &str) -> Result<(FieldPath, Expr), String> {
+    let e = pipec_compiler::expr::parse(expr)
+        .map_err(|x| format!("expression `{expr}`: {}", x.message))?;
+    Ok((path(field)?, e))
 }
 
 /// Parses `field → constant` flags.
