@@ -236,15 +236,20 @@ async fn copy(from: &str, to: &str, group: &str, n: usize) -> Duration {
         }
     }
     // Timed, as (b) is, until the broker has the commit of the last record.
-    let offsets: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", brokers())
-        .set("group.id", group)
-        .create()
-        .unwrap_or_else(|e| panic!("{e}"));
+    let offsets = group_reader(group);
     while committed(&offsets, from, PARTITIONS) < i64::try_from(n).unwrap_or(i64::MAX) {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     started.map_or(Duration::ZERO, |s| s.elapsed())
+}
+
+/// A client that reads `group`'s committed offsets (it joins nothing).
+fn group_reader(group: &str) -> BaseConsumer {
+    ClientConfig::new()
+        .set("bootstrap.servers", brokers())
+        .set("group.id", group)
+        .create()
+        .unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// The records of `topic` (partitions `0..partitions`, a topic written from offset 0) that
@@ -272,11 +277,7 @@ fn committed(c: &BaseConsumer, topic: &str, partitions: i32) -> i64 {
 /// broker's committed offsets are what tells).
 async fn preprocessor(m: &Manifest, group: &str, n: usize, unacked: usize) -> Duration {
     let source = m.topics[&m.jobs[JOB].from].name.clone();
-    let offsets: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", brokers())
-        .set("group.id", group)
-        .create()
-        .unwrap_or_else(|e| panic!("{e}"));
+    let offsets = group_reader(group);
     let mut m = m.clone();
     if let Some(j) = m.jobs.get_mut(JOB) {
         j.consumer_group = group.to_owned();
