@@ -110,54 +110,6 @@ fn raw_key(key: &Expr) -> Option<Vec<Vec<u8>>> {
 /// The events of a batch, each with the index of its key (none: skipped), and the keys.
 type KeyedBatch = (Vec<(Ev, Option<usize>)>, Vec<String>);
 
-/// Evaluates the keys of a batch: the events, the keys to look up and, per event, the
-/// index of its key (none: skipped).
-fn keys(
-    when: Option<&super::Cond>,
-    key: &Expr,
-    raw_key: Option<&[Vec<u8>]>,
-    targets: Option<&DocPaths>,
-    evs: Vec<Ev>,
-    step: usize,
-    s: &mut Scratch<'_>,
-) -> Result<KeyedBatch, RuntimeError> {
-    let mut keyed = Vec::with_capacity(evs.len());
-    let mut keys = Vec::with_capacity(evs.len());
-    for mut ev in evs {
-        let from_doc = targets.and_then(|t| {
-            let when = match (when, &t.when) {
-                (None, _) => None,
-                (Some(c), Some(w)) => Some((c, &**w)),
-                (Some(_), None) => return None,
-            };
-            key_of_doc(when, &t.key, &ev, s.input)
-        });
-        if from_doc.is_none() {
-            // The bytes with the fields set spliced in.
-            ev.flush(s.input);
-        }
-        let k = match from_doc.or_else(|| {
-            ev.raw_bytes(s.input)
-                .and_then(|b| key_of_raw(when, raw_key, b))
-        }) {
-            Some(k) => k,
-            None => {
-                ev.materialize(s.input)?;
-                key_of(when, key, &ev.value)
-            }
-        };
-        match k {
-            Keyed::Skip => keyed.push((ev, None)),
-            Keyed::Key(k) => {
-                keyed.push((ev, Some(keys.len())));
-                keys.push(k);
-            }
-            Keyed::Error(e) => s.error(ev, step, &e)?,
-        }
-    }
-    Ok((keyed, keys))
-}
-
 /// Per key of a dedup step, a token of the event's place in its input record: the
 /// record's position, the event's index in the record's batch, its place among the events
 /// of that index at this step (explode gives several), and the step. The same record
@@ -231,22 +183,49 @@ impl Keying {
         })
     }
 
-    /// The events of a batch with their keys (see [`keys`]).
+    /// Evaluates the keys of a batch: the events, each with the index of its key (none:
+    /// skipped), and the keys to look up.
     fn keys(
         &self,
         evs: Vec<Ev>,
         step: usize,
         s: &mut Scratch<'_>,
     ) -> Result<KeyedBatch, RuntimeError> {
-        keys(
-            self.when.as_ref(),
-            &self.key,
-            self.raw_key.as_deref(),
-            self.doc_paths.as_ref(),
-            evs,
-            step,
-            s,
-        )
+        let mut keyed = Vec::with_capacity(evs.len());
+        let mut keys = Vec::with_capacity(evs.len());
+        for mut ev in evs {
+            let from_doc = self.doc_paths.as_ref().and_then(|t| {
+                let when = match (self.when.as_ref(), &t.when) {
+                    (None, _) => None,
+                    (Some(c), Some(w)) => Some((c, &**w)),
+                    (Some(_), None) => return None,
+                };
+                key_of_doc(when, &t.key, &ev, s.input)
+            });
+            if from_doc.is_none() {
+                // The bytes with the fields set spliced in.
+                ev.flush(s.input);
+            }
+            let k = match from_doc.or_else(|| {
+                ev.raw_bytes(s.input)
+                    .and_then(|b| key_of_raw(self.when.as_ref(), self.raw_key.as_deref(), b))
+            }) {
+                Some(k) => k,
+                None => {
+                    ev.materialize(s.input)?;
+                    key_of(self.when.as_ref(), &self.key, &ev.value)
+                }
+            };
+            match k {
+                Keyed::Skip => keyed.push((ev, None)),
+                Keyed::Key(k) => {
+                    keyed.push((ev, Some(keys.len())));
+                    keys.push(k);
+                }
+                Keyed::Error(e) => s.error(ev, step, &e)?,
+            }
+        }
+        Ok((keyed, keys))
     }
 }
 

@@ -303,10 +303,14 @@ fn skip_handed(batch: &mut Vec<OwnedMessage>, handed: &Offsets) -> u64 {
 }
 
 /// Adds `more` to `into`, keeping the larger offset of a partition in both.
-fn merge_offsets(into: &mut Offsets, more: Offsets) {
-    for (k, v) in more {
-        let e = into.entry(k).or_insert(v);
-        *e = (*e).max(v);
+fn merge_offsets(into: &mut Offsets, more: &Offsets) {
+    for (k, &v) in more {
+        match into.get_mut(k) {
+            Some(e) => *e = (*e).max(v),
+            None => {
+                into.insert(k.clone(), v);
+            }
+        }
     }
 }
 
@@ -483,9 +487,9 @@ impl Runner {
                 Err(e) => return Err(e),
             };
             if self.txn.is_some() {
-                merge_offsets(&mut pending.next, next);
+                merge_offsets(&mut pending.next, &next);
             } else {
-                merge_offsets(&mut handed, next.clone());
+                merge_offsets(&mut handed, &next);
                 unacked.push_back((sent, next));
                 self.settle_until(&mut unacked, &mut pending, self.opts.unacked_batches)
                     .await?;
@@ -684,7 +688,7 @@ impl Runner {
             && let Some((sent, next)) = unacked.pop_front()
         {
             self.settle(sent).await?;
-            merge_offsets(&mut pending.next, next);
+            merge_offsets(&mut pending.next, &next);
         }
         Ok(())
     }
@@ -1140,9 +1144,15 @@ mod tests {
         let mut into: Offsets = [(("a".to_owned(), 0), 10), (("a".to_owned(), 1), 3)].into();
         merge_offsets(
             &mut into,
-            [(("a".to_owned(), 0), 4), (("a".to_owned(), 1), 9)].into(),
+            &[
+                (("a".to_owned(), 0), 4),
+                (("a".to_owned(), 1), 9),
+                (("b".to_owned(), 0), 1),
+            ]
+            .into(),
         );
         assert_eq!(into[&("a".to_owned(), 0)], 10);
         assert_eq!(into[&("a".to_owned(), 1)], 9);
+        assert_eq!(into[&("b".to_owned(), 0)], 1);
     }
 }
