@@ -1,10 +1,9 @@
 //! `pipec run`: the stream jobs of a spec, on the embedded transport: input records from
 //! files or stdin, every topic written to `OUT/<topic>.ndjson`, and a count per topic.
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use pipec_compiler::manifest::spec_tests::{read_records, split_records};
+use pipec_compiler::input::read_input;
 use pipec_runtime::embedded::{self, RunOptions, RunReport};
 
 use crate::compile::load_manifest;
@@ -203,52 +202,6 @@ fn default_topic(
             many.join(", ")
         )),
     }
-}
-
-/// Reads the input records.
-fn read_input(input: &str) -> Result<Vec<Vec<u8>>, String> {
-    let mut out = Vec::new();
-    if input == "-" {
-        let mut bytes = Vec::new();
-        std::io::stdin()
-            .read_to_end(&mut bytes)
-            .map_err(|e| format!("cannot read stdin: {e}"))?;
-        split_records(&bytes, false, &mut out);
-        return Ok(out);
-    }
-    let path = Path::new(input);
-    if path.is_dir() {
-        let mut files = Vec::new();
-        collect(path, &mut files).map_err(|e| format!("cannot read `{input}`: {e}"))?;
-        files.sort();
-        if files.is_empty() {
-            return Err(format!("`{input}` has no .json, .ndjson or .jsonl files"));
-        }
-        for f in files {
-            read_records(&f, &mut out)?;
-        }
-    } else if path.is_file() {
-        read_records(path, &mut out)?;
-    } else {
-        return Err(format!("`{input}` does not exist"));
-    }
-    Ok(out)
-}
-
-fn collect(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    for e in std::fs::read_dir(dir)? {
-        let p = e?.path();
-        if p.is_dir() {
-            collect(&p, out)?;
-        } else if p
-            .extension()
-            .and_then(|x| x.to_str())
-            .is_some_and(|x| matches!(x, "json" | "ndjson" | "jsonl"))
-        {
-            out.push(p);
-        }
-    }
-    Ok(())
 }
 
 fn print_report(

@@ -8,6 +8,7 @@ pub mod cron;
 pub mod diagnostics;
 pub mod events;
 pub mod expr;
+pub mod input;
 pub mod manifest;
 pub mod plan;
 pub mod schema;

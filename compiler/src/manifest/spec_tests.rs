@@ -3,8 +3,6 @@
 //! Tests are not part of the manifest (they are not deployed); `pipec test` runs them on
 //! the manifest through the same operators as `pipec run`.
 
-use std::path::Path;
-
 use serde_json::Value;
 
 use super::{Manifest, Step};
@@ -53,7 +51,7 @@ pub fn resolve(ix: &Index<'_>, m: &Manifest) -> Result<Vec<SpecTest>, String> {
         let location = location(ix, t.span);
         let mut records = Vec::new();
         for f in &test.input.files {
-            read_records(&rel(dir, &f.value), &mut records)
+            crate::input::read_records(&rel(dir, &f.value), &mut records)
                 .map_err(|e| format!("test `{}` ({location}): {e}", test.name.value))?;
         }
         for e in &test.input.events {
@@ -191,60 +189,4 @@ pub fn apply_set(m: &Manifest, set: &[(String, usize, String, Value)]) -> Result
         *step = serde_json::from_value::<Step>(v).map_err(|e| format!("`{job}.{i}.{key}`: {e}"))?;
     }
     Ok(m)
-}
-
-/// Reads the records of a test input file: `.json` holds one record, or one per element
-/// of a top-level array; other files hold one record per non-empty line. Files ending in
-/// `.tmpl` get Sunbird's fixture dates: `$currentDate` (now), `$olderDate` (about five
-/// months ago) and `$futureDate` (about a month ahead), as epoch milliseconds.
-pub fn read_records(path: &Path, out: &mut Vec<Vec<u8>>) -> Result<(), String> {
-    let mut bytes =
-        std::fs::read(path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-    let name = if let Some(stem) = name.strip_suffix(".tmpl") {
-        bytes = fill_dates(&String::from_utf8_lossy(&bytes)).into_bytes();
-        stem
-    } else {
-        name
-    };
-    split_records(&bytes, name.ends_with(".json"), out);
-    Ok(())
-}
-
-/// Splits input into records: a JSON document (`json`) is one record, or one per element
-/// of a top-level array; anything else is one record per non-empty line. Bytes that are
-/// not JSON (or not UTF-8) stay records as they are: rejecting them is the jobs' work, so
-/// that they reach a dead-letter topic instead of stopping the run.
-pub fn split_records(bytes: &[u8], json: bool, out: &mut Vec<Vec<u8>>) {
-    if json {
-        match serde_json::from_slice::<Value>(bytes) {
-            Ok(Value::Array(items)) => {
-                out.extend(
-                    items
-                        .iter()
-                        .map(|i| serde_json::to_vec(i).unwrap_or_default()),
-                );
-            }
-            Ok(v) => out.push(serde_json::to_vec(&v).unwrap_or_default()),
-            Err(_) => out.push(bytes.trim_ascii().to_vec()),
-        }
-    } else {
-        out.extend(
-            bytes
-                .split(|&b| b == b'\n')
-                .map(<[u8]>::trim_ascii)
-                .filter(|l| !l.is_empty())
-                .map(<[u8]>::to_vec),
-        );
-    }
-}
-
-fn fill_dates(text: &str) -> String {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64);
-    let day = 24 * 3600 * 1000i64;
-    text.replace("$currentDate", &now.to_string())
-        .replace("$olderDate", &(now - 150 * day).to_string())
-        .replace("$futureDate", &(now + 30 * day).to_string())
 }

@@ -283,22 +283,3 @@ fn test_settings_override_steps_with_units() {
     )];
     assert!(spec_tests::apply_set(&m, &bad).is_err());
 }
-
-#[test]
-fn tmpl_fixtures_get_dates() {
-    let dir = std::env::temp_dir().join(format!("pipec-tmpl-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("dir");
-    let p = dir.join("e.json.tmpl");
-    std::fs::write(&p, r#"[{"ets": $currentDate}, {"ets": $olderDate}]"#).expect("write");
-    let mut out = Vec::new();
-    spec_tests::read_records(&p, &mut out).expect("reads");
-    let _ = std::fs::remove_dir_all(&dir);
-    assert_eq!(out.len(), 2);
-    let ets = |r: &[u8]| {
-        serde_json::from_slice::<serde_json::Value>(r).expect("json")["ets"]
-            .as_i64()
-            .expect("ms")
-    };
-    let (now, older) = (ets(&out[0]), ets(&out[1]));
-    assert_eq!(now - older, 150 * 24 * 3600 * 1000);
-}
