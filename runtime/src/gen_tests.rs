@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use super::{GenOptions, Generator, Kind};
-use crate::schemas::Schemas;
+use crate::event::schema::Schemas;
 
 fn opts(duplicate_rate: f64, invalid_rate: f64) -> GenOptions {
     GenOptions {

@@ -1,25 +1,10 @@
-//! A stream job: the source topic's records go through the job's steps, in order, and come
-//! out as records for its output topics. A batch is processed step by step, so that a
-//! store is called once per step and batch; outputs are put back in input order.
+//! A stream job: the source topic's records go through the job's steps ([`crate::steps`]),
+//! in order, and come out as records for its output topics. A batch is processed step by
+//! step, so that a store is called once per step and batch; outputs are put back in input
+//! order.
 
-mod cond;
-mod doc;
-mod fields;
-mod keyed;
-mod parse;
-mod raw;
-mod route;
-pub(crate) mod schema;
-mod unbatch;
-mod validate;
-mod window;
-
-#[cfg(test)]
-mod raw_reference;
 #[cfg(test)]
 mod tests;
-#[cfg(test)]
-mod tests_canonical;
 #[cfg(test)]
 mod tests_raw;
 #[cfg(test)]
@@ -30,49 +15,18 @@ mod tests_window;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use pipec_compiler::expr::{Expr, FieldPath};
 use pipec_compiler::manifest::{Manifest, Step};
 use serde_json::Value;
 
 use crate::RuntimeError;
-use crate::schemas::Schemas;
+use crate::event::schema::Schemas;
+use crate::event::{Ev, Raw, doc, fields, parse_record, raw};
+use crate::steps::{
+    Builder, Op, Outlet, Scratch, dedup, enrich, explode, filter, route, set, unbatch, validate,
+    window,
+};
+pub use crate::steps::{Rejected, StepCounters};
 use crate::store::Store;
-use cond::Cond;
-
-/// What a step did with the events it received, counted. For every step but `unbatch`,
-/// `input` = `output` + `sent` + the outcomes; `unbatch` counts records in and events out.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct StepCounters {
-    /// Events (records, for `unbatch` and unparsable ones) that reached the step.
-    pub input: u64,
-    /// Events that went on to the next step.
-    pub output: u64,
-    /// Events this step wrote to its topics and that went no further (emit, terminal route,
-    /// explode without `keep`).
-    pub sent: u64,
-    /// Rejected: a batch without events, a schema failure.
-    pub invalid: u64,
-    /// Duplicates.
-    pub duplicate: u64,
-    /// Events over the size limit.
-    pub oversized: u64,
-    /// Events a filter did not let through.
-    pub filtered: u64,
-    /// Events no rule of a terminal route matched.
-    pub unrouted: u64,
-    /// Records that are not JSON.
-    pub unparsable: u64,
-    /// Events an expression failed on.
-    pub errors: u64,
-    /// Events a window took in (they come out as the aggregates of closed windows).
-    pub windowed: u64,
-    /// Events later than their window's close.
-    pub late: u64,
-    /// Lookups that found a record (`enrich`; the event goes on either way).
-    pub hits: u64,
-    /// Lookups that found none.
-    pub misses: u64,
-}
 
 /// What processing a batch produced.
 #[derive(Debug, Default)]
@@ -90,26 +44,14 @@ pub struct Output {
     pub rejected: Vec<Rejected>,
 }
 
-/// A record set aside whole, and why.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Rejected {
-    /// Index of the record in the batch given to [`Job::process`].
-    pub input: usize,
-    /// Index of the step that set it aside.
-    pub step: usize,
-    /// Why.
-    pub reason: String,
-}
-
 /// A job ready to process batches.
 #[derive(Debug)]
 pub struct Job {
-    name: String,
     source: Arc<str>,
     outputs: Vec<Arc<str>>,
     steps: Vec<Op>,
-    /// Where unparsable records and events an expression failed on go.
-    dead_letter: Option<Arc<str>>,
+    /// Its name, dead-letter topic and whether it has `$` fields, for the steps.
+    outlet: Outlet,
     /// Whether records are kept as bytes: when the steps before the first that needs the
     /// tree split them or send them (else checking the bytes would only add to the parse).
     /// Off in tests comparing with the tree path.
@@ -117,223 +59,6 @@ pub struct Job {
     /// Whether records kept as bytes are read into a [`doc::Doc`] (the first step takes
     /// one) rather than a [`raw::Shape`].
     read_doc: bool,
-    /// Whether a step sets a top-level field named `$...`: the job's own (a lookup result
-    /// kept for later steps), removed from every event it writes to a topic.
-    locals: bool,
-}
-
-/// One built step.
-#[derive(Debug)]
-enum Op {
-    Unbatch(unbatch::Unbatch),
-    Validate(validate::Validate),
-    Dedup(keyed::Dedup),
-    Enrich(keyed::Enrich),
-    Set(fields::Assign),
-    Flag(fields::FlagSet),
-    Filter(route::Filter),
-    Route(route::Route),
-    Explode(route::Explode),
-    Emit(Vec<Arc<str>>),
-    /// `window` with the `aggregate` after it.
-    Window(Box<window::WindowAgg>),
-    /// The `aggregate` of the window before it: what comes here are its events.
-    Aggregate,
-}
-
-impl Op {
-    /// Whether the step takes events kept as bytes (others get them as trees).
-    fn takes_raw(&self) -> bool {
-        matches!(
-            self,
-            Op::Unbatch(_)
-                | Op::Validate(_)
-                | Op::Set(_)
-                | Op::Flag(_)
-                | Op::Dedup(_)
-                | Op::Enrich(_)
-                | Op::Explode(_)
-                | Op::Route(_)
-                | Op::Emit(_)
-        )
-    }
-
-    /// Whether the step reads and sets fields on an event's [`doc::Doc`] (others get the
-    /// event's bytes with the fields set spliced in, or its tree).
-    fn takes_doc(&self) -> bool {
-        matches!(self, Op::Validate(_) | Op::Set(_) | Op::Flag(_))
-    }
-
-    /// Whether the step reads an event's [`doc::Doc`] when it has one (then the fields set
-    /// need not be spliced into its bytes first): those that take it, and `dedup`, which
-    /// reads its key and condition from the tape and the fields set.
-    fn reads_doc(&self) -> bool {
-        self.takes_doc() || matches!(self, Op::Dedup(_))
-    }
-}
-
-/// An event on its way through the steps, with the position of what it came from.
-#[derive(Debug)]
-struct Ev {
-    /// The event as a tree; `Value::Null` while `raw` holds it.
-    value: Value,
-    /// The event as canonical JSON bytes (see [`raw`]), kept until a step needs the tree:
-    /// steps that only read fields, split lists, set top-level fields or send events work
-    /// on the bytes, and an event sent unchanged is sent as it came.
-    raw: Option<Raw>,
-    /// Where the members of the record kept as bytes are, as checking it found them.
-    shape: Option<Box<raw::Shape>>,
-    /// The tape of the bytes and the fields set on the event since (then the bytes are
-    /// not the event's: the steps that read bytes get them with the edits spliced in,
-    /// see [`Ev::flush`]).
-    doc: Option<Box<doc::Doc>>,
-    /// Index of the input record.
-    input: u32,
-    /// Index of the event in its record's batch.
-    sub: u32,
-}
-
-/// Where the bytes of an event kept as bytes are.
-#[derive(Debug)]
-enum Raw {
-    /// The whole input record the event came from.
-    Record,
-    /// Bytes of its own.
-    Owned(Vec<u8>),
-}
-
-impl Ev {
-    /// An event as a tree.
-    fn tree(value: Value, input: u32, sub: u32) -> Ev {
-        Ev {
-            value,
-            raw: None,
-            shape: None,
-            doc: None,
-            input,
-            sub,
-        }
-    }
-
-    /// The event's canonical bytes, while it has them (and no field was set on its
-    /// [`doc::Doc`] since).
-    fn raw_bytes<'b>(&'b self, input: &'b [&'b [u8]]) -> Option<&'b [u8]> {
-        match self.doc.as_deref() {
-            Some(d) if d.edited() => d.written(),
-            _ => self.bytes_read(input),
-        }
-    }
-
-    /// The bytes the event was read from, while it is kept as bytes.
-    fn bytes_read<'b>(&'b self, input: &'b [&'b [u8]]) -> Option<&'b [u8]> {
-        match self.raw.as_ref()? {
-            Raw::Record => input.get(self.input as usize).copied(),
-            Raw::Owned(b) => Some(b),
-        }
-    }
-
-    /// The event's bytes and its doc (read from them first if need be), while it is kept
-    /// as bytes.
-    fn doc_parts<'b>(&'b mut self, input: &'b [&'b [u8]]) -> Option<(&'b [u8], &'b mut doc::Doc)> {
-        if self.doc.is_none() {
-            let d = doc::Doc::read(self.bytes_read(input)?)?;
-            self.doc = Some(Box::new(d));
-            self.shape = None;
-        }
-        let b = match self.raw.as_ref()? {
-            Raw::Record => input.get(self.input as usize).copied()?,
-            Raw::Owned(b) => b.as_slice(),
-        };
-        Some((b, self.doc.as_deref_mut()?))
-    }
-
-    /// Splices the fields set on the doc into the bytes, for the steps that read bytes
-    /// (the doc keeps the bytes read and its edits, for the next step that sets fields).
-    fn flush(&mut self, input: &[&[u8]]) {
-        let b = match self.raw.as_ref() {
-            Some(Raw::Record) => input.get(self.input as usize).copied(),
-            Some(Raw::Owned(b)) => Some(b.as_slice()),
-            None => None,
-        };
-        if let (Some(b), Some(d)) = (b, self.doc.as_deref_mut()) {
-            d.flush(b);
-        }
-    }
-
-    /// Makes the bytes with the edits spliced in the event's bytes, without a doc.
-    fn settle(&mut self, input: &[&[u8]]) {
-        if !self.doc.as_ref().is_some_and(|d| d.edited()) {
-            return;
-        }
-        self.flush(input);
-        let written = self
-            .doc
-            .as_ref()
-            .and_then(|d| d.written())
-            .map(<[u8]>::to_vec);
-        if let Some(b) = written {
-            self.doc = None;
-            self.raw = Some(Raw::Owned(b));
-            self.shape = None;
-        }
-    }
-
-    /// The event's JSON bytes, to send.
-    fn to_bytes(&self, input: &[&[u8]]) -> Result<Vec<u8>, RuntimeError> {
-        match (self.bytes_read(input), self.doc.as_deref()) {
-            (Some(b), Some(d)) if d.edited() => {
-                Ok(d.written().map_or_else(|| d.write(b), <[u8]>::to_vec))
-            }
-            (Some(b), _) => Ok(b.to_vec()),
-            (None, _) => serialize(&self.value),
-        }
-    }
-
-    /// [`Ev::to_bytes`] for an event that goes no further: the bytes with the fields set
-    /// spliced in, when written, are moved out rather than copied.
-    fn take_bytes(&mut self, input: &[&[u8]]) -> Result<Vec<u8>, RuntimeError> {
-        if let Some(d) = self.doc.as_deref_mut()
-            && d.edited()
-            && let Some(w) = d.take_written()
-        {
-            return Ok(w);
-        }
-        self.to_bytes(input)
-    }
-
-    /// Parses the bytes into the tree, if the event is still bytes (with the fields set on
-    /// its doc set on the tree).
-    fn materialize(&mut self, input: &[&[u8]]) -> Result<(), RuntimeError> {
-        let Some(raw) = self.raw.take() else {
-            return Ok(());
-        };
-        let bytes = match &raw {
-            Raw::Record => input.get(self.input as usize).copied().unwrap_or_default(),
-            Raw::Owned(b) => b.as_slice(),
-        };
-        self.value = parse_record(bytes)
-            .map_err(|e| RuntimeError::Internal(format!("re-reading an event: {e}")))?;
-        self.shape = None;
-        if let Some(d) = self.doc.take() {
-            d.replay(&mut self.value);
-        }
-        Ok(())
-    }
-}
-
-/// A record waiting for the batch to finish: its order key (input, event, step), topic and bytes.
-type Pending = ((u32, u32, u32), Arc<str>, Vec<u8>);
-
-/// What a batch produced so far; appended to the caller's [`Output`] only on success.
-struct Scratch<'a> {
-    job: &'a Job,
-    input: &'a [&'a [u8]],
-    /// Per input record, a token of its source position (empty: none; see
-    /// [`Job::process_at`]).
-    positions: &'a [u64],
-    records: Vec<Pending>,
-    counters: Vec<StepCounters>,
-    rejected: Vec<Rejected>,
 }
 
 impl Job {
@@ -367,15 +92,15 @@ impl Job {
                     }
                     Op::Validate(validate::Validate::build(&b, name, v, &mut schemas)?)
                 }
-                Step::Dedup(d) => Op::Dedup(keyed::Dedup::build(&b, d)?),
-                Step::Enrich(e) => Op::Enrich(keyed::Enrich::build(&b, e)?),
-                Step::Set(s) => Op::Set(fields::Assign::of_step(&s.fields).map_err(at)?),
-                Step::Flag(f) => Op::Flag(fields::FlagSet::new(
+                Step::Dedup(d) => Op::Dedup(dedup::Dedup::build(&b, d)?),
+                Step::Enrich(e) => Op::Enrich(enrich::Enrich::build(&b, e)?),
+                Step::Set(s) => Op::Set(set::Assign::of_step(&s.fields).map_err(at)?),
+                Step::Flag(f) => Op::Flag(set::FlagSet::new(
                     fields::flags(&f.fields).map_err(at)?,
                 )),
-                Step::Filter(f) => Op::Filter(route::Filter::build(&b, f)?),
+                Step::Filter(f) => Op::Filter(filter::Filter::build(&b, f)?),
                 Step::Route(r) => Op::Route(route::Route::build(&b, r)?),
-                Step::Explode(e) => Op::Explode(route::Explode::build(&b, e)?),
+                Step::Explode(e) => Op::Explode(explode::Explode::build(&b, e)?),
                 Step::Emit(e) => Op::Emit(b.topics(&e.to)?),
                 Step::Window(w) => match def.steps.get(i + 1) {
                     Some(Step::Aggregate(a)) => {
@@ -408,37 +133,22 @@ impl Job {
         let read_doc = keep_raw && steps.first().is_some_and(Op::takes_doc);
         let locals = def.steps.iter().any(sets_a_local);
         Ok(Job {
-            name: name.to_string(),
             source: b.topic(&def.from)?,
             outputs: b.topics(&def.outputs)?,
             steps,
-            dead_letter,
+            outlet: Outlet {
+                name: name.to_string(),
+                dead_letter,
+                locals,
+            },
             keep_raw,
             read_doc,
-            locals,
         })
-    }
-
-    /// `bytes` without the top-level `$...` fields, when the job has them (see
-    /// [`Job::locals`]).
-    fn without_locals(&self, bytes: Vec<u8>) -> Result<Vec<u8>, RuntimeError> {
-        if !self.locals || memchr::memmem::find(&bytes, b"\"$").is_none() {
-            return Ok(bytes);
-        }
-        let mut v = parse_record(&bytes)
-            .map_err(|e| RuntimeError::Internal(format!("re-reading an event: {e}")))?;
-        match &mut v {
-            Value::Object(m) if m.keys().any(|k| k.starts_with('$')) => {
-                m.retain(|k, _| !k.starts_with('$'));
-                serialize(&v)
-            }
-            _ => Ok(bytes),
-        }
     }
 
     /// The job's name.
     pub fn name(&self) -> &str {
-        &self.name
+        &self.outlet.name
     }
 
     /// The topic (key of the manifest's topics) the job reads.
@@ -500,7 +210,7 @@ impl Job {
             return Ok(());
         }
         let mut s = Scratch {
-            job: self,
+            out: &self.outlet,
             input,
             positions,
             records: Vec::new(),
@@ -541,7 +251,7 @@ impl Job {
             }
         }
         self.run_steps(0, evs, &mut s).await?;
-        s.finish(out);
+        finish(s, out);
         Ok(())
     }
 
@@ -549,7 +259,7 @@ impl Job {
     /// through the rest of the job. Fails only when a store is unavailable.
     pub async fn flush(&self, out: &mut Output) -> Result<(), RuntimeError> {
         let mut s = Scratch {
-            job: self,
+            out: &self.outlet,
             input: &[],
             positions: &[],
             records: Vec::new(),
@@ -562,7 +272,7 @@ impl Job {
                 self.run_steps(i + 1, evs, &mut s).await?;
             }
         }
-        s.finish(out);
+        finish(s, out);
         Ok(())
     }
 
@@ -640,126 +350,33 @@ impl Job {
     }
 }
 
-impl Scratch<'_> {
-    /// Appends what the batch produced to `out`, in input order, then step order.
-    fn finish(self, out: &mut Output) {
-        let Scratch {
-            mut records,
-            counters,
-            rejected,
-            ..
-        } = self;
-        out.rejected.extend(rejected);
-        records.sort_by_key(|(k, _, _)| *k);
-        if !self.positions.is_empty() || !out.sources.is_empty() {
-            // Aligned with `records` (window aggregates, from no one record, get 0).
-            out.sources.resize(out.records.len(), 0);
-            let positions = self.positions;
-            out.sources.extend(
-                records.iter().map(|((input, _, _), _, _)| {
-                    positions.get(*input as usize).copied().unwrap_or(0)
-                }),
-            );
-        }
-        out.records
-            .extend(records.into_iter().map(|(_, topic, bytes)| (topic, bytes)));
-        if out.counters.len() < counters.len() {
-            out.counters.resize(counters.len(), StepCounters::default());
-        }
-        for (o, c) in out.counters.iter_mut().zip(counters) {
-            o.add(&c);
-        }
+/// Appends what the batch produced to `out`, in input order, then step order.
+fn finish(s: Scratch<'_>, out: &mut Output) {
+    let Scratch {
+        mut records,
+        counters,
+        rejected,
+        ..
+    } = s;
+    out.rejected.extend(rejected);
+    records.sort_by_key(|(k, _, _)| *k);
+    if !s.positions.is_empty() || !out.sources.is_empty() {
+        // Aligned with `records` (window aggregates, from no one record, get 0).
+        out.sources.resize(out.records.len(), 0);
+        let positions = s.positions;
+        out.sources.extend(
+            records
+                .iter()
+                .map(|((input, _, _), _, _)| positions.get(*input as usize).copied().unwrap_or(0)),
+        );
     }
-}
-
-impl StepCounters {
-    fn add(&mut self, c: &StepCounters) {
-        self.input += c.input;
-        self.output += c.output;
-        self.sent += c.sent;
-        self.invalid += c.invalid;
-        self.duplicate += c.duplicate;
-        self.oversized += c.oversized;
-        self.filtered += c.filtered;
-        self.unrouted += c.unrouted;
-        self.unparsable += c.unparsable;
-        self.errors += c.errors;
-        self.windowed += c.windowed;
-        self.late += c.late;
-        self.hits += c.hits;
-        self.misses += c.misses;
+    out.records
+        .extend(records.into_iter().map(|(_, topic, bytes)| (topic, bytes)));
+    if out.counters.len() < counters.len() {
+        out.counters.resize(counters.len(), StepCounters::default());
     }
-}
-
-impl Scratch<'_> {
-    /// Writes `bytes` to `topic` for the event of `ev` at step `step`.
-    fn push(&mut self, ev: &Ev, step: usize, topic: &Arc<str>, bytes: Vec<u8>) {
-        self.records
-            .push(((ev.input, ev.sub, step as u32), topic.clone(), bytes));
-    }
-
-    /// Writes the event to each of `topics`, serialized once.
-    fn send(&mut self, ev: &Ev, step: usize, topics: &[Arc<str>]) -> Result<(), RuntimeError> {
-        if topics.is_empty() {
-            return Ok(());
-        }
-        let bytes = self.job.without_locals(ev.to_bytes(self.input)?)?;
-        self.send_bytes(ev, step, topics, bytes);
-        Ok(())
-    }
-
-    /// [`Scratch::send`] for an event that goes no further (its written bytes are moved
-    /// into the last record, see [`Ev::take_bytes`]).
-    fn send_last(
-        &mut self,
-        ev: &mut Ev,
-        step: usize,
-        topics: &[Arc<str>],
-    ) -> Result<(), RuntimeError> {
-        if topics.is_empty() {
-            return Ok(());
-        }
-        let bytes = self.job.without_locals(ev.take_bytes(self.input)?)?;
-        self.send_bytes(ev, step, topics, bytes);
-        Ok(())
-    }
-
-    fn send_bytes(&mut self, ev: &Ev, step: usize, topics: &[Arc<str>], bytes: Vec<u8>) {
-        let Some((last, first)) = topics.split_last() else {
-            return;
-        };
-        for t in first {
-            self.push(ev, step, t, bytes.clone());
-        }
-        self.push(ev, step, last, bytes);
-    }
-
-    /// A record that is not JSON: its bytes go to the dead-letter topic, if the job has one.
-    fn unparsable(&mut self, input: u32, reason: &str) {
-        self.rejected.push(Rejected {
-            input: input as usize,
-            step: 0,
-            reason: format!("not JSON: {reason}"),
-        });
-        if let Some(c) = self.counters.first_mut() {
-            c.input += 1;
-            c.unparsable += 1;
-        }
-        if let Some(t) = self.job.dead_letter.clone() {
-            let raw = self.input[input as usize].to_vec();
-            self.records.push(((input, 0, 0), t, raw));
-        }
-    }
-
-    /// An expression failed on the event: it goes to the dead-letter topic with the reason.
-    fn error(&mut self, mut ev: Ev, step: usize, reason: &str) -> Result<(), RuntimeError> {
-        self.counters[step].errors += 1;
-        if let Some(t) = self.job.dead_letter.clone() {
-            ev.materialize(self.input)?;
-            fields::set_metadata(&mut ev.value, "processing_error", reason, &self.job.name);
-            self.send(&ev, step, std::slice::from_ref(&t))?;
-        }
-        Ok(())
+    for (o, c) in out.counters.iter_mut().zip(counters) {
+        o.add(&c);
     }
 }
 
@@ -774,100 +391,4 @@ fn sets_a_local(step: &Step) -> bool {
         Step::Explode(e) => e.set.iter().any(|(k, _)| local(k)),
         _ => false,
     }
-}
-
-/// Parses a record. Checking UTF-8 once over the whole record and parsing from `&str` is
-/// cheaper than serde_json's check of each string; records that are not UTF-8 go through
-/// `from_slice`, for the same error. Common documents are read by [`parse`], the rest (and
-/// what is not JSON) by serde_json.
-fn parse_record(raw: &[u8]) -> Result<Value, serde_json::Error> {
-    match std::str::from_utf8(raw) {
-        Ok(text) => match parse::parse(text) {
-            Some(v) => Ok(v),
-            None => serde_json::from_str(text),
-        },
-        Err(_) => serde_json::from_slice(raw),
-    }
-}
-
-/// The event's JSON bytes.
-fn serialize(v: &Value) -> Result<Vec<u8>, RuntimeError> {
-    let mut out = Vec::with_capacity(1024);
-    serde_json::to_writer(&mut out, v)
-        .map_err(|e| RuntimeError::Internal(format!("serializing an event: {e}")))?;
-    Ok(out)
-}
-
-/// Resolves names against the manifest while building.
-struct Builder<'a> {
-    manifest: &'a Manifest,
-    stores: &'a HashMap<String, Arc<Store>>,
-}
-
-impl Builder<'_> {
-    fn topic(&self, key: &str) -> Result<Arc<str>, RuntimeError> {
-        if self.manifest.topics.contains_key(key) {
-            Ok(Arc::from(key))
-        } else {
-            Err(RuntimeError::Internal(format!(
-                "topic `{key}` is not in the manifest"
-            )))
-        }
-    }
-
-    fn topics(&self, keys: &[String]) -> Result<Vec<Arc<str>>, RuntimeError> {
-        keys.iter().map(|k| self.topic(k)).collect()
-    }
-
-    fn store(&self, name: &str) -> Result<Arc<Store>, RuntimeError> {
-        self.stores
-            .get(name)
-            .cloned()
-            .ok_or_else(|| RuntimeError::Internal(format!("store `{name}` was not opened")))
-    }
-
-    fn type_field(&self) -> Result<FieldPath, RuntimeError> {
-        fields::path(&self.manifest.type_field).map_err(RuntimeError::Internal)
-    }
-}
-
-/// Whether `when` (absent: always) holds for the event; null and non-booleans do not hold.
-fn holds(when: Option<&Cond>, v: &Value) -> Result<bool, String> {
-    match when {
-        None => Ok(true),
-        Some(c) => c.holds(v),
-    }
-}
-
-/// Whether `when` holds for the event, read from its bytes when the condition can be,
-/// else from its tree (parsed for it).
-fn holds_ev(
-    when: Option<&Cond>,
-    ev: &mut Ev,
-    input: &[&[u8]],
-) -> Result<Result<bool, String>, RuntimeError> {
-    let Some(c) = when else {
-        return Ok(Ok(true));
-    };
-    if let Some(r) = ev.raw_bytes(input).and_then(|b| c.holds_raw(b)) {
-        return Ok(r);
-    }
-    ev.materialize(input)?;
-    Ok(c.holds(&ev.value))
-}
-
-/// Parses an expression of the manifest.
-fn parse(src: &str) -> Result<Expr, RuntimeError> {
-    pipec_compiler::expr::parse(src)
-        .map_err(|e| RuntimeError::Internal(format!("expression `{src}`: {}", e.message)))
-}
-
-/// Parses a condition.
-fn parse_cond(src: &str) -> Result<Cond, RuntimeError> {
-    parse(src).map(Cond::new)
-}
-
-/// Parses an optional condition.
-fn parse_when(src: Option<&str>) -> Result<Option<Cond>, RuntimeError> {
-    src.map(parse_cond).transpose()
 }

@@ -427,7 +427,7 @@ async fn preprocessor_edge_cases_give_the_same_bytes_either_way() {
 #[test]
 fn fast_schemas_agree_with_jsonschema() {
     let m = igot_manifest();
-    let mut schemas = match crate::schemas::Schemas::new(&m) {
+    let mut schemas = match crate::event::schema::Schemas::new(&m) {
         Ok(s) => s,
         Err(e) => panic!("{e}"),
     };
@@ -481,11 +481,11 @@ fn fast_schemas_agree_with_jsonschema() {
             }
             all += 1;
             match fast.check(doc.tape(), e, 0) {
-                super::schema::Verdict::Valid => {
+                crate::event::schema::Verdict::Valid => {
                     sure += 1;
                     assert!(full.is_valid(&value), "{t}: {}", String::from_utf8_lossy(e));
                 }
-                super::schema::Verdict::Invalid => {
+                crate::event::schema::Verdict::Invalid => {
                     sure += 1;
                     assert!(
                         !full.is_valid(&value),
@@ -493,7 +493,7 @@ fn fast_schemas_agree_with_jsonschema() {
                         String::from_utf8_lossy(e)
                     );
                 }
-                super::schema::Verdict::Unsure => {}
+                crate::event::schema::Verdict::Unsure => {}
             }
         }
     }
@@ -506,7 +506,7 @@ fn fast_schemas_agree_with_jsonschema() {
 #[test]
 fn merged_object_checks_agree_with_branch_by_branch() {
     let m = igot_manifest();
-    let mut schemas = match crate::schemas::Schemas::new(&m) {
+    let mut schemas = match crate::event::schema::Schemas::new(&m) {
         Ok(s) => s,
         Err(e) => panic!("{e}"),
     };
@@ -588,15 +588,15 @@ fn merged_object_checks_agree_with_branch_by_branch() {
                 String::from_utf8_lossy(&bytes)
             );
             match merged {
-                super::schema::Verdict::Valid => {
+                crate::event::schema::Verdict::Valid => {
                     verdicts[0] += 1;
                     assert!(full.is_valid(v), "{v}");
                 }
-                super::schema::Verdict::Invalid => {
+                crate::event::schema::Verdict::Invalid => {
                     verdicts[1] += 1;
                     assert!(!full.is_valid(v), "{v}");
                 }
-                super::schema::Verdict::Unsure => verdicts[2] += 1,
+                crate::event::schema::Verdict::Unsure => verdicts[2] += 1,
             }
         }
     }
@@ -620,7 +620,7 @@ fn an_edited_event_reads_the_same_every_way() {
         Ok(p) => p,
         Err(e) => panic!("{e}"),
     };
-    let flags = super::fields::FlagSet::new(vec![
+    let flags = crate::steps::set::FlagSet::new(vec![
         (path("flags.b"), json!(true)),
         (path("x.y"), json!("é")),
     ]);

@@ -11,7 +11,7 @@ const ONES: u64 = 0x0101_0101_0101_0101;
 const HIGHS: u64 = 0x8080_8080_8080_8080;
 
 /// The reference verdict and shape.
-pub(super) fn canonical_shape(bytes: &[u8]) -> Option<Shape> {
+pub(crate) fn canonical_shape(bytes: &[u8]) -> Option<Shape> {
     let mut c = Checker {
         b: bytes,
         i: 0,
@@ -25,7 +25,7 @@ pub(super) fn canonical_shape(bytes: &[u8]) -> Option<Shape> {
 }
 
 /// The reference verdict and tape.
-pub(super) fn canonical_tape(bytes: &[u8]) -> Option<Vec<Node>> {
+pub(crate) fn canonical_tape(bytes: &[u8]) -> Option<Vec<Node>> {
     if u32::try_from(bytes.len()).is_err() {
         return None;
     }

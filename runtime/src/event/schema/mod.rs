@@ -1,6 +1,13 @@
-//! Compiled JSON Schema validators for the schemas a manifest embeds. `$ref`s resolve
-//! through the manifest's `schema_refs` URI prefixes and, relative ones, between embedded
-//! documents; nothing is fetched from outside the manifest. Each schema id compiles once.
+//! Event schemas: the JSON Schema validators (jsonschema) of the schemas a manifest embeds,
+//! and ([`compile`], [`check`]) the same schemas compiled for events kept as bytes. `$ref`s
+//! resolve through the manifest's `schema_refs` URI prefixes and, relative ones, between
+//! embedded documents; nothing is fetched from outside the manifest. Each schema id compiles
+//! once.
+
+pub(crate) mod check;
+pub(crate) mod compile;
+
+pub(crate) use compile::{Compiled, Compiler, Verdict};
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -90,7 +97,7 @@ impl Schemas {
 impl Schemas {
     /// Schema `id` compiled for events kept as bytes, when it and the schemas it refers to
     /// use only what [`crate::job::schema`] checks (under drafts 4 to 7); else none.
-    pub(crate) fn fast(&self, id: &str) -> Option<Arc<crate::job::schema::Compiled>> {
+    pub(crate) fn fast(&self, id: &str) -> Option<Arc<Compiled>> {
         let old = |doc: &Value| {
             let draft = doc
                 .get("$schema")
@@ -112,9 +119,7 @@ impl Schemas {
             let doc = &docs.get(&id)?.document;
             old(doc).then_some((id, doc))
         };
-        crate::job::schema::Compiler::new(&resolve)
-            .compile(id, doc)
-            .map(Arc::new)
+        Compiler::new(&resolve).compile(id, doc).map(Arc::new)
     }
 }
 

@@ -1,16 +1,16 @@
-//! `dedup` and `enrich`: steps that call a store, once per batch, with the keys of every
-//! event that reaches them.
+//! The keys of `dedup` and `enrich`, the steps that call a store once per batch with the
+//! keys of every event that reaches them: read from the event's bytes, its doc or its tree.
 
 use std::sync::Arc;
 
-use pipec_compiler::expr::{Expr, FieldPath};
-use pipec_compiler::manifest;
-use serde_json::{Map, Value};
+use pipec_compiler::expr::Expr;
+use serde_json::Value;
 
-use super::doc::{Look, Target};
-use super::{Builder, Ev, Scratch, fields, holds, parse, parse_when, raw};
+use super::{Scratch, holds, parse, parse_when};
 use crate::RuntimeError;
-use crate::store::Store;
+use crate::event::cond::Cond;
+use crate::event::doc::{Look, Target};
+use crate::event::{Ev, raw};
 
 /// What `when` and `key` gave for one event.
 enum Keyed {
@@ -22,7 +22,7 @@ enum Keyed {
     Error(String),
 }
 
-fn key_of(when: Option<&super::Cond>, key: &Expr, v: &Value) -> Keyed {
+fn key_of(when: Option<&Cond>, key: &Expr, v: &Value) -> Keyed {
     match holds(when, v) {
         Ok(true) => {}
         Ok(false) => return Keyed::Skip,
@@ -39,7 +39,7 @@ fn key_of(when: Option<&super::Cond>, key: &Expr, v: &Value) -> Keyed {
 /// What `when` and `key` give for an event kept as bytes, when `key` is a path of field
 /// names (`raw_key`) and `when` can be read from bytes, or `when` can be and does not hold;
 /// else none.
-fn key_of_raw(when: Option<&super::Cond>, raw_key: Option<&[Vec<u8>]>, b: &[u8]) -> Option<Keyed> {
+fn key_of_raw(when: Option<&Cond>, raw_key: Option<&[Vec<u8>]>, b: &[u8]) -> Option<Keyed> {
     if let Some(c) = when {
         match c.holds_raw(b) {
             Some(Ok(true)) => {}
@@ -64,7 +64,7 @@ fn key_of_raw(when: Option<&super::Cond>, raw_key: Option<&[Vec<u8>]>, b: &[u8])
 /// fields set since), when `key` is a path of field names (`key_t`) and `when` a fast test
 /// (`when_t`, its path); else, or when a path leads into a field set, none.
 fn key_of_doc(
-    when: Option<(&super::Cond, &Target)>,
+    when: Option<(&Cond, &Target)>,
     key_t: &Target,
     ev: &Ev,
     input: &[&[u8]],
@@ -114,7 +114,12 @@ type KeyedBatch = (Vec<(Ev, Option<usize>)>, Vec<String>);
 /// record's position, the event's index in the record's batch, its place among the events
 /// of that index at this step (explode gives several), and the step. The same record
 /// processed again gives the same tokens. None when the transport gives no positions.
-fn tokens(keyed: &[(Ev, Option<usize>)], n: usize, step: usize, positions: &[u64]) -> Vec<u64> {
+pub(crate) fn tokens(
+    keyed: &[(Ev, Option<usize>)],
+    n: usize,
+    step: usize,
+    positions: &[u64],
+) -> Vec<u64> {
     if positions.is_empty() {
         return Vec::new();
     }
@@ -148,7 +153,7 @@ struct DocPaths {
 
 impl DocPaths {
     /// What reading `key` and `when` from a doc needs, when `key` is a path of field names.
-    fn of(key: &Expr, when: Option<&super::Cond>) -> Option<DocPaths> {
+    fn of(key: &Expr, when: Option<&Cond>) -> Option<DocPaths> {
         match &key.kind {
             pipec_compiler::expr::ExprKind::Path(p) => Target::new(p),
             _ => None,
@@ -163,8 +168,8 @@ impl DocPaths {
 /// The `when` and `key` of a step that calls a store, with what reading them from an
 /// event's bytes or doc needs.
 #[derive(Debug)]
-struct Keying {
-    when: Option<super::Cond>,
+pub(crate) struct Keying {
+    when: Option<Cond>,
     key: Expr,
     /// The quoted keys of `key` when it is a path of field names.
     raw_key: Option<Vec<Vec<u8>>>,
@@ -172,7 +177,7 @@ struct Keying {
 }
 
 impl Keying {
-    fn new(key: &str, when: Option<&str>) -> Result<Keying, RuntimeError> {
+    pub(crate) fn new(key: &str, when: Option<&str>) -> Result<Keying, RuntimeError> {
         let key = parse(key)?;
         let when = parse_when(when)?;
         Ok(Keying {
@@ -185,7 +190,7 @@ impl Keying {
 
     /// Evaluates the keys of a batch: the events, each with the index of its key (none:
     /// skipped), and the keys to look up.
-    fn keys(
+    pub(crate) fn keys(
         &self,
         evs: Vec<Ev>,
         step: usize,
@@ -229,133 +234,10 @@ impl Keying {
     }
 }
 
-#[derive(Debug)]
-pub(super) struct Dedup {
-    keying: Keying,
-    store: Arc<Store>,
-    ttl_ms: u64,
-    duplicates: Option<Arc<str>>,
-    /// Set on duplicates (on their doc, when they are kept as bytes).
-    flags: fields::FlagSet,
-}
-
-impl Dedup {
-    pub(super) fn build(b: &Builder<'_>, d: &manifest::Dedup) -> Result<Dedup, RuntimeError> {
-        Ok(Dedup {
-            keying: Keying::new(&d.key, d.when.as_deref())?,
-            store: b.store(&d.store)?,
-            ttl_ms: d.ttl_ms,
-            duplicates: d.duplicates.as_deref().map(|t| b.topic(t)).transpose()?,
-            flags: fields::FlagSet::new(fields::flags(&d.flags).map_err(RuntimeError::Internal)?),
-        })
-    }
-
-    pub(super) async fn run(
-        &self,
-        evs: Vec<Ev>,
-        step: usize,
-        s: &mut Scratch<'_>,
-    ) -> Result<Vec<Ev>, RuntimeError> {
-        let (keyed, keys) = self.keying.keys(evs, step, s)?;
-        let seen = if keys.is_empty() {
-            Vec::new()
-        } else {
-            let tokens = tokens(&keyed, keys.len(), step, s.positions);
-            self.store.seen_or_set(&keys, &tokens, self.ttl_ms).await?
-        };
-        let mut out = Vec::with_capacity(keyed.len());
-        for (mut ev, k) in keyed {
-            if k.and_then(|k| seen.get(k).copied()).unwrap_or(false) {
-                s.counters[step].duplicate += 1;
-                self.flags.apply_ev(&mut ev, s.input)?;
-                if let Some(t) = &self.duplicates {
-                    s.send(&ev, step, std::slice::from_ref(t))?;
-                }
-            } else {
-                out.push(ev);
-            }
-        }
-        Ok(out)
-    }
-}
-
-#[derive(Debug)]
-pub(super) struct Enrich {
-    keying: Keying,
-    store: Arc<Store>,
-    into: FieldPath,
-    flag: Option<FieldPath>,
-    fields: Vec<String>,
-}
-
-impl Enrich {
-    pub(super) fn build(b: &Builder<'_>, e: &manifest::Enrich) -> Result<Enrich, RuntimeError> {
-        let path = |p: &str| fields::path(p).map_err(RuntimeError::Internal);
-        Ok(Enrich {
-            keying: Keying::new(&e.key, e.when.as_deref())?,
-            store: b.store(&e.store)?,
-            into: path(&e.into)?,
-            flag: e.flag.as_deref().map(path).transpose()?,
-            fields: e.fields.clone(),
-        })
-    }
-
-    pub(super) async fn run(
-        &self,
-        evs: Vec<Ev>,
-        step: usize,
-        s: &mut Scratch<'_>,
-    ) -> Result<Vec<Ev>, RuntimeError> {
-        // Events kept as bytes stay so unless something is set on them.
-        let (keyed, keys) = self.keying.keys(evs, step, s)?;
-        let mut found = if keys.is_empty() {
-            Vec::new()
-        } else {
-            self.store.lookup(&keys).await?
-        };
-        let mut out = Vec::with_capacity(keyed.len());
-        for (mut ev, k) in keyed {
-            if let Some(k) = k {
-                let record = found.get_mut(k).and_then(Option::take);
-                if record.is_some() {
-                    s.counters[step].hits += 1;
-                } else {
-                    s.counters[step].misses += 1;
-                }
-                if self.flag.is_some() || record.is_some() {
-                    ev.materialize(s.input)?;
-                }
-                if let Some(f) = &self.flag {
-                    fields::set(&mut ev.value, f, Value::Bool(record.is_some()));
-                }
-                if let Some(r) = record {
-                    fields::set(&mut ev.value, &self.into, self.pick(r));
-                }
-            }
-            out.push(ev);
-        }
-        Ok(out)
-    }
-
-    /// The record, or the chosen fields of it.
-    fn pick(&self, record: Value) -> Value {
-        match record {
-            Value::Object(mut m) if !self.fields.is_empty() => {
-                let picked: Map<String, Value> = self
-                    .fields
-                    .iter()
-                    .filter_map(|f| m.remove(f).map(|v| (f.clone(), v)))
-                    .collect();
-                Value::Object(picked)
-            }
-            other => other,
-        }
-    }
-}
-
 #[cfg(test)]
 mod unit_tests {
     use super::*;
+    use crate::event::{Raw, doc, fields};
     use serde_json::json;
 
     fn target(p: &str) -> Arc<Target> {
@@ -377,12 +259,12 @@ mod unit_tests {
     /// with the fields set gives, or unsure.
     #[test]
     fn keys_read_from_the_doc_are_the_trees() {
-        let when = super::super::parse_cond(
+        let when = crate::steps::parse_cond(
             r#"context.pdata.id in ["dev.sunbird.portal", "dev.mdo.portal"]"#,
         )
         .unwrap_or_else(|e| panic!("{e}"));
         let exists =
-            super::super::parse_cond("exists(params.msgid)").unwrap_or_else(|e| panic!("{e}"));
+            crate::steps::parse_cond("exists(params.msgid)").unwrap_or_else(|e| panic!("{e}"));
         let docs = [
             r#"{"eid":"X","mid":"m1","context":{"channel":"c","pdata":{"id":"dev.sunbird.portal"}}}"#,
             r#"{"mid":"m\"2","context":{"pdata":{"id":"dev.mdo.portal","ver":"1"}},"params":{"msgid":"q"}}"#,
@@ -412,7 +294,7 @@ mod unit_tests {
         for doc in docs {
             let b = doc.as_bytes();
             for sets in edits {
-                let Some(mut d) = super::super::doc::Doc::read(b) else {
+                let Some(mut d) = doc::Doc::read(b) else {
                     panic!("{doc}")
                 };
                 let mut tree: Value = serde_json::from_slice(b).unwrap_or(Value::Null);
@@ -423,7 +305,7 @@ mod unit_tests {
                 }
                 let ev = Ev {
                     value: Value::Null,
-                    raw: Some(super::super::Raw::Record),
+                    raw: Some(Raw::Record),
                     shape: None,
                     doc: Some(Box::new(d)),
                     input: 0,

@@ -15,15 +15,15 @@ use super::raw::{self, Kind, Node};
 
 /// A field path of field names only, with its keys quoted as canonical bytes write them.
 #[derive(Debug)]
-pub(super) struct Target {
-    pub(super) path: FieldPath,
+pub(crate) struct Target {
+    pub(crate) path: FieldPath,
     names: Vec<String>,
     keys: Vec<Vec<u8>>,
 }
 
 impl Target {
     /// The path as a target, when it is made of field names only.
-    pub(super) fn new(path: &FieldPath) -> Option<Arc<Target>> {
+    pub(crate) fn new(path: &FieldPath) -> Option<Arc<Target>> {
         let keys = raw::field_keys(path)?;
         let names = path
             .segments
@@ -43,7 +43,7 @@ impl Target {
     }
 
     /// The targets of every path `e` reads, when all are field names only.
-    pub(super) fn reads(e: &Expr) -> Option<Vec<Arc<Target>>> {
+    pub(crate) fn reads(e: &Expr) -> Option<Vec<Arc<Target>>> {
         e.paths().into_iter().map(Target::new).collect()
     }
 }
@@ -57,7 +57,7 @@ struct Edit {
 
 /// The tape of an event's canonical bytes and the fields set on it since.
 #[derive(Debug)]
-pub(super) struct Doc {
+pub(crate) struct Doc {
     tape: Vec<Node>,
     edits: Vec<Edit>,
     /// The bytes with the edits spliced in, once written (until the next edit).
@@ -65,7 +65,7 @@ pub(super) struct Doc {
 }
 
 /// What is at a path.
-pub(super) enum Look<'a> {
+pub(crate) enum Look<'a> {
     Missing,
     /// A value of the bytes, by its index in the tape.
     Node(usize),
@@ -77,7 +77,7 @@ pub(super) enum Look<'a> {
 
 impl Doc {
     /// The document of canonical bytes `b`, if they are.
-    pub(super) fn read(b: &[u8]) -> Option<Doc> {
+    pub(crate) fn read(b: &[u8]) -> Option<Doc> {
         Some(Doc {
             tape: raw::canonical_tape(b)?,
             edits: Vec::new(),
@@ -85,17 +85,17 @@ impl Doc {
         })
     }
 
-    pub(super) fn tape(&self) -> &[Node] {
+    pub(crate) fn tape(&self) -> &[Node] {
         &self.tape
     }
 
     /// Whether fields were set since the bytes were read.
-    pub(super) fn edited(&self) -> bool {
+    pub(crate) fn edited(&self) -> bool {
         !self.edits.is_empty()
     }
 
     /// Sets the field at `t` to `value`, as [`super::fields::set`] would.
-    pub(super) fn set(&mut self, t: &Arc<Target>, value: Value) {
+    pub(crate) fn set(&mut self, t: &Arc<Target>, value: Value) {
         self.written = None;
         self.edits.push(Edit {
             target: t.clone(),
@@ -104,14 +104,14 @@ impl Doc {
     }
 
     /// Replays the edits on the event's tree, parsed from the bytes.
-    pub(super) fn replay(&self, event: &mut Value) {
+    pub(crate) fn replay(&self, event: &mut Value) {
         for e in &self.edits {
             super::fields::set(event, &e.target.path, e.value.clone());
         }
     }
 
     /// What is at `t`.
-    pub(super) fn get(&self, b: &[u8], t: &Target) -> Look<'_> {
+    pub(crate) fn get(&self, b: &[u8], t: &Target) -> Look<'_> {
         let keys = t.keys.as_slice();
         for e in self.edits.iter().rev() {
             let ek = &e.target.keys;
@@ -138,7 +138,7 @@ impl Doc {
     }
 
     /// The value at `t` as a tree (`Ok(None)`: missing; `Err`: unsure).
-    pub(super) fn value(&self, b: &[u8], t: &Target) -> Result<Option<Value>, ()> {
+    pub(crate) fn value(&self, b: &[u8], t: &Target) -> Result<Option<Value>, ()> {
         match self.get(b, t) {
             Look::Missing => Ok(None),
             Look::Unsure => Err(()),
@@ -150,7 +150,7 @@ impl Doc {
     /// Evaluates `e`, whose paths are `reads`, against the event: on an event that holds
     /// only the fields read, which gives what evaluating it on the whole event gives.
     /// `None`: unsure.
-    pub(super) fn eval(
+    pub(crate) fn eval(
         &self,
         b: &[u8],
         e: &Expr,
@@ -161,7 +161,7 @@ impl Doc {
     }
 
     /// An event holding only the fields `reads` of this one (`None`: unsure).
-    pub(super) fn holding(&self, b: &[u8], reads: &[Arc<Target>]) -> Option<Value> {
+    pub(crate) fn holding(&self, b: &[u8], reads: &[Arc<Target>]) -> Option<Value> {
         let mut event = Value::Object(Map::new());
         for t in reads {
             if let Some(v) = self.value(b, t).ok()? {
@@ -173,7 +173,7 @@ impl Doc {
 
     /// Writes the event's bytes with the edits spliced in (see [`Doc::written`]), unless
     /// they are already.
-    pub(super) fn flush(&mut self, b: &[u8]) {
+    pub(crate) fn flush(&mut self, b: &[u8]) {
         if self.written.is_none() && self.edited() {
             self.written = Some(self.write(b));
         }
@@ -181,22 +181,22 @@ impl Doc {
 
     /// The event's bytes with the edits spliced in, as [`Doc::flush`] last wrote them
     /// (none if an edit came since).
-    pub(super) fn written(&self) -> Option<&[u8]> {
+    pub(crate) fn written(&self) -> Option<&[u8]> {
         self.written.as_deref()
     }
 
     /// The bytes [`Doc::flush`] last wrote, taken out (none if an edit came since).
-    pub(super) fn take_written(&mut self) -> Option<Vec<u8>> {
+    pub(crate) fn take_written(&mut self) -> Option<Vec<u8>> {
         self.written.take()
     }
 
     /// The event's bytes with the edits spliced in.
-    pub(super) fn write(&self, b: &[u8]) -> Vec<u8> {
+    pub(crate) fn write(&self, b: &[u8]) -> Vec<u8> {
         self.write_with(b, &[])
     }
 
     /// The event's bytes with the edits spliced in, then `more` (set in order after them).
-    pub(super) fn write_with(&self, b: &[u8], more: &[(&Arc<Target>, Value)]) -> Vec<u8> {
+    pub(crate) fn write_with(&self, b: &[u8], more: &[(&Arc<Target>, Value)]) -> Vec<u8> {
         let mut patches: Vec<(&[u8], Patch)> = Vec::new();
         let edits = self
             .edits
@@ -223,7 +223,7 @@ impl Doc {
 }
 
 /// Index of the node at the path of quoted `keys` from node `i`.
-pub(super) fn node_at(tape: &[Node], b: &[u8], mut i: usize, keys: &[Vec<u8>]) -> Option<usize> {
+pub(crate) fn node_at(tape: &[Node], b: &[u8], mut i: usize, keys: &[Vec<u8>]) -> Option<usize> {
     for k in keys {
         i = member(tape, b, i, k)?;
     }
@@ -231,7 +231,7 @@ pub(super) fn node_at(tape: &[Node], b: &[u8], mut i: usize, keys: &[Vec<u8>]) -
 }
 
 /// Index of member `key` (quoted) of the object at node `i`.
-pub(super) fn member(tape: &[Node], b: &[u8], i: usize, key: &[u8]) -> Option<usize> {
+pub(crate) fn member(tape: &[Node], b: &[u8], i: usize, key: &[u8]) -> Option<usize> {
     let n = tape.get(i)?;
     if n.kind != Kind::Object {
         return None;
@@ -250,7 +250,7 @@ pub(super) fn member(tape: &[Node], b: &[u8], i: usize, key: &[u8]) -> Option<us
 }
 
 /// The children of the container at node `i`.
-pub(super) fn children(tape: &[Node], i: usize) -> Children<'_> {
+pub(crate) fn children(tape: &[Node], i: usize) -> Children<'_> {
     let end = tape.get(i).map_or(0, |n| n.next as usize);
     Children {
         tape,
@@ -259,7 +259,7 @@ pub(super) fn children(tape: &[Node], i: usize) -> Children<'_> {
     }
 }
 
-pub(super) struct Children<'a> {
+pub(crate) struct Children<'a> {
     tape: &'a [Node],
     j: usize,
     end: usize,
@@ -279,7 +279,7 @@ impl Iterator for Children<'_> {
 }
 
 /// The value of node `i` as a tree.
-pub(super) fn node_value(tape: &[Node], b: &[u8], i: usize) -> Option<Value> {
+pub(crate) fn node_value(tape: &[Node], b: &[u8], i: usize) -> Option<Value> {
     let n = tape.get(i)?;
     let bytes = b.get(n.start as usize..n.end as usize)?;
     match n.kind {
@@ -412,7 +412,7 @@ mod unit_tests {
     use serde_json::json;
 
     fn target(p: &str) -> Arc<Target> {
-        match super::super::fields::path(p)
+        match crate::event::fields::path(p)
             .ok()
             .as_ref()
             .and_then(Target::new)
@@ -432,7 +432,7 @@ mod unit_tests {
         for (p, v) in sets {
             let t = target(p);
             d.set(&t, v.clone());
-            super::super::fields::set(&mut tree, &t.path, v.clone());
+            crate::event::fields::set(&mut tree, &t.path, v.clone());
         }
         let want = serde_json::to_string(&tree).unwrap_or_default();
         assert_eq!(String::from_utf8_lossy(&d.write(b)), want, "{doc} {sets:?}");

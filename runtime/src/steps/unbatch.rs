@@ -7,11 +7,12 @@ use pipec_compiler::expr::{Expr, FieldPath};
 use pipec_compiler::manifest;
 use serde_json::Value;
 
-use super::{Builder, Ev, Raw, Scratch, fields, raw};
+use super::{Builder, Scratch};
 use crate::RuntimeError;
+use crate::event::{Ev, Raw, fields, raw};
 
 #[derive(Debug)]
-pub(super) struct Unbatch {
+pub(crate) struct Unbatch {
     field: String,
     carry: Vec<(FieldPath, Expr)>,
     invalid: Option<Arc<str>>,
@@ -38,7 +39,7 @@ struct Summary {
 }
 
 impl Unbatch {
-    pub(super) fn build(b: &Builder<'_>, u: &manifest::Unbatch) -> Result<Unbatch, String> {
+    pub(crate) fn build(b: &Builder<'_>, u: &manifest::Unbatch) -> Result<Unbatch, String> {
         let topic = |t: &Option<String>| {
             t.as_deref()
                 .map(|t| b.topic(t))
@@ -76,7 +77,7 @@ impl Unbatch {
         })
     }
 
-    pub(super) fn run(
+    pub(crate) fn run(
         &self,
         evs: Vec<Ev>,
         step: usize,

@@ -13,7 +13,7 @@ const MAX_DEPTH: usize = 100;
 
 /// The value of the JSON text `s`, as `serde_json::from_str` gives it; none when this
 /// parser leaves the text to serde_json.
-pub(super) fn parse(s: &str) -> Option<Value> {
+pub(crate) fn parse(s: &str) -> Option<Value> {
     let mut p = Parser {
         s,
         b: s.as_bytes(),

@@ -7,7 +7,7 @@ use serde_json::Value;
 
 /// A parsed condition.
 #[derive(Debug)]
-pub(super) struct Cond {
+pub(crate) struct Cond {
     kind: Kind,
     /// The quoted keys of the path of a fast test, when it has no index: the test can
     /// then read the event's bytes.
@@ -30,7 +30,7 @@ enum Kind {
 }
 
 impl Cond {
-    pub(super) fn new(e: Expr) -> Cond {
+    pub(crate) fn new(e: Expr) -> Cond {
         let kind = Kind::new(e);
         let keys = match &kind {
             Kind::Eq(p, _) | Kind::In(p, _) | Kind::Exists(p) => super::raw::field_keys(p),
@@ -45,7 +45,7 @@ impl Cond {
     }
 
     /// Whether the condition holds; null and non-booleans do not.
-    pub(super) fn holds(&self, v: &Value) -> Result<bool, String> {
+    pub(crate) fn holds(&self, v: &Value) -> Result<bool, String> {
         let lookup = |p: &FieldPath| pipec_compiler::expr::eval::lookup(v, p);
         let text = |p: &FieldPath| lookup(p).and_then(Value::as_str);
         match &self.kind {
@@ -60,13 +60,13 @@ impl Cond {
 
     /// Whether the condition holds for the event of these canonical bytes; none when it
     /// needs the tree.
-    pub(super) fn holds_raw(&self, b: &[u8]) -> Option<Result<bool, String>> {
+    pub(crate) fn holds_raw(&self, b: &[u8]) -> Option<Result<bool, String>> {
         let keys = self.keys.as_deref()?;
         self.holds_found(super::raw::lookup(b, keys))
     }
 
     /// The path a fast test reads (none for an expression).
-    pub(super) fn path(&self) -> Option<&FieldPath> {
+    pub(crate) fn path(&self) -> Option<&FieldPath> {
         match &self.kind {
             Kind::Eq(p, _) | Kind::In(p, _) | Kind::Exists(p) => Some(p),
             Kind::Expr(_) => None,
@@ -74,13 +74,13 @@ impl Cond {
     }
 
     /// The quoted keys of the path a fast test reads from bytes.
-    pub(super) fn raw_keys(&self) -> Option<&[Vec<u8>]> {
+    pub(crate) fn raw_keys(&self) -> Option<&[Vec<u8>]> {
         self.keys.as_deref()
     }
 
     /// [`Cond::holds_raw`], given what is at its path in the bytes (as [`super::raw::lookup`]
     /// finds it).
-    pub(super) fn holds_found(&self, found: Option<&[u8]>) -> Option<Result<bool, String>> {
+    pub(crate) fn holds_found(&self, found: Option<&[u8]>) -> Option<Result<bool, String>> {
         // Canonical bytes of a string are what serde_json writes for its text.
         let one_of = || found.is_some_and(|f| self.quoted.iter().any(|q| q.as_slice() == f));
         Some(Ok(match &self.kind {

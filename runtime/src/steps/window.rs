@@ -11,8 +11,9 @@ use pipec_compiler::expr::{Expr, ExprKind, FieldPath};
 use pipec_compiler::manifest::{self, WindowKind};
 use serde_json::{Map, Value};
 
-use super::{Builder, Ev, Scratch, fields, parse};
+use super::{Builder, Scratch, parse};
 use crate::RuntimeError;
+use crate::event::{Ev, fields};
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Func {
@@ -69,7 +70,7 @@ struct State {
 }
 
 #[derive(Debug)]
-pub(super) struct WindowAgg {
+pub(crate) struct WindowAgg {
     kind: WindowKind,
     key: Vec<(Option<FieldPath>, Expr)>,
     time: Expr,
@@ -82,7 +83,7 @@ pub(super) struct WindowAgg {
 }
 
 impl WindowAgg {
-    pub(super) fn build(
+    pub(crate) fn build(
         b: &Builder<'_>,
         w: &manifest::Window,
         a: &manifest::Aggregate,
@@ -163,7 +164,7 @@ impl WindowAgg {
     }
 
     /// Takes the events into their windows; returns the events of the windows that closed.
-    pub(super) fn run(
+    pub(crate) fn run(
         &self,
         evs: Vec<Ev>,
         step: usize,
@@ -226,7 +227,7 @@ impl WindowAgg {
     }
 
     /// Closes every window.
-    pub(super) fn flush(&self) -> Vec<Ev> {
+    pub(crate) fn flush(&self) -> Vec<Ev> {
         let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
         self.close(&mut st, Some(i64::MAX))
     }

@@ -9,17 +9,19 @@ use pipec_compiler::expr::FieldPath;
 use pipec_compiler::manifest;
 use serde_json::Value;
 
-use super::doc::{Look, Target};
-use super::raw::Kind;
-use super::schema::{Compiled, Verdict};
-use super::{Builder, Ev, Scratch, fields, holds_ev, parse_when};
+use super::{Builder, Scratch, holds_ev, parse_when};
 use crate::RuntimeError;
-use crate::schemas::Schemas;
+use crate::event::cond::Cond;
+use crate::event::doc::{Look, Target};
+use crate::event::raw::Kind;
+use crate::event::schema::Schemas;
+use crate::event::schema::{Compiled, Verdict};
+use crate::event::{Ev, fields};
 
 #[derive(Debug)]
-pub(super) struct Validate {
+pub(crate) struct Validate {
     job: String,
-    when: Option<super::Cond>,
+    when: Option<Cond>,
     type_field: FieldPath,
     /// By type name (or, with a schema directory, its lower-case name).
     by_type: HashMap<String, Arc<Validator>>,
@@ -36,11 +38,11 @@ pub(super) struct Validate {
     default: Option<Arc<Validator>>,
     invalid: Arc<str>,
     flags: Vec<(FieldPath, Value)>,
-    valid_flags: fields::FlagSet,
+    valid_flags: super::set::FlagSet,
 }
 
 impl Validate {
-    pub(super) fn build(
+    pub(crate) fn build(
         b: &Builder<'_>,
         job: &str,
         v: &manifest::Validate,
@@ -82,7 +84,7 @@ impl Validate {
         let type_field = b.type_field()?;
         let fast_by_quoted = fast_by_type
             .iter()
-            .map(|(t, c)| (super::raw::quoted(t), c.clone()))
+            .map(|(t, c)| (crate::event::raw::quoted(t), c.clone()))
             .collect();
         Ok(Validate {
             job: job.to_string(),
@@ -97,11 +99,11 @@ impl Validate {
             default,
             invalid: b.topic(&v.invalid)?,
             flags: fields::flags(&v.flags).map_err(internal)?,
-            valid_flags: fields::FlagSet::new(fields::flags(&v.valid_flags).map_err(internal)?),
+            valid_flags: super::set::FlagSet::new(fields::flags(&v.valid_flags).map_err(internal)?),
         })
     }
 
-    pub(super) fn run(
+    pub(crate) fn run(
         &self,
         evs: Vec<Ev>,
         step: usize,
@@ -163,7 +165,7 @@ impl Validate {
         };
         let quoted = &b[n.start as usize..n.end as usize];
         let compiled = if self.dir_mode {
-            let Some(ty) = super::raw::text(quoted) else {
+            let Some(ty) = crate::event::raw::text(quoted) else {
                 return false;
             };
             // The fast schema must be the one jsonschema would use.
