@@ -7,7 +7,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use pipec_compiler::plan::{self, Plan, TopicAction};
-use pipec_runtime::kafka::live::{self, ActionOutcome};
+use pipec_runtime::cluster::live::{self, ActionOutcome};
 
 use crate::plan::{ERROR, LiveArgs, OK, block_on, cluster_brokers, make_plan};
 

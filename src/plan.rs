@@ -1,6 +1,6 @@
 //! `pipec plan`: what deploying the spec would change, compared with a previous manifest
 //! (`--against`), a live cluster (`--brokers`), or both. Arguments and output here; the work
-//! in `pipec_compiler::plan` and, for live clusters, `pipec_runtime::kafka::live`.
+//! in `pipec_compiler::plan` and, for live clusters, `pipec_runtime::cluster::live`.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -143,7 +143,7 @@ pub fn make_plan(
         }
     };
     let owned = plan::owned_topics(&desired, old.as_ref());
-    let state = block_on(pipec_runtime::kafka::live::read_state(
+    let state = block_on(pipec_runtime::cluster::live::read_state(
         &owned,
         &brokers,
         live.timeout(),

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use pipec_compiler::input::read_input;
-use pipec_runtime::embedded::{self, RunOptions, RunReport};
+use pipec_runtime::transport::embedded::{self, RunOptions, RunReport};
 
 use crate::compile::load_manifest;
 

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use pipec_compiler::manifest::Manifest;
-use pipec_runtime::kafka::stream::{self, KafkaRunOptions};
 use pipec_runtime::metrics::{self, Metrics};
+use pipec_runtime::transport::kafka::{self, KafkaRunOptions};
 
 use crate::run::{Args, StoreMode, spec_dir};
 
@@ -63,7 +63,7 @@ pub fn run(manifest: &Manifest, args: &Args) -> u8 {
             tracing::info!("stopping: finishing the batches in hand");
             let _ = stop_tx.send(true);
         });
-        let result = stream::run(manifest, &opts, metrics, stop_rx).await;
+        let result = kafka::run(manifest, &opts, metrics, stop_rx).await;
         if let Some(h) = server {
             h.abort();
         }

@@ -10,7 +10,7 @@ use pipec_compiler::expr::eval::lookup;
 use pipec_compiler::manifest::Manifest;
 use pipec_compiler::manifest::spec_tests::{Expect, SpecTest, apply_set};
 use pipec_compiler::{CheckOptions, compile};
-use pipec_runtime::embedded::{self, RunOptions, RunReport};
+use pipec_runtime::transport::embedded::{self, RunOptions, RunReport};
 use serde_json::Value;
 
 /// Every test passed.

@@ -17,11 +17,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use pipec_compiler::manifest::{self, Manifest, MemoryStore};
+use pipec_runtime::cluster::{Admin, NewTopicSpec};
 use pipec_runtime::r#gen::{GenOptions, Generator};
-use pipec_runtime::kafka::stream::{self, KafkaRunOptions};
-use pipec_runtime::kafka::{Admin, NewTopicSpec};
 use pipec_runtime::metrics::Metrics;
 use pipec_runtime::store::Store;
+use pipec_runtime::transport::kafka::{self, KafkaRunOptions};
 use pipec_runtime::{Job, Output};
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, StreamConsumer};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
@@ -291,7 +291,7 @@ async fn preprocessor(m: &Manifest, group: &str, n: usize, unacked: usize) -> Du
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let run = {
         let metrics = Arc::clone(&metrics);
-        tokio::spawn(async move { stream::run(&m, &opts, metrics, stop_rx).await })
+        tokio::spawn(async move { kafka::run(&m, &opts, metrics, stop_rx).await })
     };
     let mut started = None;
     loop {

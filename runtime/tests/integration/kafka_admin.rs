@@ -7,7 +7,7 @@
 use std::time::{Duration, Instant};
 
 use pipec_runtime::RuntimeError;
-use pipec_runtime::kafka::{Admin, ConfigSource, NewTopicSpec, Refusal, TopicInfo, TopicOutcome};
+use pipec_runtime::cluster::{Admin, ConfigSource, NewTopicSpec, Refusal, TopicInfo, TopicOutcome};
 
 const TIMEOUT: Duration = Duration::from_secs(10);
 

@@ -207,7 +207,7 @@ fn topic_state(info: &TopicInfo) -> Result<TopicState, RuntimeError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::kafka::admin::TopicConfig;
+    use crate::cluster::admin::TopicConfig;
 
     fn config(name: &str, value: &str, source: ConfigSource, is_default: bool) -> TopicConfig {
         TopicConfig {

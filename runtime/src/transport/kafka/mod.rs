@@ -1,0 +1,301 @@
+//! The Kafka transport: each stream job of a manifest consumes its source topic in its own
+//! consumer group, runs its steps on batches of records, produces the outputs with an
+//! idempotent producer, and commits the batch's offsets only once the broker has
+//! acknowledged every record produced from it (at-least-once).
+//!
+//! Exactly-once (`exactly_once`): each job has a transactional producer, and the outputs of
+//! its batches and the offsets they came from are committed in one Kafka transaction, so a
+//! crash before the commit leaves neither (consumers reading `read_committed`, librdkafka's
+//! default, never see the outputs of an aborted transaction). A transaction ends at each
+//! commit point: every batch, or with memory stores that keep snapshots, every snapshot
+//! (written before the commit).
+//!
+//! Either way, dedup keys are written with a token of the event's source position, so an
+//! event consumed again after a crash is not a duplicate of itself: with exactly-once a
+//! crash loses nothing and duplicates nothing; with at-least-once, an event consumed again
+//! goes where it went the first time, once more.
+//!
+//! At most `unacked_batches` batches per job await their acknowledgements while the next is
+//! processed, so a slow broker or store slows consumption instead of filling memory
+//! (back-pressure); the producer's queue is bounded by librdkafka. When the group gives a
+//! partition back at its last committed offset (a restarted coordinator that forgot the
+//! member, a rebalance), the records this process had already run are skipped, not produced
+//! again.
+//! A store that cannot be reached makes the job retry the same batch with backoff (nothing is
+//! committed meanwhile); a record the broker will not take stops the job with an error, and
+//! its batch is consumed again after a restart. librdkafka reconnects to restarted brokers by
+//! itself. Stopping (`stop` set to true: SIGTERM, SIGINT) ends consumption, finishes the batch
+//! in hand, flushes windows, produces and commits, and closes the stores (memory stores write
+//! their snapshot).
+
+mod client;
+mod commit;
+mod produce;
+mod recover;
+mod runner;
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use pipec_compiler::expr::Expr;
+use pipec_compiler::manifest::Manifest;
+use rdkafka::ClientConfig;
+use rdkafka::consumer::Consumer;
+use rdkafka::producer::FutureProducer;
+use rdkafka::util::Timeout;
+use serde_json::Value;
+use tokio::sync::watch;
+
+use crate::RuntimeError;
+use crate::job::{Job, StepCounters};
+use crate::metrics::Metrics;
+use crate::store::Store;
+use client::{client, consumer, producer, transactional};
+use runner::Runner;
+
+/// How often memory stores write their snapshot while a job runs.
+const SNAPSHOT_EVERY: Duration = Duration::from_secs(5);
+
+/// How a pipeline runs on Kafka.
+#[derive(Debug, Clone)]
+pub struct KafkaRunOptions {
+    /// Bootstrap servers by cluster name (every cluster the selected jobs use).
+    pub brokers: BTreeMap<String, String>,
+    /// Jobs to run (all when empty).
+    pub jobs: Vec<String>,
+    /// Directory relative store paths are resolved against.
+    pub base_dir: PathBuf,
+    /// In-memory stores in place of Redis ones.
+    pub memory_stores: bool,
+    /// Most records handed to a job at once.
+    pub max_batch: usize,
+    /// How long to wait for a batch to fill once its first record is in.
+    pub batch_wait: Duration,
+    /// Batches whose outputs may still await the broker's acknowledgement while the next
+    /// batch is read and processed (at-least-once; 0: each batch waits for its own). Their
+    /// offsets are committed once they and every batch before them are acknowledged.
+    /// Exactly-once always waits (a transaction ends at each commit point).
+    pub unacked_batches: usize,
+    /// Stop once no record has arrived for this long (one-shot runs and tests).
+    pub idle_exit: Option<Duration>,
+    /// Outputs and offsets committed in Kafka transactions.
+    pub exactly_once: bool,
+    /// Names this process among a job's replicas: with `exactly_once`, its transactional
+    /// id is `<consumer group>-<instance>`. Keep it across restarts (a pod name of a
+    /// StatefulSet), so that a restarted process aborts the transaction its predecessor
+    /// left open at once instead of after the transaction timeout.
+    pub instance: String,
+}
+
+impl KafkaRunOptions {
+    /// Defaults: 512 records a batch, 50 ms to fill it, 4 batches unacknowledged, no idle
+    /// exit.
+    pub fn new(brokers: BTreeMap<String, String>) -> Self {
+        KafkaRunOptions {
+            brokers,
+            jobs: Vec::new(),
+            base_dir: PathBuf::from("."),
+            memory_stores: false,
+            max_batch: 512,
+            batch_wait: Duration::from_millis(50),
+            unacked_batches: 4,
+            idle_exit: None,
+            exactly_once: false,
+            instance: "0".into(),
+        }
+    }
+}
+
+/// What the jobs did.
+#[derive(Debug, Default)]
+pub struct KafkaReport {
+    /// Step counters of each job.
+    pub jobs: BTreeMap<String, Vec<StepCounters>>,
+    /// Records consumed by each job.
+    pub records_in: BTreeMap<String, u64>,
+}
+
+/// Runs the jobs until `stop` turns true (or, with `idle_exit`, until they are idle).
+pub async fn run(
+    manifest: &Manifest,
+    opts: &KafkaRunOptions,
+    metrics: Arc<Metrics>,
+    stop: watch::Receiver<bool>,
+) -> Result<KafkaReport, RuntimeError> {
+    let selected = super::select_jobs(manifest, &opts.jobs)?;
+    let stores =
+        super::open_stores(manifest, &selected, opts.memory_stores, &opts.base_dir).await?;
+    let mut producers: HashMap<String, FutureProducer> = HashMap::new();
+    let topics = Arc::new(Topics::new(manifest)?);
+    let mut tasks = Vec::new();
+    for name in &selected {
+        let job = Job::build(name, manifest, &stores)?;
+        let def = &manifest.jobs[*name];
+        let source = topic_def(manifest, &def.from)?;
+        let servers = servers(opts, &source.cluster)?;
+        let mut outs: HashMap<String, FutureProducer> = HashMap::new();
+        let txn = if opts.exactly_once {
+            let id = format!("{}-{}", def.consumer_group, opts.instance);
+            let p = transactional(manifest, name, &source.cluster, servers, &id).await?;
+            for t in job.outputs() {
+                let cluster = &topic_def(manifest, t)?.cluster;
+                if servers_of(opts, cluster)? != servers {
+                    return Err(RuntimeError::Config {
+                        what: format!(
+                            "job `{name}`: exactly-once needs its outputs on the cluster it \
+                             reads (`{}`), but `{t}` is on `{cluster}`",
+                            source.cluster
+                        ),
+                    });
+                }
+                outs.insert(t.to_string(), p.clone());
+            }
+            producers.insert(format!("txn:{id}"), p.clone());
+            Some(p)
+        } else {
+            for t in job.outputs() {
+                let cluster = &topic_def(manifest, t)?.cluster;
+                let servers = servers_of(opts, cluster)?;
+                let p = match producers.get(&servers) {
+                    Some(p) => p.clone(),
+                    None => {
+                        let p = producer(manifest, cluster, &servers)?;
+                        producers.insert(servers.clone(), p.clone());
+                        p
+                    }
+                };
+                outs.insert(t.to_string(), p);
+            }
+            None
+        };
+        let consumer = consumer(manifest, &source.cluster, servers, &def.consumer_group)?;
+        consumer
+            .subscribe(&[source.name.as_str()])
+            .map_err(|e| RuntimeError::Config {
+                what: format!("job `{name}`: subscribing to `{}`: {e}", source.name),
+            })?;
+        let steps: Vec<&str> = def.steps.iter().map(|s| s.kind()).collect();
+        metrics.job_started(name, &steps);
+        let job_stores: Vec<Arc<Store>> = def
+            .stores
+            .iter()
+            .filter_map(|s| stores.get(s).cloned())
+            .collect();
+        // Where the job's outputs go, by cluster, for the recovery scan.
+        let mut outputs: BTreeMap<String, (ClientConfig, Vec<String>)> = BTreeMap::new();
+        for t in job.outputs() {
+            let def = topic_def(manifest, t)?;
+            let servers = servers_of(opts, &def.cluster)?;
+            outputs
+                .entry(servers.clone())
+                .or_insert_with(|| (client(manifest, &def.cluster, &servers), Vec::new()))
+                .1
+                .push(def.name.clone());
+        }
+        let runner = Runner {
+            source_name: source.name.clone(),
+            group: def.consumer_group.clone(),
+            output_clusters: outputs.into_values().collect(),
+            written: std::sync::Mutex::new(recover::Written::new()),
+            job,
+            stores: job_stores,
+            last_snapshot: std::sync::Mutex::new(Instant::now()),
+            consumer: Arc::new(consumer),
+            producers: outs,
+            txn,
+            topics: Arc::clone(&topics),
+            partition_counts: std::sync::Mutex::new(HashMap::new()),
+            metrics: Arc::clone(&metrics),
+            opts: opts.clone(),
+        };
+        tasks.push(tokio::spawn(runner.run(stop.clone())));
+    }
+    let mut report = KafkaReport::default();
+    let mut first_error = None;
+    for t in tasks {
+        if let Some((name, counters, n)) = super::joined(t.await, "job", &mut first_error) {
+            report.records_in.insert(name.clone(), n);
+            report.jobs.insert(name, counters);
+        }
+    }
+    for p in producers.values() {
+        let p = p.clone();
+        let flushed = tokio::task::spawn_blocking(move || {
+            rdkafka::producer::Producer::flush(&p, Timeout::After(Duration::from_secs(30)))
+        })
+        .await;
+        if let Ok(Err(e)) = flushed {
+            first_error.get_or_insert(RuntimeError::Unavailable {
+                system: "kafka".into(),
+                reason: format!("flushing the producer: {e}"),
+            });
+        }
+    }
+    super::close_stores(&stores, &mut first_error).await;
+    match first_error {
+        Some(e) => Err(e),
+        None => Ok(report),
+    }
+}
+
+/// Kafka names and record keys of the manifest's topics.
+pub(super) struct Topics {
+    /// Spec name → (Kafka name, key expression).
+    pub(super) by_id: HashMap<String, (String, Option<Expr>)>,
+}
+
+impl Topics {
+    fn new(manifest: &Manifest) -> Result<Topics, RuntimeError> {
+        let mut by_id = HashMap::new();
+        for (id, t) in &manifest.topics {
+            let key = match &t.key {
+                Some(src) => Some(pipec_compiler::expr::parse(src).map_err(|e| {
+                    RuntimeError::Internal(format!("topic `{id}`: key `{src}`: {e}"))
+                })?),
+                None => None,
+            };
+            by_id.insert(id.clone(), (t.name.clone(), key));
+        }
+        Ok(Topics { by_id })
+    }
+
+    /// The record key of `bytes` for topic `id`: the key expression's value (a string as
+    /// is, anything else as JSON), none when the topic has no key or the value is null.
+    pub(super) fn key(&self, id: &str, bytes: &[u8]) -> Option<Vec<u8>> {
+        let expr = self.by_id.get(id)?.1.as_ref()?;
+        let event: Value = serde_json::from_slice(bytes).ok()?;
+        match pipec_compiler::expr::eval(expr, &event).ok()? {
+            Value::Null => None,
+            Value::String(s) => Some(s.into_bytes()),
+            other => Some(other.to_string().into_bytes()),
+        }
+    }
+}
+
+/// A topic of the manifest; a hand-edited manifest may name one it lacks.
+pub(super) fn topic_def<'m>(
+    manifest: &'m Manifest,
+    id: &str,
+) -> Result<&'m pipec_compiler::manifest::Topic, RuntimeError> {
+    manifest.topics.get(id).ok_or_else(|| RuntimeError::Config {
+        what: format!("the manifest has no topic `{id}`"),
+    })
+}
+
+pub(super) fn servers<'a>(
+    opts: &'a KafkaRunOptions,
+    cluster: &str,
+) -> Result<&'a str, RuntimeError> {
+    opts.brokers
+        .get(cluster)
+        .map(String::as_str)
+        .ok_or_else(|| RuntimeError::Config {
+            what: format!("no bootstrap servers for cluster `{cluster}`"),
+        })
+}
+
+pub(super) fn servers_of(opts: &KafkaRunOptions, cluster: &str) -> Result<String, RuntimeError> {
+    servers(opts, cluster).map(str::to_owned)
+}
