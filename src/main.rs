@@ -6,7 +6,6 @@ mod compat;
 mod compile;
 mod plan;
 mod run;
-mod run_kafka;
 mod spec_test;
 mod validate_events;
 

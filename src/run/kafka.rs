@@ -10,7 +10,7 @@ use pipec_compiler::manifest::Manifest;
 use pipec_runtime::metrics::{self, Metrics};
 use pipec_runtime::transport::kafka::{self, KafkaRunOptions};
 
-use crate::run::{Args, StoreMode, spec_dir};
+use super::args::{Args, StoreMode, spec_dir};
 
 /// Ran and stopped cleanly.
 const OK: u8 = 0;
