@@ -1,6 +1,9 @@
 //! The Kafka admin client against a real Apache Kafka broker: `PIPEC_TEST_BROKERS` (default
 //! `127.0.0.1:9092`), which `bash scripts/test` provides by starting one (`scripts/kafka-broker`).
-//! Each change is checked by reading the topic back, each refusal by its exact code.
+//! Each change is checked by reading the topic back, each refusal by its exact code. Kafka's
+//! brokers show a change some time after its controller accepted it (seen: a partition increase
+//! not yet listed right after CreatePartitions answered), so a change is read back until it
+//! shows, for at most 10 s.
 
 use std::time::{Duration, Instant};
 
@@ -34,6 +37,28 @@ fn unique(tag: &str) -> String {
 async fn topic(admin: &Admin, name: &str) -> Option<TopicInfo> {
     let topics = admin.describe().await.expect("describe");
     topics.into_iter().find(|t| t.name == name)
+}
+
+/// The topic as described once `shown` holds of it (`None`: not listed), or as last described
+/// after 10 s.
+async fn topic_once(
+    admin: &Admin,
+    name: &str,
+    shown: impl Fn(Option<&TopicInfo>) -> bool,
+) -> Option<TopicInfo> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let t = topic(admin, name).await;
+        if shown(t.as_ref()) || Instant::now() >= deadline {
+            return t;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The value of a config the topic has.
+fn value<'a>(t: Option<&'a TopicInfo>, config: &str) -> Option<&'a str> {
+    t?.config(config)?.value.as_deref()
 }
 
 fn refusal(outcome: &TopicOutcome) -> &Refusal {
@@ -70,7 +95,9 @@ async fn topic_lifecycle_on_a_real_broker() {
     assert_eq!(refusal(&again[0]).code, "TopicAlreadyExists");
     assert_eq!(refusal(&again[0]).message, "Broker: Topic already exists");
 
-    let info = topic(&admin, &name).await.expect("the new topic is listed");
+    let info = topic_once(&admin, &name, |t| t.is_some())
+        .await
+        .expect("the new topic is listed");
     assert_eq!((info.partitions, info.replication), (3, 1));
     let retention = info
         .config("retention.ms")
@@ -97,9 +124,11 @@ async fn topic_lifecycle_on_a_real_broker() {
         .await
         .unwrap();
     assert_eq!(altered.result, Ok(()), "{altered:?}");
-    let info = topic(&admin, &name).await.unwrap();
-    let retention = info.config("retention.ms").unwrap();
-    assert_eq!(retention.value.as_deref(), Some("7200000"));
+    let info = topic_once(&admin, &name, |t| {
+        value(t, "retention.ms") == Some("7200000")
+    })
+    .await;
+    assert_eq!(value(info.as_ref(), "retention.ms"), Some("7200000"));
 
     let removed = admin
         .alter_configs(
@@ -110,12 +139,14 @@ async fn topic_lifecycle_on_a_real_broker() {
         .await
         .unwrap();
     assert_eq!(removed.result, Ok(()), "{removed:?}");
-    let info = topic(&admin, &name).await.unwrap();
-    assert_eq!(
-        info.config("max.message.bytes")
-            .and_then(|c| c.value.as_deref()),
-        Some("2000000")
-    );
+    let info = topic_once(&admin, &name, |t| {
+        value(t, "max.message.bytes") == Some("2000000")
+            && t.and_then(|t| t.config("retention.ms"))
+                .is_some_and(|c| c.is_default)
+    })
+    .await
+    .unwrap();
+    assert_eq!(value(Some(&info), "max.message.bytes"), Some("2000000"));
     // Removed: the broker's default is listed again (7 days), as a default.
     let retention = info.config("retention.ms").expect("retention.ms");
     assert!(retention.is_default, "{retention:?}");
@@ -136,7 +167,8 @@ async fn topic_lifecycle_on_a_real_broker() {
 
     let raised = admin.create_partitions(&name, 5).await.unwrap();
     assert_eq!(raised.result, Ok(()), "{raised:?}");
-    assert_eq!(topic(&admin, &name).await.unwrap().partitions, 5);
+    let info = topic_once(&admin, &name, |t| t.is_some_and(|t| t.partitions == 5)).await;
+    assert_eq!(info.unwrap().partitions, 5);
 
     let lowered = admin.create_partitions(&name, 1).await.unwrap();
     assert_eq!(refusal(&lowered).code, "InvalidPartitions", "{lowered:?}");
@@ -150,7 +182,7 @@ async fn topic_lifecycle_on_a_real_broker() {
             result: Ok(())
         }]
     );
-    assert_eq!(topic(&admin, &name).await, None);
+    assert_eq!(topic_once(&admin, &name, |t| t.is_none()).await, None);
 }
 
 #[tokio::test]
