@@ -227,7 +227,7 @@ fn kafka_and_embedded_give_the_same_events_on_every_topic() {
         ])
         .current_dir(root())
         .stdout(Stdio::null())
-        .stderr(Stdio::piped())
+        .stderr(job_log_file(metrics_port))
         .spawn()
         .expect("spawn pipec run --kafka");
     // While it runs, /metrics serves the counters.
@@ -245,10 +245,7 @@ fn kafka_and_embedded_give_the_same_events_on_every_topic() {
     }
     let status = wait(&mut child, Duration::from_secs(180));
     let mut stderr = String::new();
-    if let Some(mut e) = child.stderr.take() {
-        use std::io::Read;
-        let _ = e.read_to_string(&mut stderr);
-    }
+    read_job_log(metrics_port, &mut stderr);
     assert!(status, "pipec run --kafka failed:\n{stderr}");
     assert!(
         metrics.contains("pipec_step_events_total{job=\"telemetry-extractor\",step=\"0\",kind=\"dedup\",outcome=\"in\"} 7"),
@@ -498,7 +495,8 @@ fn generated_on(b: &str, tag: &str) -> Generated {
     }
 }
 
-/// Starts `pipec run` of `spec`'s preprocessor on `b`, metrics on `port`.
+/// Starts `pipec run` of `spec`'s preprocessor on `b`, metrics on `port`, its log in
+/// [`job_log_file`]`(port)`.
 fn start_preprocessor(
     spec: &str,
     env: &str,
@@ -522,7 +520,7 @@ fn start_preprocessor(
         .args(args)
         .current_dir(root())
         .stdout(Stdio::null())
-        .stderr(Stdio::piped())
+        .stderr(job_log_file(port))
         .spawn()
         .expect("spawn pipec run --kafka")
 }
@@ -553,12 +551,22 @@ fn records_in(port: u16) -> Option<u64> {
         .and_then(|v| v.parse().ok())
 }
 
-/// Appends a finished child's stderr to `log`.
-fn read_stderr(child: &mut std::process::Child, log: &mut String) {
-    if let Some(mut e) = child.stderr.take() {
-        use std::io::Read;
-        let _ = e.read_to_string(log);
-    }
+/// Where the log (stderr) of the job serving metrics on `port` goes: a file, not a pipe, which
+/// nobody would read while the job runs — once it was full, the job blocked in its logging
+/// (seen after a Kafka restart, which librdkafka reports partition by partition).
+fn job_log_path(port: u16) -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("pipec-test-{}-job-{port}.log", std::process::id()))
+}
+
+fn job_log_file(port: u16) -> std::fs::File {
+    std::fs::File::create(job_log_path(port)).expect("job log file")
+}
+
+/// Appends the log of the finished job of `port` to `log` (and removes its file).
+fn read_job_log(port: u16, log: &mut String) {
+    let path = job_log_path(port);
+    log.push_str(&std::fs::read_to_string(&path).unwrap_or_default());
+    let _ = std::fs::remove_file(path);
 }
 
 /// xorshift64 from `seed`: `random(n)` in `0..n`.
@@ -608,14 +616,15 @@ fn kill_and_restart(spec: &str, tag: &str, extra: &[&str]) -> Killed {
         log.push_str(&format!(
             "round {round}: consuming {consuming}, killed after {seen} records (aimed at {target}); its log:\n"
         ));
-        read_stderr(&mut child, &mut log);
+        read_job_log(port, &mut log);
         assert!(consuming, "the job did not start consuming:\n{log}");
     }
     let mut args = extra.to_vec();
     args.extend(["--idle-exit", "20"]);
-    let mut child = start_preprocessor(spec, &g.env, &b, &args, free_port());
+    let port = free_port();
+    let mut child = start_preprocessor(spec, &g.env, &b, &args, port);
     let ok = wait(&mut child, Duration::from_secs(600));
-    read_stderr(&mut child, &mut log);
+    read_job_log(port, &mut log);
     assert!(ok, "the last run failed:\n{log}");
     Killed {
         brokers: b,
@@ -718,7 +727,7 @@ fn a_job_goes_on_when_its_broker_restarts() {
         "broker killed {after} ms after consumption began, restarted 3 s later\n"
     ));
     let ok = wait(&mut child, Duration::from_secs(600));
-    read_stderr(&mut child, &mut log);
+    read_job_log(port, &mut log);
     assert!(ok, "the job did not survive the broker's restart:\n{log}");
     // It was still working when the broker went away.
     let before = consumed_before.unwrap_or(0);
