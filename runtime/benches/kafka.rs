@@ -6,7 +6,8 @@
 //! unacknowledged (the default).
 //!
 //! Needs a broker: `PIPEC_BENCH_BROKERS` (default `127.0.0.1:9092`; `bash scripts/test` leaves
-//! none running, start Tansu as it does). Input: generated Sunbird batches unpacked by the
+//! none running: `scripts/kafka-broker start --dir DIR --port 9092` starts the Apache Kafka it
+//! uses). Input: generated Sunbird batches unpacked by the
 //! extractor job in process, so the records are what the preprocessor reads in production.
 //!
 //! `cargo bench -p pipec-runtime --bench kafka -- [--events N] [--rounds N]`
@@ -352,7 +353,7 @@ fn main() {
         let admin = match Admin::connect(&brokers(), Duration::from_secs(10)).await {
             Ok(a) => a,
             Err(e) => panic!(
-                "no broker at {} ({e}): start one (Tansu, as scripts/test does) or set PIPEC_BENCH_BROKERS",
+                "no broker at {} ({e}): start one (scripts/kafka-broker start --dir DIR --port 9092) or set PIPEC_BENCH_BROKERS",
                 brokers()
             ),
         };

@@ -93,8 +93,27 @@ pub fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
-/// The Kafka-protocol broker of the tests: `PIPEC_TEST_BROKERS`, else `127.0.0.1:9092`
-/// (where `scripts/test` starts Tansu).
+/// A copy of `pipelines/igot` in a scratch directory whose topics have one replica each, as the
+/// tests' one-node Kafka can hold (it refuses igot's default of 2 with
+/// `InvalidReplicationFactor`); everything else is igot's.
+pub fn igot_one_replica(name: &str) -> PathBuf {
+    let dir = scratch(name);
+    copy_dir(&root().join("pipelines/igot"), &dir);
+    let yaml = dir.join("pipeline.yaml");
+    let text = std::fs::read_to_string(&yaml).expect("igot's pipeline.yaml");
+    let default = "topic: { cluster: processing, partitions: 16, replication: 2,";
+    assert!(text.contains(default), "igot's topic defaults changed");
+    let text = text.replacen(
+        default,
+        "topic: { cluster: processing, partitions: 16, replication: 1,",
+        1,
+    );
+    std::fs::write(&yaml, text).expect("write pipeline.yaml");
+    dir
+}
+
+/// The Kafka broker of the tests: `PIPEC_TEST_BROKERS`, else `127.0.0.1:9092` (where
+/// `scripts/test` starts Apache Kafka).
 pub fn brokers() -> String {
     std::env::var("PIPEC_TEST_BROKERS").unwrap_or_else(|_| "127.0.0.1:9092".to_owned())
 }
