@@ -4,6 +4,7 @@
 //! of a manifest in one process with topics as in-memory queues, [`kafka`] reads and changes a
 //! live cluster's topics and runs the jobs on Kafka, with [`metrics`] served over HTTP.
 
+pub mod batch;
 pub mod embedded;
 pub mod error;
 pub mod r#gen;

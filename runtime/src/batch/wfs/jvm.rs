@@ -1,0 +1,432 @@
+//! The JVM library behaviour that Sunbird's output depends on, written out: Scala's decimal
+//! rounding, the iteration order of Scala 2.11/2.12 hash maps (which orders `edata.eks` and the
+//! summary lists), Java's case rules and `toString` of deserialized values, and the Joda-Time
+//! patterns that `CommonUtil.getEventSyncTS` tries.
+
+use std::borrow::Cow;
+
+use serde_json::Value;
+
+/// `CommonUtil.roundDouble(v, 2)`: Scala's `BigDecimal(v)` starts from the double's shortest
+/// decimal string (not its exact binary value), then `setScale(2, HALF_UP)` rounds half away
+/// from zero. So 0.125 gives 0.13 and 1.005 gives 1.01.
+pub(super) fn round2(v: f64) -> f64 {
+    if !v.is_finite() {
+        return v;
+    }
+    // Rust's `Display` prints the shortest string that reads back as `v`, never in exponent
+    // form, the same digits as Java's `Double.toString` for the values this model produces.
+    let text = v.abs().to_string();
+    let Some((int, frac)) = text.split_once('.') else {
+        return v;
+    };
+    if frac.len() <= 2 {
+        return v;
+    }
+    let kept = format!("{int}{}", &frac[..2]);
+    let Ok(mut cents) = kept.parse::<u128>() else {
+        return v;
+    };
+    if frac.as_bytes()[2] >= b'5' {
+        cents += 1;
+    }
+    // Read back through the decimal string, so the result is the double nearest to it.
+    let rounded = format!("{}.{:02}", cents / 100, cents % 100)
+        .parse::<f64>()
+        .unwrap_or(v.abs());
+    if v < 0.0 { -rounded } else { rounded }
+}
+
+/// Java's `String.hashCode` (over UTF-16 code units); Scala's `null.##` is 0.
+pub(super) fn java_hash(s: Option<&str>) -> i32 {
+    s.map_or(0, |s| {
+        s.encode_utf16()
+            .fold(0i32, |h, u| h.wrapping_mul(31).wrapping_add(i32::from(u)))
+    })
+}
+
+/// Where a key sorts in a Scala 2.11/2.12 `immutable.HashMap` (a hash trie): the improved hash
+/// is cut into 5-bit pieces from the low end, one per trie level, and the trie is walked in
+/// piece order level by level.
+fn trie_rank(hash: i32) -> u64 {
+    let mut h = hash.wrapping_add(!(hash << 9));
+    h ^= ((h as u32) >> 14) as i32;
+    h = h.wrapping_add(h << 4);
+    h ^= ((h as u32) >> 10) as i32;
+    let h = h as u32;
+    (0..7).fold(0u64, |rank, level| {
+        (rank << 5) | u64::from((h >> (5 * level)) & 31)
+    })
+}
+
+/// The bucket of a key in a fresh Scala 2.11/2.12 `mutable.HashMap` (16 buckets): the hash goes
+/// through `byteswap32`, is rotated right by the table's seed (4) and its top 4 bits pick the
+/// bucket.
+fn bucket16(hash: i32) -> u32 {
+    const MIX: i32 = 0x9e37_75cd_u32 as i32;
+    let swapped = hash.wrapping_mul(MIX).swap_bytes().wrapping_mul(MIX) as u32;
+    swapped.rotate_right(4) >> 28
+}
+
+/// The iteration order of a Scala immutable `Map` built one key at a time (`+=`, or a builder)
+/// from keys with these hashes, given in first-insertion order: up to four keys it is a
+/// `Map1`…`Map4`, which keeps insertion order; from five keys on it is a hash trie.
+pub(super) fn built_map_order(hashes: &[i32]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..hashes.len()).collect();
+    if hashes.len() > 4 {
+        order.sort_by_key(|&i| trie_rank(hashes[i]));
+    }
+    order
+}
+
+/// The iteration order of the map that `groupBy` returns, for group keys with these hashes in
+/// first-appearance order: `groupBy` fills a `mutable.HashMap` and copies it into an immutable
+/// one, so up to four groups come out in the mutable map's order (buckets from the last to the
+/// first, the latest key first within a bucket) and from five on in hash-trie order.
+pub(super) fn group_by_order(hashes: &[i32]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..hashes.len()).collect();
+    if hashes.len() > 4 {
+        order.sort_by_key(|&i| trie_rank(hashes[i]));
+    } else {
+        order.sort_by_key(|&i| (std::cmp::Reverse(bucket16(hashes[i])), std::cmp::Reverse(i)));
+    }
+    order
+}
+
+/// Java's `String.toLowerCase` (Sunbird lower-cases `edata.type`).
+pub(super) fn java_lower(s: &str) -> Cow<'_, str> {
+    if s.is_ascii() {
+        if s.bytes().any(|b| b.is_ascii_uppercase()) {
+            Cow::Owned(s.to_ascii_lowercase())
+        } else {
+            Cow::Borrowed(s)
+        }
+    } else {
+        Cow::Owned(s.to_lowercase())
+    }
+}
+
+/// `StringUtils.equalsIgnoreCase`: equal lengths and, character by character, equal as they
+/// are, upper-cased or lower-cased (Java's `regionMatches(true, …)`); two nulls are equal.
+pub(super) fn eq_ignore_case(a: Option<&str>, b: Option<&str>) -> bool {
+    match (a, b) {
+        (None, None) => true,
+        (Some(a), Some(b)) if a.is_ascii() && b.is_ascii() => a.eq_ignore_ascii_case(b),
+        (Some(a), Some(b)) => {
+            a.chars().count() == b.chars().count()
+                && a.chars().zip(b.chars()).all(|(x, y)| {
+                    let (ux, uy) = (upper_char(x), upper_char(y));
+                    x == y || ux == uy || lower_char(ux) == lower_char(uy)
+                })
+        }
+        _ => false,
+    }
+}
+
+/// `Character.toUpperCase(char)`: one character in, one out.
+fn upper_char(c: char) -> char {
+    let mut up = c.to_uppercase();
+    match (up.next(), up.next()) {
+        (Some(u), None) => u,
+        _ => c,
+    }
+}
+
+/// `Character.toLowerCase(char)`: one character in, one out.
+fn lower_char(c: char) -> char {
+    let mut low = c.to_lowercase();
+    match (low.next(), low.next()) {
+        (Some(l), None) => l,
+        _ => c,
+    }
+}
+
+/// `toString` of a value Jackson deserialized into `AnyRef`: `String`, `Integer`/`Long`,
+/// `Double` (Java's `Double.toString`), `Boolean`, `LinkedHashMap` (`{k=v, …}`) and
+/// `ArrayList` (`[a, b]`). A null prints as `null` (Sunbird would throw there).
+pub(super) fn java_to_string(v: &Value) -> String {
+    match v {
+        Value::Null => "null".to_owned(),
+        Value::Bool(b) => b.to_string(),
+        Value::String(s) => s.clone(),
+        Value::Number(n) => match n.as_f64() {
+            Some(f) if !n.is_i64() && !n.is_u64() => java_double(f),
+            _ => n.to_string(),
+        },
+        Value::Array(items) => {
+            let parts: Vec<String> = items.iter().map(java_to_string).collect();
+            format!("[{}]", parts.join(", "))
+        }
+        Value::Object(map) => {
+            let parts: Vec<String> = map
+                .iter()
+                .map(|(k, v)| format!("{k}={}", java_to_string(v)))
+                .collect();
+            format!("{{{}}}", parts.join(", "))
+        }
+    }
+}
+
+/// Java's `Double.toString`: plain decimals with at least one fractional digit between 10^-3
+/// and 10^7, otherwise `d.dddE±n`.
+pub(super) fn java_double(d: f64) -> String {
+    if d.is_nan() {
+        return "NaN".to_owned();
+    }
+    if d.is_infinite() {
+        return if d > 0.0 { "Infinity" } else { "-Infinity" }.to_owned();
+    }
+    if d == 0.0 {
+        return if d.is_sign_negative() { "-0.0" } else { "0.0" }.to_owned();
+    }
+    if (1e-3..1e7).contains(&d.abs()) {
+        let s = d.to_string();
+        return if s.contains('.') { s } else { s + ".0" };
+    }
+    let s = format!("{d:e}");
+    match s.split_once('e') {
+        Some((mantissa, exp)) if mantissa.contains('.') => format!("{mantissa}E{exp}"),
+        Some((mantissa, exp)) => format!("{mantissa}.0E{exp}"),
+        None => s,
+    }
+}
+
+/// `CommonUtil.getEventSyncTS(@timestamp)`: the first of `yyyy-MM-dd'T'HH:mm:ss.SSSZ`,
+/// `yyyy-MM-dd'T'HH:mm:ssZZ` and (on the first 19 characters, in UTC) `yyyy-MM-dd'T'HH:mm:ss`
+/// that parses the whole text, in epoch milliseconds; 0 when none does (or the text is null).
+pub(super) fn sync_ts(text: Option<&str>) -> i64 {
+    let Some(text) = text else { return 0 };
+    if let Some(ms) = parse_joda(text, true, true) {
+        return ms;
+    }
+    if let Some(ms) = parse_joda(text, false, true) {
+        return ms;
+    }
+    // `substring(0, 19)` counts UTF-16 units; a shorter text throws and gives 0.
+    let units: Vec<u16> = text.encode_utf16().collect();
+    match units.get(..19).map(String::from_utf16) {
+        Some(Ok(head)) => parse_joda(&head, false, false).unwrap_or(0),
+        _ => 0,
+    }
+}
+
+/// One of the three Joda patterns over the whole of `text`, in UTC unless an offset is given.
+/// Joda reads number fields with up to their width in digits (a year with up to 9), checks
+/// field ranges, and takes `Z` or `±HH[[:]mm]` for an offset.
+fn parse_joda(text: &str, fraction: bool, offset: bool) -> Option<i64> {
+    let mut p = Cursor {
+        s: text.as_bytes(),
+        at: 0,
+    };
+    let year = p.digits(1, 9)?;
+    p.literal(b'-')?;
+    let month = p.digits(1, 2)?;
+    p.literal(b'-')?;
+    let day = p.digits(1, 2)?;
+    p.literal(b'T')?;
+    let hour = p.digits(1, 2)?;
+    p.literal(b':')?;
+    let minute = p.digits(1, 2)?;
+    p.literal(b':')?;
+    let second = p.digits(1, 2)?;
+    let mut millis = 0;
+    if fraction {
+        p.literal(b'.')?;
+        let start = p.at;
+        let value = p.digits(1, 3)?;
+        millis = value * [100, 10, 1][p.at - start - 1];
+    }
+    let mut offset_ms = 0;
+    if offset {
+        if p.peek() == Some(b'Z') {
+            p.at += 1;
+        } else {
+            let sign = match p.peek()? {
+                b'+' => 1,
+                b'-' => -1,
+                _ => return None,
+            };
+            p.at += 1;
+            let hours = p.fixed(2)?;
+            let mut minutes = 0;
+            if p.peek() == Some(b':') {
+                p.at += 1;
+                minutes = p.fixed(2)?;
+            } else if p.peek().is_some_and(|b| b.is_ascii_digit()) {
+                minutes = p.fixed(2)?;
+            }
+            if hours > 23 || minutes > 59 {
+                return None;
+            }
+            offset_ms = sign * (hours * 3_600_000 + minutes * 60_000);
+        }
+    }
+    if p.at != p.s.len() {
+        return None;
+    }
+    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    let month_days = [
+        31,
+        if leap { 29 } else { 28 },
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ];
+    let valid = (1..=12).contains(&month)
+        && day >= 1
+        && day <= month_days[(month.max(1) - 1) as usize]
+        && hour <= 23
+        && minute <= 59
+        && second <= 59;
+    if !valid {
+        return None;
+    }
+    let days = days_from_civil(year, month, day);
+    Some(
+        days * 86_400_000 + hour * 3_600_000 + minute * 60_000 + second * 1000 + millis - offset_ms,
+    )
+}
+
+/// Days from 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's algorithm).
+fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// A position in ASCII text being parsed.
+struct Cursor<'s> {
+    s: &'s [u8],
+    at: usize,
+}
+
+impl Cursor<'_> {
+    fn peek(&self) -> Option<u8> {
+        self.s.get(self.at).copied()
+    }
+
+    fn literal(&mut self, b: u8) -> Option<()> {
+        (self.peek()? == b).then(|| self.at += 1)
+    }
+
+    /// Between `min` and `max` decimal digits, as many as there are.
+    fn digits(&mut self, min: usize, max: usize) -> Option<i64> {
+        let start = self.at;
+        let mut value = 0i64;
+        while self.at - start < max {
+            match self.peek() {
+                Some(b) if b.is_ascii_digit() => {
+                    value = value * 10 + i64::from(b - b'0');
+                    self.at += 1;
+                }
+                _ => break,
+            }
+        }
+        (self.at - start >= min).then_some(value)
+    }
+
+    /// Exactly `n` decimal digits.
+    fn fixed(&mut self, n: usize) -> Option<i64> {
+        self.digits(n, n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round2_rounds_the_decimal_string_half_up() {
+        assert_eq!(round2(12.172), 12.17);
+        assert_eq!(round2(0.125), 0.13);
+        // The double nearest 1.005 is a little below it; Scala rounds its string "1.005".
+        assert_eq!(round2(1.005), 1.01);
+        assert_eq!(round2(-1.005), -1.01);
+        assert_eq!(round2(0.1 + 0.2), 0.3);
+        assert_eq!(round2(1200.0), 1200.0);
+        assert_eq!(round2(11.0 / 3.0), 3.67);
+    }
+
+    #[test]
+    fn eks_keys_come_out_in_the_order_sunbird_writes_them() {
+        // Sunbird's own ME_WORKFLOW_SUMMARY sample (VALID_DENORM_SUMMARY_EVENT.json of its
+        // druid-events-validator tests) lists the eleven measures in this order.
+        let written = [
+            "interact_events_per_min",
+            "start_time",
+            "interact_events_count",
+            "item_responses",
+            "end_time",
+            "events_summary",
+            "page_summary",
+            "time_diff",
+            "telemetry_version",
+            "env_summary",
+            "time_spent",
+        ];
+        let built = [
+            "start_time",
+            "end_time",
+            "time_diff",
+            "time_spent",
+            "telemetry_version",
+            "item_responses",
+            "interact_events_count",
+            "interact_events_per_min",
+            "env_summary",
+            "events_summary",
+            "page_summary",
+        ];
+        let hashes: Vec<i32> = built.iter().map(|k| java_hash(Some(k))).collect();
+        let order: Vec<&str> = built_map_order(&hashes).iter().map(|&i| built[i]).collect();
+        assert_eq!(order, written);
+    }
+
+    #[test]
+    fn java_strings() {
+        assert_eq!(java_hash(Some("abc")), 96354);
+        assert_eq!(java_double(21.0), "21.0");
+        assert_eq!(java_double(1e10), "1.0E10");
+        assert_eq!(java_double(0.0001), "1.0E-4");
+        assert_eq!(
+            java_to_string(&serde_json::json!({"a": [1, 2.5], "b": null})),
+            "{a=[1, 2.5], b=null}"
+        );
+        assert!(eq_ignore_case(Some("Session"), Some("session")));
+        assert!(!eq_ignore_case(Some("app"), None));
+        assert_eq!(java_lower("TextBookUnit"), "textbookunit");
+    }
+
+    #[test]
+    fn sync_ts_tries_sunbirds_three_patterns() {
+        assert_eq!(sync_ts(Some("2018-01-08T09:36:35.665Z")), 1_515_404_195_665);
+        assert_eq!(
+            sync_ts(Some("2018-01-08T09:05:54.310+0000")),
+            1_515_402_354_310
+        );
+        assert_eq!(
+            sync_ts(Some("2018-01-08T15:05:54.310+05:30")),
+            1_515_404_154_310
+        );
+        assert_eq!(sync_ts(Some("2018-01-08T09:36:35Z")), 1_515_404_195_000);
+        // Neither full pattern fits; the first 19 characters are read as UTC.
+        assert_eq!(
+            sync_ts(Some("2018-01-08T09:36:35.665123Z")),
+            1_515_404_195_000
+        );
+        assert_eq!(sync_ts(Some("2018-02-30T09:36:35Z")), 0);
+        assert_eq!(sync_ts(Some("yesterday")), 0);
+        assert_eq!(sync_ts(None), 0);
+    }
+}

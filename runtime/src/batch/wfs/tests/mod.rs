@@ -1,0 +1,1 @@
+//! Tests of the workflow summary against Sunbird's own test inputs.
