@@ -8,6 +8,8 @@
 //! that is not an integer where one is declared. Jackson's coercions that succeed are kept:
 //! numbers and booleans read as strings, floats truncate to integers, integer strings read as
 //! numbers, null or absent numbers read as 0. Fields the classes do not declare are ignored.
+//! (A float read as a string takes serde_json's rendering, `1000000000000.0` for a source
+//! `1.0E12`, where Jackson keeps the source text.)
 
 use std::borrow::Cow;
 

@@ -11,7 +11,7 @@ use serde_json::{Map, Value, json};
 use super::WfsParams;
 use super::input::{Event, Object, Text, text};
 use super::jvm::{built_map_order, group_by_order, java_hash, java_to_string, round2, sync_ts};
-use super::tree::{Forest, Record};
+use super::tree::{Forest, Part, Record};
 
 /// The records of `summEvents` as events, without repeats: `summEvents.distinct`. A record
 /// appended twice is one event; two records are the same event when everything written is
@@ -19,14 +19,10 @@ use super::tree::{Forest, Record};
 /// responses' arrays by reference, so responses from different buffers never compare equal).
 /// Sunbird also stamps each event with the clock (`ets`), so records made in different
 /// milliseconds stay apart there; with one `now_ms` they compare as made in the same one.
-pub(super) fn events(forest: &Forest<'_>, emitted: &[usize], params: &WfsParams) -> Vec<Value> {
+pub(super) fn events(forest: &Forest<'_>, emitted: &[Part], params: &WfsParams) -> Vec<Value> {
     let mut out: Vec<(usize, Value)> = Vec::new();
-    let mut seen = vec![false; forest.records.len()];
     let mut by_mid: HashMap<String, Vec<usize>> = HashMap::new();
-    for &r in emitted {
-        if std::mem::replace(&mut seen[r], true) {
-            continue;
-        }
+    for r in forest.expand(emitted) {
         let record = &forest.records[r];
         let (mid, event) = render(forest, record, params);
         let bucket = by_mid.entry(mid).or_default();

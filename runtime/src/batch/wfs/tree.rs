@@ -44,8 +44,20 @@ pub(super) struct Node<'e> {
     pub impressions: Vec<(usize, f64)>,
     /// `itemResponses`: an index into [`Forest::buffers`].
     pub items: usize,
-    /// `summaryEvents`: records, as indices into [`Forest::records`].
-    pub emitted: Vec<usize>,
+    /// `summaryEvents`: an index into [`Forest::lists`].
+    pub emitted: usize,
+}
+
+/// A part of a `summaryEvents` list. Sunbird copies a child's list into its parent's when the
+/// parent closes, and a parent's list into `summEvents`; the lists only grow (until a clear
+/// gives the node a new one), so a copy is the same as "the first `len` parts of that list",
+/// which keeps a deep tree linear in memory instead of quadratic.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum Part {
+    /// A record, an index into [`Forest::records`].
+    Record(usize),
+    /// The first `len` parts of a list of [`Forest::lists`].
+    Prefix { list: usize, len: usize },
 }
 
 /// What one `getSummaryEvent` call captured of its node. The item responses are not copied:
@@ -75,6 +87,8 @@ pub(super) struct Forest<'e> {
     /// Item-response buffers: the ASSESS events (by index) each holds.
     pub buffers: Vec<Vec<usize>>,
     pub records: Vec<Record<'e>>,
+    /// The `summaryEvents` lists, each append-only.
+    pub lists: Vec<Vec<Part>>,
     /// `idleTime` in seconds.
     idle_s: f64,
 }
@@ -86,6 +100,7 @@ impl<'e> Forest<'e> {
             nodes: Vec::new(),
             buffers: Vec::new(),
             records: Vec::new(),
+            lists: Vec::new(),
             idle_s: idle_time_ms as f64 / 1000.0,
         }
     }
@@ -95,6 +110,7 @@ impl<'e> Forest<'e> {
     pub fn node(&mut self, ev: usize) -> usize {
         let e = &self.events[ev];
         self.buffers.push(Vec::new());
+        self.lists.push(Vec::new());
         self.nodes.push(Node {
             first: ev,
             parent: None,
@@ -113,7 +129,7 @@ impl<'e> Forest<'e> {
             last_impression: None,
             impressions: Vec::new(),
             items: self.buffers.len() - 1,
-            emitted: Vec::new(),
+            emitted: self.lists.len() - 1,
         });
         self.nodes.len() - 1
     }
@@ -187,8 +203,8 @@ impl<'e> Forest<'e> {
     /// unless the time spent is negative, appends the children's records and its own new one
     /// to its `summaryEvents`. Closing an already closed node records it again.
     pub fn close(&mut self, node: usize) {
-        // Each frame: a node, the next child to look at, the records its children gave.
-        let mut stack: Vec<(usize, usize, Vec<usize>)> = vec![(node, 0, Vec::new())];
+        // Each frame: a node, the next child to look at, the lists its children gave.
+        let mut stack: Vec<(usize, usize, Vec<Part>)> = vec![(node, 0, Vec::new())];
         while let Some(frame) = stack.last_mut() {
             let (n, next) = (frame.0, frame.1);
             if let Some(&child) = self.nodes[n].children.get(next) {
@@ -203,13 +219,13 @@ impl<'e> Forest<'e> {
             };
             if self.nodes[n].time_spent >= 0.0 {
                 let record = self.record(n);
-                let emitted = &mut self.nodes[n].emitted;
+                let emitted = &mut self.lists[self.nodes[n].emitted];
                 emitted.extend(from_children);
-                emitted.push(record);
+                emitted.push(Part::Record(record));
             }
             self.nodes[n].closed = true;
             if let Some(parent) = stack.last_mut() {
-                parent.2.extend_from_slice(&self.nodes[n].emitted);
+                parent.2.push(self.emitted(n));
             }
         }
     }
@@ -234,11 +250,65 @@ impl<'e> Forest<'e> {
         self.records.len() - 1
     }
 
+    /// The node's `summaryEvents` as it is now.
+    pub fn emitted(&self, n: usize) -> Part {
+        let list = self.nodes[n].emitted;
+        Part::Prefix {
+            list,
+            len: self.lists[list].len(),
+        }
+    }
+
+    /// The records in `parts`, lists expanded, each once, in order of first appearance
+    /// (`summEvents.distinct` as far as identity goes). A prefix already walked is not walked
+    /// again, so this is linear in the number of parts.
+    pub fn expand(&self, parts: &[Part]) -> Vec<usize> {
+        let mut seen = vec![false; self.records.len()];
+        let mut walked = vec![0usize; self.lists.len()];
+        let mut order = Vec::new();
+        // Each frame: the list (`None` for `parts`), the next part, the end.
+        let mut stack: Vec<(Option<usize>, usize, usize)> = vec![(None, 0, parts.len())];
+        while let Some(frame) = stack.last_mut() {
+            let (list, at, end) = *frame;
+            if at >= end {
+                stack.pop();
+                continue;
+            }
+            frame.1 += 1;
+            let part = match list {
+                None => parts.get(at),
+                Some(l) => self.lists.get(l).and_then(|parts| parts.get(at)),
+            };
+            match part {
+                Some(&Part::Record(r)) => {
+                    if let Some(seen) = seen.get_mut(r)
+                        && !std::mem::replace(seen, true)
+                    {
+                        order.push(r);
+                    }
+                }
+                // Lists only refer to their node's children's lists, so no list is met again
+                // while it is being walked; what was walked before holds only seen records.
+                Some(&Part::Prefix { list, len }) => {
+                    if let Some(done) = walked.get_mut(list)
+                        && *done < len
+                    {
+                        stack.push((Some(list), *done, len));
+                        *done = len;
+                    }
+                }
+                None => {}
+            }
+        }
+        order
+    }
+
     /// `clearSummary`: forgets what the node counted and recorded and reopens it; its first
     /// event, type, mode, links and `prevEventEts` stay.
     pub fn clear(&mut self, n: usize) {
         self.buffers.push(Vec::new());
-        let items = self.buffers.len() - 1;
+        self.lists.push(Vec::new());
+        let (items, emitted) = (self.buffers.len() - 1, self.lists.len() - 1);
         let node = &mut self.nodes[n];
         node.start = 0;
         node.interact = 0;
@@ -250,7 +320,7 @@ impl<'e> Forest<'e> {
         node.counts.clear();
         node.last_impression = None;
         node.impressions.clear();
-        node.emitted.clear();
+        node.emitted = emitted;
         node.closed = false;
     }
 

@@ -6,11 +6,11 @@
 use super::WfsParams;
 use super::input::Event;
 use super::jvm::eq_ignore_case;
-use super::tree::Forest;
+use super::tree::{Forest, Part};
 
 /// Runs the model over `events` (already in Sunbird's order) and returns the forest and the
-/// records appended to `summEvents`, in order, repeats included.
-pub(super) fn run<'e>(events: &'e [Event<'e>], params: &WfsParams) -> (Forest<'e>, Vec<usize>) {
+/// parts appended to `summEvents`, in order, repeats included.
+pub(super) fn run<'e>(events: &'e [Event<'e>], params: &WfsParams) -> (Forest<'e>, Vec<Part>) {
     let mut w = Walk {
         f: Forest::new(events, params.idle_time_ms),
         out: Vec::new(),
@@ -35,7 +35,7 @@ pub(super) fn run<'e>(events: &'e [Event<'e>], params: &WfsParams) -> (Forest<'e
         {
             let top = w.f.top(c);
             w.f.close(top);
-            w.out.extend_from_slice(&w.f.nodes[top].emitted);
+            w.emit(top);
             w.f.clear_all(top);
             w.root = Some(top);
             w.f.clear(c);
@@ -54,13 +54,13 @@ pub(super) fn run<'e>(events: &'e [Event<'e>], params: &WfsParams) -> (Forest<'e
     // unclosed and unreported, as in Sunbird.)
     if let Some(c) = w.curr.filter(|&c| !w.f.nodes[c].closed) {
         w.f.close(c);
-        w.out.extend_from_slice(&w.f.nodes[c].emitted);
+        w.emit(c);
         if let Some(r) = w.root
             && !w.f.similar(c, r)
             && !w.f.nodes[r].closed
         {
             w.f.close(r);
-            w.out.extend_from_slice(&w.f.nodes[r].emitted);
+            w.emit(r);
         }
     }
     (w.f, w.out)
@@ -69,7 +69,7 @@ pub(super) fn run<'e>(events: &'e [Event<'e>], params: &WfsParams) -> (Forest<'e
 /// The model's state while it walks the events: `rootSummary`, `currSummary` and `summEvents`.
 struct Walk<'e> {
     f: Forest<'e>,
-    out: Vec<usize>,
+    out: Vec<Part>,
     root: Option<usize>,
     curr: Option<usize>,
 }
@@ -77,7 +77,7 @@ struct Walk<'e> {
 impl Walk<'_> {
     /// Appends what a node has recorded to `summEvents`.
     fn emit(&mut self, n: usize) {
-        self.out.extend_from_slice(&self.f.nodes[n].emitted);
+        self.out.push(self.f.emitted(n));
     }
 
     /// The START case.
