@@ -5,7 +5,7 @@ use super::{Pin, by_mid, check, kinds, list, run, str_at};
 
 /// test-data1: 91 events. The LOG and SEARCH events (of the System and mobile_device actors)
 /// are dropped, which leaves one group: device a49c70…, User 79498c…, channel 0123…450,
-/// app prod.sunbird.app. Its 49 events give 9 summaries:
+/// app prod.sunbird.app. Its 54 events give 9 summaries:
 /// - the first event, an END TextBookUnit/play, finds nothing open and is ignored;
 /// - START TextBookUnit/play (…611976) with nothing open makes the current summary under a
 ///   synthetic root (app, ""); an IMPRESSION and an INTERRUPT follow;
@@ -105,9 +105,9 @@ fn data1_app_root_of_the_second_session() {
     // object is the START app's, whose id is "" (so the mid has "SESSION||prod…").
     // Six impressions of four pages: past four, Sunbird's impression map iterates in identity
     // hash order, so which visit of library and content-detail survives is arbitrary there;
-    // only the single-visit pages are pinned: splash (…515889, 0.784 s until the next
-    // impression, counted twice, + 8.627 twice) = 17.254 → 17.25, and collection-detail
-    // (…532849: 4.993 + 0.02 twice) = 5.033 → 5.03.
+    // only the single-visit pages are pinned: splash (…515889, open until the library
+    // impression 8.627 s later, a gap counted twice) = 17.254 → 17.25, and collection-detail
+    // (…532849: 4.993 to the START Resource, then 0.02 twice) = 5.033 → 5.03.
     check(
         &out,
         &Pin {

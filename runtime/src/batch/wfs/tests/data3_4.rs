@@ -138,8 +138,8 @@ fn data4_session_break_and_idle_gaps() {
     // (51.976 s → 51.98; gaps 3.75 + 6 + 0.77 + 12.23 + 9.6 + 0.25 + 9.38 + 10 = 51.98).
     // Five kinds of event: Scala HashMap order. Pages: three impressions, one page each;
     // com_easysocial.dashboard (…322000): 6 s twice = 12; com_content.featured (…328000):
-    // 0.769 + 12.231 twice = 25.231 → 25.23; com_ekcontent.content (…341000): 9.595 twice +
-    // 0.247 + 9.381 + 10 = 29.223 → 29.22.
+    // 0.769 + 12.231 twice = 25.231 → 25.23; com_ekcontent.content (…341000, no impression
+    // after it): 9.595 + 0.247 + 9.381 + 10 = 29.223 → 29.22.
     check(
         &out,
         &Pin {

@@ -6,9 +6,10 @@ use super::{Pin, by_mid, check, kinds, list, run, str_at};
 /// test-data5: one group of User a72482… (the System and service actors have only LOG and
 /// SEARCH events). 24 summaries:
 /// - INTERACTs open a default "app" root at …379362; the END content/play at …379460 finds no
-///   content open and is ignored; three START content/play … END content/play pairs and a
-///   START TextBookUnit > Resource chain follow; START app (18.7 h later; an "app" event breaks
-///   no session) closes the root and its open children (resource, textbookunit, app);
+///   content open and is ignored; a START content/play … END content/play pair follows, then
+///   START TextBookUnit > Resource with two more content/play pairs inside; START app (18.7 h
+///   later; an "app" event breaks no session) closes the root and its open children
+///   (resource, textbookunit, app);
 /// - the new app root is closed by END app (…488516);
 /// - an INTERRUPT at …488945, with nothing open, opens a default "app" summary that the next
 ///   START app closes before anything is added to it (end 0, time 0: kept by sunbird-cb);
