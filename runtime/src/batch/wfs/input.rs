@@ -79,13 +79,15 @@ pub(super) struct Index<'a> {
 
 /// Binds the index fields of an event, or `None` when they do not bind.
 pub(super) fn bind_index(event: &Value) -> Option<Index<'_>> {
-    let event = event.as_object()?;
-    let actor = object(event.get("actor")).ok()?;
+    let [eid, actor, ctx] = pick(event.as_object()?, &["eid", "actor", "context"]);
+    let [actor_id, actor_type] = object(actor)
+        .ok()?
+        .map_or([None; 2], |a| pick(a, &["id", "type"]));
     Some(Index {
-        eid: text(event.get("eid")).ok()?,
-        actor_id: text(actor.and_then(|a| a.get("id"))).ok()?,
-        actor_type: text(actor.and_then(|a| a.get("type"))).ok()?,
-        context: context(event.get("context")).ok()?,
+        eid: text(eid).ok()?,
+        actor_id: text(actor_id).ok()?,
+        actor_type: text(actor_type).ok()?,
+        context: context(ctx).ok()?,
     })
 }
 
@@ -95,42 +97,78 @@ pub(super) fn bind(event: &Value) -> Option<Event<'_>> {
     bind_fields(event.as_object()?).ok().flatten()
 }
 
+/// The fields `WFSInputEvent` declares, in the order [`bind_fields`] reads them.
+const EVENT_FIELDS: [&str; 9] = [
+    "eid",
+    "ets",
+    "@timestamp",
+    "ver",
+    "actor",
+    "context",
+    "object",
+    "edata",
+    "tags",
+];
+
+/// The fields `WFSInputEData` declares.
+const EDATA_FIELDS: [&str; 8] = [
+    "type",
+    "mode",
+    "pageid",
+    "pass",
+    "duration",
+    "score",
+    "item",
+    "resvalues",
+];
+
 fn bind_fields(event: &Object) -> Result<Option<Event<'_>>, Unbound> {
-    let actor = object(event.get("actor"))?;
-    let edata = object(event.get("edata"))?;
-    let field = |name: &str| edata.and_then(|e| e.get(name));
-    let Some(eid) = text(event.get("eid"))? else {
+    let [
+        eid,
+        ets,
+        timestamp,
+        ver,
+        actor,
+        ctx,
+        object_field,
+        edata,
+        tags,
+    ] = pick(event, &EVENT_FIELDS);
+    let [actor_id, actor_type] = object(actor)?.map_or([None; 2], |a| pick(a, &["id", "type"]));
+    let [etype, mode, pageid, pass, duration, score, item, resvalues] =
+        object(edata)?.map_or([None; 8], |e| pick(e, &EDATA_FIELDS));
+    let Some(eid) = text(eid)? else {
         return Ok(None);
     };
-    let Some(context) = context(event.get("context"))? else {
+    let Some(context) = context(ctx)? else {
         return Ok(None);
     };
-    let item = object(field("item"))?;
+    let item = object(item)?;
     if let Some(item) = item {
         question(item)?;
     }
-    let object_field = object(event.get("object"))?;
+    let object_field = object(object_field)?;
     if let Some(o) = object_field {
         v3_object(o)?;
     }
     Ok(Some(Event {
         eid,
-        ets: long(event.get("ets"))?,
-        timestamp: text(event.get("@timestamp"))?,
-        ver: text(event.get("ver"))?,
-        actor_id: text(actor.and_then(|a| a.get("id")))?,
-        actor_type: text(actor.and_then(|a| a.get("type")))?,
+        ets: long(ets)?,
+        timestamp: text(timestamp)?,
+        ver: text(ver)?,
+        actor_id: text(actor_id)?,
+        actor_type: text(actor_type)?,
         context,
         object: object_field,
-        etype: text(field("type"))?,
-        mode: text(field("mode"))?,
-        pageid: text(field("pageid"))?,
-        pass: text(field("pass"))?,
-        duration: long(field("duration"))?,
-        score: int(field("score"))?,
+        etype: text(etype)?,
+        mode: text(mode)?,
+        pageid: text(pageid)?,
+        pass: text(pass)?,
+        duration: long(duration)?,
+        score: int(score)?,
         item,
-        resvalues: objects(field("resvalues"))?,
-        tags: array(event.get("tags"))?,
+        resvalues: objects(resvalues)?,
+        tags: array(tags)?,
     }))
 }
 
@@ -139,35 +177,52 @@ pub(super) fn ets(event: &Value) -> Option<i64> {
     long(event.get("ets")).ok()
 }
 
+/// The fields `V3Context` declares.
+const CONTEXT_FIELDS: [&str; 7] = ["channel", "env", "sid", "did", "pdata", "cdata", "rollup"];
+
 /// `V3Context`; absent or null is `None`.
 fn context(v: Option<&Value>) -> Result<Option<Context<'_>>, Unbound> {
     let Some(c) = object(v)? else { return Ok(None) };
-    let pdata = match object(c.get("pdata"))? {
+    let [channel, env, sid, did, pdata, cdata, rollup_field] = pick(c, &CONTEXT_FIELDS);
+    let pdata = match object(pdata)? {
         Some(p) => {
-            text(p.get("model"))?;
+            let [id, ver, pid, model] = pick(p, &["id", "ver", "pid", "model"]);
+            text(model)?;
             Some(PData {
-                id: text(p.get("id"))?,
-                ver: text(p.get("ver"))?,
-                pid: text(p.get("pid"))?,
+                id: text(id)?,
+                ver: text(ver)?,
+                pid: text(pid)?,
             })
         }
         None => None,
     };
-    let cdata = array(c.get("cdata"))?;
+    let cdata = array(cdata)?;
     for entry in cdata.unwrap_or_default() {
         if let Some(entry) = object(Some(entry))? {
             texts(entry, &["id", "type"])?;
         }
     }
     Ok(Some(Context {
-        channel: text(c.get("channel"))?,
-        env: text(c.get("env"))?,
-        sid: text(c.get("sid"))?,
-        did: text(c.get("did"))?,
+        channel: text(channel)?,
+        env: text(env)?,
+        sid: text(sid)?,
+        did: text(did)?,
         pdata,
         cdata,
-        rollup: rollup(c.get("rollup"))?,
+        rollup: rollup(rollup_field)?,
     }))
+}
+
+/// The values of the named fields of an object, in one pass over it (a comparison of short
+/// strings per entry is cheaper than hashing each name for a lookup).
+fn pick<'a, const N: usize>(o: &'a Object, names: &[&str; N]) -> [Option<&'a Value>; N] {
+    let mut found = [None; N];
+    for (key, value) in o {
+        if let Some(i) = names.iter().position(|n| *n == key) {
+            found[i] = Some(value);
+        }
+    }
+    found
 }
 
 /// `RollUp(l1, l2, l3, l4)`.
@@ -204,8 +259,11 @@ fn question(q: &Object) -> Result<(), Unbound> {
     Ok(())
 }
 
+/// Checks that the named fields of an object bind as strings.
 fn texts(o: &Object, names: &[&str]) -> Result<(), Unbound> {
-    names.iter().try_for_each(|n| text(o.get(*n)).map(drop))
+    o.iter()
+        .filter(|(key, _)| names.contains(&key.as_str()))
+        .try_for_each(|(_, v)| text(Some(v)).map(drop))
 }
 
 /// A `String`: Jackson takes numbers and booleans as their text, fails on arrays and objects.

@@ -15,26 +15,90 @@ pub(super) fn round2(v: f64) -> f64 {
         return v;
     }
     // Rust's `Display` prints the shortest string that reads back as `v`, never in exponent
-    // form, the same digits as Java's `Double.toString` for the values this model produces.
-    let text = v.abs().to_string();
+    // form: the same digits as Java's `Double.toString` for the values this model produces.
+    let mut buf = Buf::default();
+    if std::fmt::write(&mut buf, format_args!("{}", v.abs())).is_err() {
+        return v;
+    }
+    let text = buf.as_str();
     let Some((int, frac)) = text.split_once('.') else {
         return v;
     };
     if frac.len() <= 2 {
         return v;
     }
-    let kept = format!("{int}{}", &frac[..2]);
-    let Ok(mut cents) = kept.parse::<u128>() else {
-        return v;
-    };
+    // The integer part and two decimals, as a number of hundredths.
+    let mut cents: u128 = 0;
+    for b in int.bytes().chain(frac.bytes().take(2)) {
+        cents = match cents.checked_mul(10) {
+            Some(c) => c + u128::from(b - b'0'),
+            None => return v,
+        };
+    }
     if frac.as_bytes()[2] >= b'5' {
         cents += 1;
     }
-    // Read back through the decimal string, so the result is the double nearest to it.
-    let rounded = format!("{}.{:02}", cents / 100, cents % 100)
-        .parse::<f64>()
-        .unwrap_or(v.abs());
-    if v < 0.0 { -rounded } else { rounded }
+    signed(v, hundredths(cents))
+}
+
+/// `roundDouble(ms / 1000.0, 2)` for a whole number of milliseconds, as the model's gaps and
+/// durations are: the shortest decimal of `ms / 1000.0` is `ms` with the point moved three
+/// places (for |ms| under 10^15), so rounding it half up is integer arithmetic.
+pub(super) fn round2_ms(ms: i64) -> f64 {
+    let abs = ms.unsigned_abs();
+    if abs >= 1_000_000_000_000_000 {
+        return round2(ms as f64 / 1000.0);
+    }
+    let v = if ms < 0 { -1.0 } else { 1.0 };
+    signed(v, hundredths(u128::from((abs + 5) / 10)))
+}
+
+/// The double nearest to `cents / 100`.
+fn hundredths(cents: u128) -> f64 {
+    if cents < 1 << 53 {
+        // Both exact, and IEEE division rounds to nearest.
+        cents as f64 / 100.0
+    } else {
+        format!("{}.{:02}", cents / 100, cents % 100)
+            .parse()
+            .unwrap_or(f64::MAX)
+    }
+}
+
+/// `magnitude` with the sign of `v`.
+fn signed(v: f64, magnitude: f64) -> f64 {
+    if v < 0.0 { -magnitude } else { magnitude }
+}
+
+/// A stack buffer for formatting a double (at most ~330 characters without exponent).
+struct Buf {
+    bytes: [u8; 400],
+    len: usize,
+}
+
+impl Default for Buf {
+    fn default() -> Self {
+        Buf {
+            bytes: [0; 400],
+            len: 0,
+        }
+    }
+}
+
+impl Buf {
+    fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.bytes[..self.len]).unwrap_or_default()
+    }
+}
+
+impl std::fmt::Write for Buf {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        let end = self.len + s.len();
+        let slot = self.bytes.get_mut(self.len..end).ok_or(std::fmt::Error)?;
+        slot.copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
+    }
 }
 
 /// Java's `String.hashCode` (over UTF-16 code units); Scala's `null.##` is 0.
@@ -356,6 +420,25 @@ mod tests {
         assert_eq!(round2(0.1 + 0.2), 0.3);
         assert_eq!(round2(1200.0), 1200.0);
         assert_eq!(round2(11.0 / 3.0), 3.67);
+        assert_eq!(round2(1e300), 1e300);
+        assert_eq!(round2(5e-324), 0.0);
+    }
+
+    #[test]
+    fn round2_ms_is_round2_of_the_seconds() {
+        for ms in [
+            0, 1, 4, 5, 15, 125, 599_995, 11_696, 12_172, -5, -12_175, 86_400_000,
+        ] {
+            assert_eq!(round2_ms(ms), round2(ms as f64 / 1000.0), "{ms}");
+        }
+        let mut x: i64 = 1;
+        for _ in 0..10_000 {
+            x = x
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            let ms = (x >> 20) % 100_000_000_000;
+            assert_eq!(round2_ms(ms), round2(ms as f64 / 1000.0), "{ms}");
+        }
     }
 
     #[test]

@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use pipec_compiler::expr::md5;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 use super::WfsParams;
 use super::input::{Event, Object, Text, text};
@@ -21,11 +21,24 @@ use super::tree::{Forest, Part, Record};
 /// milliseconds stay apart there; with one `now_ms` they compare as made in the same one.
 pub(super) fn events(forest: &Forest<'_>, emitted: &[Part], params: &WfsParams) -> Vec<Value> {
     let mut out: Vec<(usize, Value)> = Vec::new();
-    let mut by_mid: HashMap<String, Vec<usize>> = HashMap::new();
+    // Records that would be written alike (a node recorded twice with nothing changed in
+    // between) are recognised before they are written, by what they are written from.
+    let mut by_source: HashMap<(usize, i64, i64), Vec<usize>> = HashMap::new();
+    // Otherwise equal events have equal mids: candidates are looked up by the mid's digest.
+    let mut by_mid: HashMap<u128, Vec<usize>> = HashMap::new();
     for r in forest.expand(emitted) {
         let record = &forest.records[r];
-        let (mid, event) = render(forest, record, params);
-        let bucket = by_mid.entry(mid).or_default();
+        let source = by_source
+            .entry((record.first, record.start, record.end))
+            .or_default();
+        if source
+            .iter()
+            .any(|&k| same_source(forest, record, &forest.records[out[k].0]))
+        {
+            continue;
+        }
+        let (digest, event) = render(forest, record, params);
+        let bucket = by_mid.entry(digest).or_default();
         let empty = forest.buffers[record.items].is_empty();
         let repeat = bucket.iter().any(|&k| {
             let (other, value) = &out[k];
@@ -36,14 +49,38 @@ pub(super) fn events(forest: &Forest<'_>, emitted: &[Part], params: &WfsParams) 
         });
         if !repeat {
             bucket.push(out.len());
+            source.push(out.len());
             out.push((r, event));
         }
     }
     out.into_iter().map(|(_, v)| v).collect()
 }
 
-/// One record as an event, with its `mid`.
-fn render(forest: &Forest<'_>, r: &Record<'_>, params: &WfsParams) -> (String, Value) {
+/// Whether two records are written from the same things, and so written alike: the same
+/// first event, `syncts` text, state, and item responses (the same buffer, or none).
+fn same_source(forest: &Forest<'_>, a: &Record<'_>, b: &Record<'_>) -> bool {
+    let (ea, eb) = (&forest.events[a.sync], &forest.events[b.sync]);
+    a.first == b.first
+        && ea.timestamp == eb.timestamp
+        && a.kind == b.kind
+        && a.mode == b.mode
+        && a.start == b.start
+        && a.end == b.end
+        && a.time_diff.to_bits() == b.time_diff.to_bits()
+        && a.time_spent.to_bits() == b.time_spent.to_bits()
+        && a.interact == b.interact
+        && a.counts == b.counts
+        && a.impressions.len() == b.impressions.len()
+        && a.impressions
+            .iter()
+            .zip(&b.impressions)
+            .all(|(x, y)| x.0 == y.0 && x.1.to_bits() == y.1.to_bits())
+        && (a.items == b.items
+            || (forest.buffers[a.items].is_empty() && forest.buffers[b.items].is_empty()))
+}
+
+/// One record as an event, with the MD5 digest its `mid` is written from.
+fn render(forest: &Forest<'_>, r: &Record<'_>, params: &WfsParams) -> (u128, Value) {
     let first = &forest.events[r.first];
     let ctx = &first.context;
     let uid = first.actor_id.as_deref().unwrap_or("");
@@ -59,8 +96,8 @@ fn render(forest: &Forest<'_>, r: &Record<'_>, params: &WfsParams) -> (String, V
     // never absent there, so never "NA"), "NA" for no object (an object without an id writes
     // "null"), and the defaults for a null app id or channel.
     let object_id = match first.object {
-        None => "NA".to_owned(),
-        Some(o) => opt_text(o, "id").map_or_else(|| "null".to_owned(), |s| s.into_owned()),
+        None => "NA".into(),
+        Some(o) => opt_text(o, "id").unwrap_or("null".into()),
     };
     let key = format!(
         "ME_WORKFLOW_SUMMARY|{actor_type}|{uid}|{did}|{}|{}|{}|{}|SESSION|{object_id}|{}|{}",
@@ -71,18 +108,25 @@ fn render(forest: &Forest<'_>, r: &Record<'_>, params: &WfsParams) -> (String, V
         app.unwrap_or(&params.default_app_id),
         ctx.channel.as_deref().unwrap_or(&params.default_channel),
     );
-    let mid: String = md5::digest(key.as_bytes())
+    let digest = md5::digest(key.as_bytes());
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let mid: String = digest
         .iter()
-        .map(|b| format!("{b:02X}"))
+        .flat_map(|b| [HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]])
+        .map(char::from)
         .collect();
 
-    let mut context = Map::new();
-    context.insert(
-        "pdata".into(),
-        json!({"id": params.producer_id, "ver": params.model_version, "model": params.model_id}),
-    );
+    let mut context = Map::with_capacity(5);
+    let mut producer = Map::with_capacity(3);
+    producer.insert("id".into(), params.producer_id.as_str().into());
+    producer.insert("ver".into(), params.model_version.as_str().into());
+    producer.insert("model".into(), params.model_id.as_str().into());
+    context.insert("pdata".into(), Value::Object(producer));
     context.insert("granularity".into(), "SESSION".into());
-    context.insert("date_range".into(), json!({"from": r.start, "to": r.end}));
+    let mut range = Map::with_capacity(2);
+    range.insert("from".into(), r.start.into());
+    range.insert("to".into(), r.end.into());
+    context.insert("date_range".into(), Value::Object(range));
     if let Some(rollup) = ctx.rollup {
         context.insert("rollup".into(), texts(rollup, &["l1", "l2", "l3", "l4"]));
     }
@@ -90,11 +134,11 @@ fn render(forest: &Forest<'_>, r: &Record<'_>, params: &WfsParams) -> (String, V
         context.insert("cdata".into(), cdata.iter().map(cdata_entry).collect());
     }
 
-    let mut pdata = Map::new();
+    let mut pdata = Map::with_capacity(3);
     put(&mut pdata, "id", app);
     pdata.insert("ver".into(), app_ver.unwrap_or("1.0").into());
     put(&mut pdata, "pid", app_pid);
-    let mut dimensions = Map::new();
+    let mut dimensions = Map::with_capacity(7);
     dimensions.insert("uid".into(), uid.into());
     dimensions.insert("did".into(), did.into());
     dimensions.insert("pdata".into(), Value::Object(pdata));
@@ -103,7 +147,7 @@ fn render(forest: &Forest<'_>, r: &Record<'_>, params: &WfsParams) -> (String, V
     dimensions.insert("type".into(), r.kind.as_ref().into());
     dimensions.insert("mode".into(), r.mode.as_ref().into());
 
-    let mut event = Map::new();
+    let mut event = Map::with_capacity(11);
     event.insert("eid".into(), "ME_WORKFLOW_SUMMARY".into());
     event.insert("ets".into(), params.now_ms.into());
     event.insert(
@@ -111,18 +155,20 @@ fn render(forest: &Forest<'_>, r: &Record<'_>, params: &WfsParams) -> (String, V
         sync_ts(forest.events[r.sync].timestamp.as_deref()).into(),
     );
     event.insert("ver".into(), "1.0".into());
-    event.insert("mid".into(), mid.clone().into());
+    event.insert("mid".into(), mid.into());
     event.insert("uid".into(), uid.into());
     event.insert("context".into(), Value::Object(context));
     event.insert("dimensions".into(), Value::Object(dimensions));
-    event.insert("edata".into(), json!({"eks": eks(forest, r, first)}));
+    let mut edata = Map::with_capacity(1);
+    edata.insert("eks".into(), eks(forest, r, first));
+    event.insert("edata".into(), Value::Object(edata));
     if let Some(tags) = first.tags {
         event.insert("tags".into(), tags.iter().map(untyped).collect());
     }
     if let Some(o) = first.object {
         event.insert("object".into(), v3_object(o));
     }
-    (mid, Value::Object(event))
+    (u128::from_be_bytes(digest), Value::Object(event))
 }
 
 /// The measures. Scala builds them as an 11-entry immutable `HashMap`, whose iteration order
@@ -147,13 +193,18 @@ fn eks(forest: &Forest<'_>, r: &Record<'_>, first: &Event<'_>) -> Value {
     );
     let counts: Vec<Value> = order
         .iter()
-        .map(|&i| json!({"id": r.counts[i].0, "count": r.counts[i].1}))
+        .map(|&i| {
+            let mut count = Map::with_capacity(2);
+            count.insert("id".into(), r.counts[i].0.into());
+            count.insert("count".into(), r.counts[i].1.into());
+            Value::Object(count)
+        })
         .collect();
     let items: Vec<Value> = forest.buffers[r.items]
         .iter()
         .map(|&ev| item_response(&forest.events[ev]))
         .collect();
-    let mut eks = Map::new();
+    let mut eks = Map::with_capacity(11);
     eks.insert("interact_events_per_min".into(), per_min.into());
     eks.insert("start_time".into(), r.start.into());
     eks.insert("interact_events_count".into(), r.interact.into());
@@ -166,7 +217,7 @@ fn eks(forest: &Forest<'_>, r: &Record<'_>, first: &Event<'_>) -> Value {
             .iter()
             .map(|&(ev, ts)| {
                 let e = &forest.events[ev];
-                let mut page = Map::new();
+                let mut page = Map::with_capacity(5);
                 put(&mut page, "id", e.pageid.as_deref());
                 put(&mut page, "type", e.etype.as_deref());
                 put(&mut page, "env", e.context.env.as_deref());
@@ -182,7 +233,7 @@ fn eks(forest: &Forest<'_>, r: &Record<'_>, first: &Event<'_>) -> Value {
         "env_summary".into(),
         envs.iter()
             .map(|(env, ts)| {
-                let mut e = Map::new();
+                let mut e = Map::with_capacity(3);
                 put(&mut e, "env", env.as_deref());
                 e.insert("time_spent".into(), (*ts).into());
                 e.insert("count".into(), 1.into());
@@ -201,13 +252,24 @@ fn eks(forest: &Forest<'_>, r: &Record<'_>, first: &Event<'_>) -> Value {
 /// is always the last.) The pages come out in `groupBy`'s order. Returns (event, seconds).
 fn page_summary(events: &[Event<'_>], impressions: &[(usize, f64)]) -> Vec<(usize, f64)> {
     let mut pages: Vec<(usize, f64)> = Vec::new();
+    // Few impressions are searched in place; many through an index.
     let mut at: HashMap<Option<&str>, usize> = HashMap::new();
+    let indexed = impressions.len() > 32;
     for &(ev, ts) in impressions {
         let id = events[ev].pageid.as_deref();
-        match at.get(&id) {
-            Some(&i) => pages[i] = (ev, ts),
+        let found = if indexed {
+            at.get(&id).copied()
+        } else {
+            pages
+                .iter()
+                .position(|&(other, _)| events[other].pageid.as_deref() == id)
+        };
+        match found {
+            Some(i) => pages[i] = (ev, ts),
             None => {
-                at.insert(id, pages.len());
+                if indexed {
+                    at.insert(id, pages.len());
+                }
                 pages.push((ev, ts));
             }
         }

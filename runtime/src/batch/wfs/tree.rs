@@ -8,7 +8,7 @@
 use std::borrow::Cow;
 
 use super::input::Event;
-use super::jvm::{eq_ignore_case, java_lower, round2};
+use super::jvm::{eq_ignore_case, java_lower, round2_ms};
 
 /// `Summary.interactTypes`: the `edata.type`s (lower-cased) that count as interactions.
 const INTERACT_TYPES: [&str; 24] = [
@@ -160,10 +160,11 @@ impl<'e> Forest<'e> {
             node.start = e.ets;
         }
         // `getTimeDiff`: (end - start) / 1000 in seconds, as a double.
-        let ts = e.ets.wrapping_sub(node.prev_ets) as f64 / 1000.0;
+        let gap_ms = e.ets.wrapping_sub(node.prev_ets);
+        let ts = gap_ms as f64 / 1000.0;
         node.prev_ets = e.ets;
         // A gap longer than the idle time counts as nothing.
-        node.time_spent += round2(if ts > idle_s { 0.0 } else { ts });
+        node.time_spent += if ts > idle_s { 0.0 } else { round2_ms(gap_ms) };
         if is_interaction(e) {
             node.interact += 1;
         }
@@ -191,7 +192,7 @@ impl<'e> Forest<'e> {
         }
         node.last = Some(ev);
         node.end = e.ets;
-        node.time_diff = round2(node.end.wrapping_sub(node.start) as f64 / 1000.0);
+        node.time_diff = round2_ms(node.end.wrapping_sub(node.start));
         // An ASSESS event without `edata.item` makes Sunbird throw; it records nothing here.
         if e.eid == "ASSESS" && e.item.is_some() {
             let items = node.items;
