@@ -18,7 +18,7 @@
 //!   Java's `String.hashCode` of the keys: `events_summary` in first-seen order up to four
 //!   kinds, in hash-trie order from five; the page and env lists in `groupBy` order, which is
 //!   the hash-trie order from five groups (checked against Sunbird's own output in
-//!   `output_order_matches_sunbirds_sample`) and the bucket order of a Scala `mutable.HashMap`
+//!   `page_order_matches_sunbirds_sample`) and the bucket order of a Scala `mutable.HashMap`
 //!   up to four (written from Scala 2.11/2.12's source, not checked against a Sunbird run).
 //!
 //! As corroboration: Sunbird-Obsrv's fork of the same repository keeps a test of the same model
@@ -32,7 +32,6 @@ use serde_json::Value;
 
 use super::{WfsParams, summarize};
 
-mod bench;
 mod data1_2;
 mod data3_4;
 mod data5_6;
