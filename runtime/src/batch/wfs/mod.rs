@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 mod input;
+mod joda;
 mod jvm;
 mod output;
 mod tree;

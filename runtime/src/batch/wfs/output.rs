@@ -10,7 +10,8 @@ use serde_json::{Map, Value};
 
 use super::WfsParams;
 use super::input::{Event, Object, Text, text};
-use super::jvm::{built_map_order, group_by_order, java_hash, java_to_string, round2, sync_ts};
+use super::joda::sync_ts;
+use super::jvm::{built_map_order, group_by_order, java_hash, java_to_string, round2};
 use super::tree::{Forest, Part, Record};
 
 /// The records of `summEvents` as events, without repeats: `summEvents.distinct`. A record
