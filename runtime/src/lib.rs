@@ -15,6 +15,7 @@
 //!
 //! [`gen`] generates realistic Sunbird telemetry for benchmarks and tests.
 
+pub mod batch;
 pub mod cluster;
 pub mod error;
 pub mod event;

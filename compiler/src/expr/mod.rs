@@ -86,7 +86,7 @@ pub mod check;
 mod display;
 pub mod eval;
 pub mod functions;
-mod md5;
+pub mod md5;
 mod parser;
 #[cfg(test)]
 mod proptests;
