@@ -1,7 +1,7 @@
 //! `pipec-compiler`: spec parsing, the expression language, validation, diagnostics and
 //! the manifest. No async, Kafka or DataFusion here, so that checking a spec stays fast.
 
-mod civil;
+pub mod civil;
 pub mod codegen;
 pub mod compat;
 pub mod cron;
@@ -40,6 +40,9 @@ pub struct CheckResult {
     pub diagnostics: Diagnostics,
     /// Whether the spec could not even be found (a usage problem rather than a spec problem).
     pub usage_error: bool,
+    /// The reports' SQL, for planning against their inputs' columns (see
+    /// [`validate::sql`]); empty when the spec has errors.
+    pub sql: Vec<validate::sql::SqlCheck>,
 }
 
 /// Loads and validates the spec at `path`, collecting every problem.
@@ -78,10 +81,12 @@ fn check_with_schemas(path: &Path, opts: &CheckOptions<'_>) -> (CheckResult, eve
     } else {
         validate::validate_with_schemas(&mut loaded, &mut diags)
     };
+    let sql = sql_checks(&mut loaded, usage_error || diags.has_errors());
     let result = CheckResult {
         sources: loaded.sources,
         diagnostics: diags,
         usage_error,
+        sql,
     };
     (result, schemas)
 }
@@ -129,11 +134,13 @@ pub fn compile(path: &Path, opts: &CheckOptions<'_>) -> Compiled {
             Err(e) => (None, Some(e), Vec::new()),
         }
     };
+    let sql = sql_checks(&mut loaded, usage_error || diags.has_errors());
     Compiled {
         check: CheckResult {
             sources: loaded.sources,
             diagnostics: diags,
             usage_error,
+            sql,
         },
         manifest,
         lower_error,
@@ -154,11 +161,28 @@ pub fn check_text(path: &Path, text: &str, opts: &CheckOptions<'_>) -> CheckResu
         &mut diags,
     );
     validate::validate(&mut loaded, &mut diags);
+    let sql = sql_checks(&mut loaded, diags.has_errors());
     CheckResult {
         sources: loaded.sources,
         diagnostics: diags,
         usage_error: false,
+        sql,
     }
+}
+
+/// The reports' SQL to plan, unless the spec has errors already.
+fn sql_checks(loaded: &mut spec::load::Loaded, skip: bool) -> Vec<validate::sql::SqlCheck> {
+    if skip {
+        return Vec::new();
+    }
+    let mut scratch = Diagnostics::default();
+    let mut sources = std::mem::take(&mut loaded.sources);
+    let found = {
+        let ix = validate::Index::build(loaded, &mut scratch);
+        validate::sql::gather(&ix, &mut sources)
+    };
+    loaded.sources = sources;
+    found
 }
 
 /// The JSON Schema of the spec format, generated from the spec types.

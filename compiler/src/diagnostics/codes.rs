@@ -62,6 +62,8 @@ codes! {
 "Two settings exclude each other (for example a store with both `redis` and `memory`), or a choice is missing (a store with neither).\n\nFix: keep exactly one.";
 "PC0110" "unknown report"
 "An environment overrides a report that the spec does not define.\n\nExample:\n    environments:\n      prod:\n        reports: { workflow-sumary: { schedule: \"0 6 * * *\" } }   # `workflow-summary`\n\nFix: use the name of a report under `reports`.";
+"PC0111" "unknown database"
+"A report input or output names a table of a database that `databases` does not define.\n\nExample:\n    inputs:\n      users: { table: warehose.user_detail }   # `warehouse`\n\nFix: write `database.table` with a database under `databases`.";
 "PC0201" "schema file not found"
 "An event type's schema file does not exist.\n\nFix: add the file, correct `events.schemas`, or set `schema: none` on a type that has no schema.";
 "PC0202" "schema is not valid JSON"
@@ -133,7 +135,11 @@ codes! {
 "PC0803" "unknown model parameter"
 "A report sets a parameter its model does not take.\n\nFix: use one of the model's parameters.";
 "PC0804" "report source"
-"A report needs exactly one of `model` and `sql`; an input needs exactly one of `backup` and `path`; an output exactly one of `topic` and `path`.\n\nFix: keep exactly one.";
+"A report needs exactly one of `model` and `sql`; an input needs exactly one of `backup`, `path` and `table`; an output exactly one of `topic`, `path` and `table`.\n\nFix: keep exactly one.";
+"PC0805" "unknown table or column in SQL"
+"A report's SQL names a table that is not one of the report's inputs, or a column that the input does not have. The columns of an input come from the `CREATE TABLE` statements of its database's `ddl` file (a `table:` input), from its `columns:` (a `path:` input), or from the model's own output. Found by `pipec check`, before the report runs at night.\n\nExample:\n    -- sql/user_report.sql\n    SELECT full_nmae FROM user_detail     -- `full_name`\n\nFix: use the suggested name, add the table to the report's `inputs`, or the column to the input's `columns`.";
+"PC0806" "SQL error"
+"A report's SQL does not parse, or cannot be planned (a type mismatch, a function that does not exist, an ambiguous column).\n\nFix: see the message; the report's SQL is DataFusion's dialect (close to PostgreSQL's).";
 "PC0901" "missing pipeline name"
 "The root spec file must name the pipeline with `pipeline: <name>`.\n\nFix: add it.";
 "PC0902" "no spec found"

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use serde_json::Value;
 
-use super::{BackupPartition, FileFormat, Ordered};
+use super::{BackupPartition, Compression, FileFormat, Ordered, SecretRef};
 
 /// A topic backup.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -16,8 +16,50 @@ pub struct Backup {
     pub path: String,
     /// File format.
     pub format: FileFormat,
-    /// File granularity.
+    /// Folder granularity.
     pub partition: BackupPartition,
+    // The fields below came with the batch stage; manifests compiled before it (the deployed
+    // one `plan` compares against) read with their defaults.
+    /// Compression of NDJSON files.
+    #[serde(default)]
+    pub compression: Compression,
+    /// The event field holding its time in epoch milliseconds (picks the folder); `None`:
+    /// the record's time.
+    #[serde(default)]
+    pub time_field: Option<String>,
+    /// Size at which a file is closed, bytes.
+    #[serde(default = "default_roll_size")]
+    pub roll_size: u64,
+    /// Age at which a file is closed, milliseconds since its first record.
+    #[serde(default = "default_roll_age_ms")]
+    pub roll_age_ms: u64,
+}
+
+/// 128 MiB, the size at which a backup file is closed unless the spec says otherwise.
+pub const DEFAULT_ROLL_SIZE: u64 = 128 << 20;
+/// 15 minutes, the age at which a backup file is closed unless the spec says otherwise.
+pub const DEFAULT_ROLL_AGE_MS: u64 = 15 * 60 * 1000;
+
+fn default_roll_size() -> u64 {
+    DEFAULT_ROLL_SIZE
+}
+
+fn default_roll_age_ms() -> u64 {
+    DEFAULT_ROLL_AGE_MS
+}
+
+/// A database reports read tables from and write tables to.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Database {
+    /// PostgreSQL connection URL.
+    pub url: String,
+    /// Schema of the tables.
+    pub schema: String,
+    /// The `CREATE TABLE` statements of its tables, when the spec names them.
+    pub ddl: Option<SqlFile>,
+    /// Password.
+    pub password: Option<SecretRef>,
 }
 
 /// A batch report.
@@ -64,6 +106,15 @@ pub struct ReportInput {
     pub format: Option<FileFormat>,
     /// Which day: `yesterday`, `today` or `-Nd`, relative to the run's `--date`.
     pub date: Option<String>,
+    /// A table, `database.table`.
+    #[serde(default)]
+    pub table: Option<String>,
+    /// Declared columns of `path` files and their types, in order.
+    #[serde(default)]
+    pub columns: Ordered<String>,
+    /// Expression rows must satisfy.
+    #[serde(default)]
+    pub filter: Option<String>,
 }
 
 /// A report output.
@@ -78,4 +129,10 @@ pub struct ReportOutput {
     pub format: Option<FileFormat>,
     /// Column splitting the output into files.
     pub partition_by: Option<String>,
+    /// A table, `database.table`, whose rows of the date are replaced.
+    #[serde(default)]
+    pub table: Option<String>,
+    /// The table's column holding the date; `None`: the whole table is replaced.
+    #[serde(default)]
+    pub date_column: Option<String>,
 }

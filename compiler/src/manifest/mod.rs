@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-pub use crate::spec::{BackupPartition, Compatibility, FileFormat, LookupFormat};
+pub use crate::spec::{BackupPartition, Compatibility, Compression, FileFormat, LookupFormat};
 pub use batch::*;
 pub use lower::lower;
 pub use ordered::Ordered;
@@ -64,6 +64,9 @@ pub struct Manifest {
     pub backups: BTreeMap<String, Backup>,
     /// Batch reports, by name.
     pub reports: BTreeMap<String, Report>,
+    /// Databases of report inputs and outputs, by name.
+    #[serde(default)]
+    pub databases: BTreeMap<String, Database>,
 }
 
 impl Manifest {
@@ -139,6 +142,7 @@ impl Manifest {
             jobs: BTreeMap::from([(name.to_string(), job.clone())]),
             backups: BTreeMap::new(),
             reports: BTreeMap::new(),
+            databases: BTreeMap::new(),
         })
     }
 

@@ -25,8 +25,33 @@ pub struct SpecTest {
     pub jobs: Vec<String>,
     /// Step settings overridden for this test: (job, step index, key, value).
     pub set: Vec<(String, usize, String, Value)>,
-    /// Expectations, by topic.
+    /// Expectations, by topic (stream tests) or output (report tests).
     pub expect: Vec<Expect>,
+    /// For a report test: the report, its date and its inputs (the stream fields above
+    /// are then empty).
+    pub report: Option<ReportTest>,
+}
+
+/// A report test's run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportTest {
+    /// The report.
+    pub name: String,
+    /// Its `--date` (`YYYY-MM-DD`); today when not said.
+    pub date: Option<String>,
+    /// "Now" for the run, epoch milliseconds; the date's midnight when not said.
+    pub now_ms: Option<i64>,
+    /// Input name → its data.
+    pub inputs: Vec<(String, TestData)>,
+}
+
+/// The data of one report input in a test.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct TestData {
+    /// Files, as paths a run can open.
+    pub files: Vec<std::path::PathBuf>,
+    /// Rows written inline.
+    pub rows: Vec<Value>,
 }
 
 /// What one topic must hold after the run.
@@ -40,6 +65,8 @@ pub struct Expect {
     pub all: Vec<(String, Value)>,
     /// Field values of events by position.
     pub events: Vec<Vec<(String, Value)>>,
+    /// A file of the expected rows, in any order.
+    pub file: Option<std::path::PathBuf>,
 }
 
 /// Resolves every test of a checked spec. Fails with a message naming the test when an
@@ -50,13 +77,36 @@ pub fn resolve(ix: &Index<'_>, m: &Manifest) -> Result<Vec<SpecTest>, String> {
         let test = &t.value;
         let location = location(ix, t.span);
         let mut records = Vec::new();
-        for f in &test.input.files {
-            crate::input::read_records(&rel(dir, &f.value), &mut records)
-                .map_err(|e| format!("test `{}` ({location}): {e}", test.name.value))?;
+        if let Some(input) = &test.input {
+            for f in &input.files {
+                crate::input::read_records(&rel(dir, &f.value), &mut records)
+                    .map_err(|e| format!("test `{}` ({location}): {e}", test.name.value))?;
+            }
+            for e in &input.events {
+                records.push(serde_json::to_vec(&e.value).unwrap_or_default());
+            }
         }
-        for e in &test.input.events {
-            records.push(serde_json::to_vec(&e.value).unwrap_or_default());
-        }
+        let report = test.report.as_ref().map(|r| ReportTest {
+            name: r.value.clone(),
+            date: test.date.as_ref().map(|d| d.value.clone()),
+            now_ms: test
+                .now
+                .as_ref()
+                .and_then(|n| crate::civil::parse_instant(&n.value)),
+            inputs: test
+                .inputs
+                .iter()
+                .map(|(k, v)| {
+                    (
+                        k.value.clone(),
+                        TestData {
+                            files: v.files.iter().map(|f| rel(dir, &f.value)).collect(),
+                            rows: v.rows.iter().map(|r| r.value.clone()).collect(),
+                        },
+                    )
+                })
+                .collect(),
+        });
         let mut set = Vec::new();
         for (k, v) in test.set.iter() {
             let parsed = parse_set_key(&k.value, m).map_err(|e| {
@@ -76,6 +126,7 @@ pub fn resolve(ix: &Index<'_>, m: &Manifest) -> Result<Vec<SpecTest>, String> {
                     count: Some(n.value),
                     all: Vec::new(),
                     events: Vec::new(),
+                    file: None,
                 },
                 ScalarOr::Full(x) => Expect {
                     topic: topic.value.clone(),
@@ -95,17 +146,23 @@ pub fn resolve(ix: &Index<'_>, m: &Manifest) -> Result<Vec<SpecTest>, String> {
                                 .collect()
                         })
                         .collect(),
+                    file: x.file.as_ref().map(|f| rel(dir, &f.value)),
                 },
             })
             .collect();
         out.push(SpecTest {
             name: test.name.value.clone(),
             location,
-            input_topic: test.input.topic.value.clone(),
+            input_topic: test
+                .input
+                .as_ref()
+                .map(|i| i.topic.value.clone())
+                .unwrap_or_default(),
             records,
             jobs: test.streams.iter().map(|s| s.value.clone()).collect(),
             set,
             expect,
+            report,
         });
     }
     Ok(out)

@@ -54,6 +54,9 @@ pub struct SpecFile {
     /// Batch report models.
     #[serde(default)]
     pub reports: OrderedMap<Report>,
+    /// Databases reports read tables from and write tables to, by name.
+    #[serde(default)]
+    pub databases: OrderedMap<Database>,
     /// Tests of the spec, run by `pipec test`.
     #[serde(default)]
     pub tests: Items<Spanned<SpecTest>>,
@@ -346,8 +349,53 @@ pub struct Backup {
     pub path: Text,
     /// File format.
     pub format: Option<Spanned<FileFormat>>,
-    /// How often a new file is started.
+    /// How often a new folder is started.
     pub partition: Option<Spanned<BackupPartition>>,
+    /// Compression of NDJSON files (`gzip`).
+    pub compression: Option<Spanned<Compression>>,
+    /// The field of an event holding its time (epoch milliseconds) that picks its folder,
+    /// such as `syncts`; without it, the record's time (Kafka's timestamp, else the time
+    /// it is written).
+    pub time_field: Option<Text>,
+    /// When a file is closed and a new one started: at a size (`64MiB`) or an age (`10m`).
+    pub roll: Option<BackupRoll>,
+}
+
+/// When a backup file is closed (made visible) and a new one started.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BackupRoll {
+    /// Size of a file (`64MiB`); 128 MiB when not said.
+    pub size: Option<Text>,
+    /// Age of a file since its first record (`10m`); 15 minutes when not said.
+    pub age: Option<Text>,
+}
+
+/// Compression of backup files.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Compression {
+    /// None.
+    #[default]
+    None,
+    /// gzip (`.ndjson.gz`).
+    Gzip,
+}
+
+/// A database of tables that reports read and write.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Database {
+    /// PostgreSQL connection URL (`postgres://user@host:5432/db`); a password belongs in
+    /// `password`, not in the URL.
+    pub postgres: Text,
+    /// Schema the tables are in (`public` when not said).
+    pub schema: Option<Text>,
+    /// SQL file with the `CREATE TABLE` statements of the tables, relative to the spec: the
+    /// columns `pipec check` checks reports' SQL against, without connecting.
+    pub ddl: Option<Text>,
+    /// Password.
+    pub password: Option<SecretRef>,
 }
 
 /// File formats of backups, report inputs and outputs.
@@ -407,6 +455,14 @@ pub struct ReportInput {
     pub format: Option<Spanned<FileFormat>>,
     /// Which day's data: `yesterday`, `today`, or `-Nd`.
     pub date: Option<Text>,
+    /// A table of a database, `database.table`.
+    pub table: Option<Text>,
+    /// The columns of `path` files and their types (`string`, `int`, `float`, `bool`,
+    /// `date`, `timestamp`), in order; read from the files when not said.
+    #[serde(default)]
+    pub columns: OrderedMap<Text>,
+    /// Only the rows (events) for which this expression holds.
+    pub filter: Option<ExprText>,
 }
 
 /// Where a report writes: a topic or files.
@@ -421,6 +477,12 @@ pub struct ReportOutput {
     pub format: Option<Spanned<FileFormat>>,
     /// Column that splits the output into one file per value.
     pub partition_by: Option<Text>,
+    /// A table of a database, `database.table`: its rows of the run's date (see
+    /// `date_column`) are replaced in one transaction.
+    pub table: Option<Text>,
+    /// The column of `table` holding the run's date; without it the whole table is
+    /// replaced.
+    pub date_column: Option<Text>,
 }
 
 /// A test of the spec: events in, expected events per topic out.
@@ -429,8 +491,18 @@ pub struct ReportOutput {
 pub struct SpecTest {
     /// What the test shows.
     pub name: Text,
-    /// The input.
-    pub input: TestInput,
+    /// The input of a stream test.
+    pub input: Option<TestInput>,
+    /// The report a report test runs.
+    pub report: Option<Text>,
+    /// The report's `--date` (`2018-08-20`).
+    pub date: Option<Text>,
+    /// "Now" for the run (`2024-06-15T14:30:00Z`, `2024-06-15` or epoch milliseconds):
+    /// what `now()` gives in a report's SQL.
+    pub now: Option<Text>,
+    /// The report's inputs, by input name.
+    #[serde(default)]
+    pub inputs: OrderedMap<TestReportInput>,
     /// Streams to run (all when not said).
     #[serde(default)]
     pub streams: Vec<Text>,
@@ -455,7 +527,19 @@ pub struct TestInput {
     pub events: Vec<Spanned<Value>>,
 }
 
-/// What a test expects of one topic.
+/// The data of one report input in a test: files of the input's format, or rows inline.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TestReportInput {
+    /// Files, relative to the spec.
+    #[serde(default)]
+    pub files: Vec<Text>,
+    /// Rows (events) written inline.
+    #[serde(default)]
+    pub rows: Vec<Spanned<Value>>,
+}
+
+/// What a test expects of one topic (or report output).
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Expectation {
@@ -467,6 +551,9 @@ pub struct Expectation {
     /// Field values of single events, by position.
     #[serde(default)]
     pub events: Vec<OrderedMap<Spanned<Value>>>,
+    /// A file of the rows (events) expected, in any order (report outputs): CSV with a
+    /// header, or NDJSON.
+    pub file: Option<Text>,
 }
 
 /// A string the spec also accepts as a bare number (`draft: 7`, `cpu: 2`).

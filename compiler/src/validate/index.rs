@@ -8,8 +8,8 @@ use crate::diagnostics::{Diagnostics, catalog};
 use crate::source::Span;
 use crate::spec::load::{Loaded, LoadedFile};
 use crate::spec::{
-    Backup, Cluster, EventType, OrderedMap, Report, SeqOr, Spanned, SpecFile, SpecTest, Store,
-    Stream, Topic,
+    Backup, Cluster, Database, EventType, OrderedMap, Report, SeqOr, Spanned, SpecFile, SpecTest,
+    Store, Stream, Topic,
 };
 
 /// A named definition and the file that holds it.
@@ -130,6 +130,8 @@ pub struct Index<'a> {
     pub backups: Named<'a, Backup>,
     /// Reports.
     pub reports: Named<'a, Report>,
+    /// Databases.
+    pub databases: Named<'a, Database>,
     /// Declared event types, in order.
     pub types: Vec<TypeDecl<'a>>,
     /// Where `events` is written and the directory of that file.
@@ -153,6 +155,7 @@ impl<'a> Index<'a> {
             streams: Named::new("stream", "streams"),
             backups: Named::new("backup", "backups"),
             reports: Named::new("report", "reports"),
+            databases: Named::new("database", "databases"),
             types: Vec::new(),
             events: None,
             tests: Vec::new(),
@@ -187,6 +190,7 @@ impl<'a> Index<'a> {
             ix.streams.add(&s.streams, dir, diags);
             ix.backups.add(&s.backups, dir, diags);
             ix.reports.add(&s.reports, dir, diags);
+            ix.databases.add(&s.databases, dir, diags);
             ix.tests.extend(s.tests.iter().map(|t| (t, dir)));
             if let Some(ev) = &s.events {
                 if ix.events.is_some() {

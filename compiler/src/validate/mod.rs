@@ -1,6 +1,7 @@
 //! Meaning checks of a loaded spec, one kind of check per file. Every check reports all
 //! the problems it finds; none stops the others.
 
+mod backups;
 mod environments;
 mod exprs;
 mod flow;
@@ -10,6 +11,7 @@ mod reports;
 mod resolve;
 pub(crate) mod schemas;
 mod secrets;
+pub mod sql;
 mod stores;
 mod streams;
 mod tests;
@@ -40,6 +42,7 @@ pub fn validate_with_schemas(loaded: &mut Loaded, diags: &mut Diagnostics) -> Ev
         stores::check(&ix, diags);
         streams::check(&ix, diags);
         graph::check(&ix, diags);
+        backups::check(&ix, diags);
         reports::check(&ix, diags);
         tests::check(&ix, diags);
         environments::check(&ix, diags);

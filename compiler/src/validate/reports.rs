@@ -1,4 +1,5 @@
-//! Backups and report models: topics, paths, formats, models, parameters and cron schedules.
+//! Report models: models and their parameters, SQL files, inputs (backups, files, tables),
+//! outputs (topics, files, tables) and cron schedules.
 
 use super::{Index, duration, index::rel};
 use crate::diagnostics::{Diagnostic, Diagnostics, catalog};
@@ -23,18 +24,8 @@ pub const MODELS: &[BuiltinModel] = &[BuiltinModel {
     ],
 }];
 
-/// Checks backups and reports.
+/// Checks every report.
 pub fn check(ix: &Index<'_>, diags: &mut Diagnostics) {
-    for b in &ix.backups.items {
-        ix.topics.resolve("PC0102", &b.def.topic, diags);
-        if !b.def.path.value.contains("{date}") {
-            diags.push(
-                Diagnostic::warning("PC0009", "backup path has no `{date}`")
-                    .at(b.def.path.span, "every day would write to the same place")
-                    .help("add `{date}` to the path, e.g. `backups/unique/{date}/`"),
-            );
-        }
-    }
     for r in &ix.reports.items {
         let rep = r.def;
         schedule(ix, &rep.schedule, diags);
@@ -96,52 +87,167 @@ pub fn check(ix: &Index<'_>, diags: &mut Diagnostics) {
             }
         }
         for (name, input) in rep.inputs.iter() {
-            match (&input.backup, &input.path) {
-                (Some(b), None) => {
-                    ix.backups.resolve("PC0107", b, diags);
-                }
-                (None, Some(_)) => {}
-                _ => diags.push(
-                    Diagnostic::error("PC0804", format!("input `{}` needs exactly one of `backup` and `path`", name.value))
-                        .at(name.span, "this input")
-                        .help("read a backup of the spec (`backup: unique`) or files (`path: data/*.json`)"),
-                ),
-            }
-            if let Some(d) = &input.date {
-                let v = d.value.as_str();
-                let ok = matches!(v, "yesterday" | "today")
-                    || v.strip_prefix('-')
-                        .and_then(|n| n.strip_suffix('d'))
-                        .is_some_and(|n| n.parse::<u32>().is_ok());
-                if !ok {
-                    diags.push(
-                        catalog::invalid_value(format!("invalid input date `{v}`"))
-                            .at(d.span, "not a date selector")
-                            .help("write `yesterday`, `today`, or `-Nd` for N days back"),
-                    );
-                }
-            }
+            inputs(ix, name, input, diags);
         }
         for (name, output) in rep.outputs.iter() {
-            match (&output.topic, &output.path) {
-                (Some(t), None) => {
-                    ix.topics.resolve("PC0102", t, diags);
-                }
-                (None, Some(_)) => {}
-                _ => diags.push(
-                    Diagnostic::error(
-                        "PC0804",
-                        format!(
-                            "output `{}` needs exactly one of `topic` and `path`",
-                            name.value
-                        ),
-                    )
-                    .at(name.span, "this output")
-                    .help("write to a topic (`topic: derived`) or files (`path: reports/{date}/`)"),
-                ),
-            }
+            outputs(ix, name, output, diags);
         }
     }
+}
+
+/// Checks one input of a report.
+fn inputs(
+    ix: &Index<'_>,
+    name: &Spanned<String>,
+    input: &crate::spec::ReportInput,
+    diags: &mut Diagnostics,
+) {
+    match (&input.backup, &input.path, &input.table) {
+        (Some(b), None, None) => {
+            ix.backups.resolve("PC0107", b, diags);
+        }
+        (None, Some(_), None) => {}
+        (None, None, Some(t)) => table(ix, t, diags),
+        _ => diags.push(
+            Diagnostic::error("PC0804", format!("input `{}` needs exactly one of `backup`, `path` and `table`", name.value))
+                .at(name.span, "this input")
+                .help("read a backup of the spec (`backup: unique`), files (`path: data/*.csv`) or a table (`table: warehouse.users`)"),
+        ),
+    }
+    if let Some(d) = &input.date {
+        let v = d.value.as_str();
+        if !date_selector_ok(v) {
+            diags.push(
+                catalog::invalid_value(format!("invalid input date `{v}`"))
+                    .at(d.span, "not a date selector")
+                    .help("write `yesterday`, `today`, or `-Nd` for N days back"),
+            );
+        }
+        if input.table.is_some() {
+            diags.push(
+                catalog::invalid_value("`date` applies to backups and files".into())
+                    .at(d.span, "a table has no dated folders")
+                    .help("filter the table by date in the report's SQL"),
+            );
+        }
+    }
+    if let Some(f) = &input.format
+        && input.path.is_none()
+    {
+        diags.push(
+            catalog::invalid_value("`format` applies to `path` inputs".into())
+                .at(f.span, "not a `path` input")
+                .help("remove `format`: a backup's format is the backup's, a table has none"),
+        );
+    }
+    for (col, ty) in input.columns.iter() {
+        if input.path.is_none() {
+            diags.push(
+                catalog::invalid_value("`columns` apply to `path` inputs".into())
+                    .at(col.span, "not a `path` input")
+                    .help("a table's columns come from its database; remove `columns`"),
+            );
+            break;
+        }
+        if !COLUMN_TYPES.contains(&ty.value.as_str()) {
+            diags.push(
+                catalog::unknown_variant(&ty.value, COLUMN_TYPES).at(ty.span, "not a column type"),
+            );
+        }
+    }
+    if let Some(f) = &input.filter
+        && let Err(e) = crate::expr::parse(&f.value)
+    {
+        diags.push(
+            catalog::expr_syntax(&e.message)
+                .at(
+                    super::sub_span(ix.sources, f, e.span.clone()),
+                    e.label.clone(),
+                )
+                .maybe_help(e.help.clone()),
+        );
+    }
+}
+
+/// Checks one output of a report.
+fn outputs(
+    ix: &Index<'_>,
+    name: &Spanned<String>,
+    output: &crate::spec::ReportOutput,
+    diags: &mut Diagnostics,
+) {
+    match (&output.topic, &output.path, &output.table) {
+        (Some(t), None, None) => {
+            ix.topics.resolve("PC0102", t, diags);
+        }
+        (None, Some(_), None) => {}
+        (None, None, Some(t)) => table(ix, t, diags),
+        _ => diags.push(
+            Diagnostic::error(
+                "PC0804",
+                format!(
+                    "output `{}` needs exactly one of `topic`, `path` and `table`",
+                    name.value
+                ),
+            )
+            .at(name.span, "this output")
+            .help("write to a topic (`topic: derived`), files (`path: reports/{date}/`) or a table (`table: warehouse.daily`)"),
+        ),
+    }
+    let only = |key: &str, text: &Spanned<String>, kind: &str, diags: &mut Diagnostics| {
+        diags.push(
+            catalog::invalid_value(format!("`{key}` applies to {kind} outputs"))
+                .at(text.span, format!("not a {kind} output"))
+                .help(format!("remove `{key}`")),
+        );
+    };
+    if let Some(p) = &output.partition_by
+        && output.path.is_none()
+    {
+        only("partition_by", p, "`path`", diags);
+    }
+    if let Some(d) = &output.date_column
+        && output.table.is_none()
+    {
+        only("date_column", d, "`table`", diags);
+    }
+}
+
+/// Checks a `database.table` reference.
+fn table(ix: &Index<'_>, t: &Spanned<String>, diags: &mut Diagnostics) {
+    match t.value.split_once('.') {
+        Some((db, name)) if !db.is_empty() && !name.is_empty() => {
+            if !ix.databases.knows(db) {
+                let span = super::sub_span(ix.sources, t, 0..db.len());
+                diags.push(catalog::unknown_ref(
+                    "PC0111",
+                    "database",
+                    db,
+                    span,
+                    ix.databases.names(),
+                    "databases",
+                ));
+            }
+        }
+        _ => diags.push(
+            catalog::invalid_value(format!("`{}` is not `database.table`", t.value))
+                .at(t.span, "no database named")
+                .help(
+                    "write the database (under `databases`) and the table: `warehouse.user_detail`",
+                ),
+        ),
+    }
+}
+
+/// Column types of `path` inputs.
+pub const COLUMN_TYPES: &[&str] = &["string", "int", "float", "bool", "date", "timestamp"];
+
+/// Whether `v` is a date selector: `yesterday`, `today` or `-Nd`.
+pub fn date_selector_ok(v: &str) -> bool {
+    matches!(v, "yesterday" | "today")
+        || v.strip_prefix('-')
+            .and_then(|n| n.strip_suffix('d'))
+            .is_some_and(|n| n.parse::<u32>().is_ok())
 }
 
 /// Reports a schedule that is not a valid cron expression (PC0305), at the bad field.

@@ -2,6 +2,7 @@
 
 use super::{Index, index::rel};
 use crate::diagnostics::{Diagnostic, Diagnostics};
+use crate::spec::{Spanned, SpecTest};
 
 /// Checks every spec test.
 pub fn check(ix: &Index<'_>, diags: &mut Diagnostics) {
@@ -18,22 +19,31 @@ pub fn check(ix: &Index<'_>, diags: &mut Diagnostics) {
         } else {
             names.push((&test.name.value, test.name.span));
         }
-        ix.topics.resolve("PC0102", &test.input.topic, diags);
-        for f in &test.input.files {
-            if !rel(dir, &f.value).is_file() {
-                diags.push(
-                    Diagnostic::error("PC0701", format!("test input `{}` not found", f.value))
-                        .at(f.span, "no such file")
-                        .help("paths are relative to the spec file"),
-                );
+        match (&test.input, &test.report) {
+            (Some(input), None) => {
+                ix.topics.resolve("PC0102", &input.topic, diags);
+                files(dir, &input.files, diags);
+                if input.files.is_empty() && input.events.is_empty() {
+                    diags.push(
+                        crate::diagnostics::catalog::invalid_value("a test sends no events".into())
+                            .at(test.name.span, "this test")
+                            .help("add `files: [...]` or `events: [...]` to its input"),
+                    );
+                }
             }
-        }
-        if test.input.files.is_empty() && test.input.events.is_empty() {
-            diags.push(
-                crate::diagnostics::catalog::invalid_value("a test sends no events".into())
-                    .at(test.name.span, "this test")
-                    .help("add `files: [...]` or `events: [...]` to its input"),
-            );
+            (None, Some(r)) => {
+                report_test(ix, dir, test, r, diags);
+                continue;
+            }
+            _ => {
+                diags.push(crate::diagnostics::catalog::conflicting(
+                    format!("test `{}` needs exactly one of `input` and `report`", test.name.value),
+                    test.name.span,
+                    "this test",
+                    "a stream test has `input: { topic, files | events }`, a report test `report: NAME` with `inputs`",
+                ));
+                continue;
+            }
         }
         for s in &test.streams {
             ix.streams.resolve("PC0106", s, diags);
@@ -49,6 +59,91 @@ pub fn check(ix: &Index<'_>, diags: &mut Diagnostics) {
                     "topics",
                 ));
             }
+        }
+    }
+}
+
+/// Reports test input files that do not exist.
+fn files(dir: &std::path::Path, list: &[Spanned<String>], diags: &mut Diagnostics) {
+    for f in list {
+        if !rel(dir, &f.value).is_file() {
+            diags.push(
+                Diagnostic::error("PC0701", format!("test input `{}` not found", f.value))
+                    .at(f.span, "no such file")
+                    .help("paths are relative to the spec file"),
+            );
+        }
+    }
+}
+
+/// Checks a report test: the report exists, and its inputs and expected outputs are the
+/// report's.
+fn report_test(
+    ix: &Index<'_>,
+    dir: &std::path::Path,
+    test: &SpecTest,
+    r: &Spanned<String>,
+    diags: &mut Diagnostics,
+) {
+    if let Some(d) = &test.date
+        && crate::civil::parse_date(&d.value).is_none()
+    {
+        diags.push(
+            crate::diagnostics::catalog::invalid_value(format!("`{}` is not a date", d.value))
+                .at(d.span, "expected YYYY-MM-DD")
+                .help("write the report's run date, e.g. `2018-08-20`"),
+        );
+    }
+    if let Some(n) = &test.now
+        && crate::civil::parse_instant(&n.value).is_none()
+    {
+        diags.push(
+            crate::diagnostics::catalog::invalid_value(format!("`{}` is not an instant", n.value))
+                .at(
+                    n.span,
+                    "expected `YYYY-MM-DDTHH:MM:SSZ`, `YYYY-MM-DD` or epoch milliseconds",
+                )
+                .help("write the run's \"now\" in UTC, e.g. `2024-06-15T14:30:00Z`"),
+        );
+    }
+    for s in &test.streams {
+        diags.push(
+            crate::diagnostics::catalog::invalid_value("`streams` applies to stream tests".into())
+                .at(s.span, "a report test runs no stream")
+                .help("remove `streams`"),
+        );
+    }
+    let Some(report) = ix.reports.resolve("PC0110", r, diags) else {
+        return;
+    };
+    for (name, input) in test.inputs.iter() {
+        if report.def.inputs.get(&name.value).is_none() {
+            diags.push(crate::diagnostics::catalog::unknown_ref(
+                "PC0702",
+                "input",
+                &name.value,
+                name.span,
+                report.def.inputs.iter().map(|(k, _)| k.value.as_str()),
+                "the report's inputs",
+            ));
+        }
+        files(dir, &input.files, diags);
+    }
+    for (out, e) in test.expect.iter() {
+        if report.def.outputs.get(&out.value).is_none() {
+            diags.push(crate::diagnostics::catalog::unknown_ref(
+                "PC0702",
+                "output",
+                &out.value,
+                out.span,
+                report.def.outputs.iter().map(|(k, _)| k.value.as_str()),
+                "the report's outputs",
+            ));
+        }
+        if let crate::spec::ScalarOr::Full(x) = e
+            && let Some(f) = &x.file
+        {
+            files(dir, std::slice::from_ref(f), diags);
         }
     }
 }

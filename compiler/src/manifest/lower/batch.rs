@@ -7,6 +7,8 @@ use super::super::*;
 use super::*;
 use crate::spec::{self, Spanned};
 
+use super::super::batch::{DEFAULT_ROLL_AGE_MS, DEFAULT_ROLL_SIZE};
+
 impl Cx<'_, '_> {
     pub(super) fn backups(&self) -> BTreeMap<String, Backup> {
         self.ix
@@ -29,10 +31,62 @@ impl Cx<'_, '_> {
                             .partition
                             .as_ref()
                             .map_or(BackupPartition::Daily, |p| p.value),
+                        compression: b
+                            .def
+                            .compression
+                            .as_ref()
+                            .map_or(Compression::None, |c| c.value),
+                        time_field: text(&b.def.time_field),
+                        roll_size: b
+                            .def
+                            .roll
+                            .as_ref()
+                            .and_then(|r| r.size.as_ref())
+                            .and_then(|s| crate::units::parse_size(&s.value).ok())
+                            .unwrap_or(DEFAULT_ROLL_SIZE),
+                        roll_age_ms: b
+                            .def
+                            .roll
+                            .as_ref()
+                            .and_then(|r| r.age.as_ref())
+                            .and_then(|a| crate::units::parse_duration(&a.value).ok())
+                            .unwrap_or(DEFAULT_ROLL_AGE_MS),
                     },
                 )
             })
             .collect()
+    }
+
+    pub(super) fn databases(&self) -> Result<BTreeMap<String, Database>, String> {
+        let mut out = BTreeMap::new();
+        for d in &self.ix.databases.items {
+            let ddl = match &d.def.ddl {
+                Some(p) => Some(self.sql_file(d.dir, &p.value)?),
+                None => None,
+            };
+            out.insert(
+                d.name.value.clone(),
+                Database {
+                    url: d.def.postgres.value.clone(),
+                    schema: text(&d.def.schema).unwrap_or_else(|| "public".into()),
+                    ddl,
+                    password: d.def.password.as_ref().map(secret),
+                },
+            );
+        }
+        Ok(out)
+    }
+
+    /// Reads and digests a SQL file of the spec.
+    fn sql_file(&self, dir: &Path, p: &str) -> Result<SqlFile, String> {
+        let path = rel(dir, p);
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+        Ok(SqlFile {
+            path: self.id(&path),
+            sha256: sha256_hex(text.as_bytes()),
+            text,
+        })
     }
 
     pub(super) fn report(
@@ -43,16 +97,7 @@ impl Cx<'_, '_> {
     ) -> Result<Report, String> {
         let o = self.over.and_then(|o| o.reports.get(&name.value));
         let sql = match &def.sql {
-            Some(p) => {
-                let path = rel(dir, &p.value);
-                let text = std::fs::read_to_string(&path)
-                    .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
-                Some(SqlFile {
-                    path: self.id(&path),
-                    sha256: sha256_hex(text.as_bytes()),
-                    text,
-                })
-            }
+            Some(p) => Some(self.sql_file(dir, &p.value)?),
             None => None,
         };
         Ok(Report {
@@ -76,6 +121,9 @@ impl Cx<'_, '_> {
                                 path: text(&i.path),
                                 format: i.format.as_ref().map(|f| f.value),
                                 date: text(&i.date),
+                                table: text(&i.table),
+                                columns: exprs(&i.columns),
+                                filter: text(&i.filter),
                             },
                         )
                     })
@@ -92,6 +140,8 @@ impl Cx<'_, '_> {
                                 path: text(&o.path),
                                 format: o.format.as_ref().map(|f| f.value),
                                 partition_by: text(&o.partition_by),
+                                table: text(&o.table),
+                                date_column: text(&o.date_column),
                             },
                         )
                     })

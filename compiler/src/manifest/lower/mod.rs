@@ -74,6 +74,7 @@ pub fn lower(ix: &Index<'_>) -> Result<Manifest, String> {
         jobs,
         backups: cx.backups(),
         reports,
+        databases: cx.databases()?,
     })
 }
 
