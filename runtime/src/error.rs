@@ -40,6 +40,23 @@ pub enum RuntimeError {
         /// What is wrong, naming the file and line or the setting.
         what: String,
     },
+    /// A file could not be read or written (a local disk that is full or read-only, a
+    /// directory that is missing).
+    #[error("{what}: {reason}")]
+    Io {
+        /// What was being done, naming the file (`writing \`backups/x.ndjson\``).
+        what: String,
+        /// What the operating system said.
+        reason: String,
+    },
+    /// A report's query failed: its SQL, its data or the engine.
+    #[error("{what}: {reason}")]
+    Query {
+        /// Which report and step.
+        what: String,
+        /// What the engine said.
+        reason: String,
+    },
     /// The manifest asks for something this runtime does not implement yet.
     #[error("not supported yet: {what}")]
     Unsupported {
@@ -57,7 +74,8 @@ impl RuntimeError {
         match self {
             RuntimeError::Event { .. } => Blame::User,
             RuntimeError::Config { .. } => Blame::User,
-            RuntimeError::Unavailable { .. } => Blame::External,
+            RuntimeError::Unavailable { .. } | RuntimeError::Io { .. } => Blame::External,
+            RuntimeError::Query { .. } => Blame::User,
             RuntimeError::Unsupported { .. } | RuntimeError::Internal(_) => Blame::Internal,
         }
     }

@@ -299,3 +299,58 @@ pub(super) fn servers<'a>(
 pub(super) fn servers_of(opts: &KafkaRunOptions, cluster: &str) -> Result<String, RuntimeError> {
     servers(opts, cluster).map(str::to_owned)
 }
+
+/// Produces `records` to topic `topic` of the manifest on `servers` (a report's output):
+/// each keyed by the topic's key expression, through an idempotent producer, every
+/// acknowledgement awaited.
+pub async fn produce_all(
+    manifest: &Manifest,
+    topic: &str,
+    servers: &str,
+    records: Vec<Vec<u8>>,
+) -> Result<(), RuntimeError> {
+    use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+    use rdkafka::producer::FutureRecord;
+    let def = topic_def(manifest, topic)?;
+    let topics = Topics::new(manifest)?;
+    let p = producer(manifest, &def.cluster, servers)?;
+    let unavailable = |e: &dyn std::fmt::Display| RuntimeError::Unavailable {
+        system: format!("kafka ({servers})"),
+        reason: format!("producing to `{}`: {e}", def.name),
+    };
+    let mut pending = Vec::with_capacity(records.len());
+    for r in &records {
+        let key = topics.key(topic, r);
+        let mut record = FutureRecord::to(def.name.as_str()).payload(r.as_slice());
+        if let Some(k) = &key {
+            record = record.key(k.as_slice());
+        }
+        let delivery = loop {
+            match p.send_result(record) {
+                Ok(d) => break d,
+                Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
+                    record = back;
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
+                Err((e, _)) => return Err(unavailable(&e)),
+            }
+        };
+        pending.push(delivery);
+    }
+    for d in pending {
+        match d.await {
+            Ok(Ok(_)) => {}
+            Ok(Err((e, _))) => return Err(unavailable(&e)),
+            Err(_) => return Err(unavailable(&"the producer went away")),
+        }
+    }
+    let flushed = tokio::task::spawn_blocking(move || {
+        rdkafka::producer::Producer::flush(&p, Timeout::After(Duration::from_secs(30)))
+    })
+    .await;
+    match flushed {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) => Err(unavailable(&e)),
+        Err(e) => Err(unavailable(&e)),
+    }
+}

@@ -1,0 +1,92 @@
+//! Events of backup files as records: NDJSON (gzip or not) split into lines, Parquet read
+//! back into JSON lines. What the workflow summary and `pipec run --from-backup` read.
+
+use std::io::Read;
+
+use datafusion::arrow::json::LineDelimitedWriter;
+use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+use super::storage::Root;
+use crate::RuntimeError;
+
+/// Decompresses gzip bytes (several members, as concatenated files give).
+pub fn gunzip(bytes: &[u8], what: &str) -> Result<Vec<u8>, RuntimeError> {
+    let mut out = Vec::with_capacity(bytes.len() * 4);
+    flate2::read::MultiGzDecoder::new(bytes)
+        .read_to_end(&mut out)
+        .map_err(|e| RuntimeError::Io {
+            what: format!("decompressing `{what}`"),
+            reason: e.to_string(),
+        })?;
+    Ok(out)
+}
+
+/// The records of one backup file: its non-empty lines (NDJSON, `.gz` decompressed), or
+/// its rows as JSON objects (Parquet).
+pub async fn records(root: &Root, key: &str) -> Result<Vec<Vec<u8>>, RuntimeError> {
+    let bytes = root.read(key).await?;
+    if key.ends_with(".parquet") {
+        return parquet_lines(bytes, key);
+    }
+    let text = if key.ends_with(".gz") {
+        gunzip(&bytes, key)?
+    } else {
+        bytes
+    };
+    Ok(lines(&text))
+}
+
+/// The non-empty lines of NDJSON bytes, each without its line end.
+pub fn lines(text: &[u8]) -> Vec<Vec<u8>> {
+    text.split(|b| *b == b'\n')
+        .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
+        .filter(|l| !l.iter().all(u8::is_ascii_whitespace))
+        .map(<[u8]>::to_vec)
+        .collect()
+}
+
+/// The rows of a Parquet file as JSON objects, one line each.
+fn parquet_lines(bytes: Vec<u8>, key: &str) -> Result<Vec<Vec<u8>>, RuntimeError> {
+    let bad = |e: &dyn std::fmt::Display| RuntimeError::Io {
+        what: format!("reading Parquet `{key}`"),
+        reason: e.to_string(),
+    };
+    let reader = ParquetRecordBatchReaderBuilder::try_new(bytes::Bytes::from(bytes))
+        .map_err(|e| bad(&e))?
+        .build()
+        .map_err(|e| bad(&e))?;
+    let mut out = Vec::new();
+    for batch in reader {
+        let batch = batch.map_err(|e| bad(&e))?;
+        let mut buf = Vec::new();
+        {
+            let mut w = LineDelimitedWriter::new(&mut buf);
+            w.write(&batch).map_err(|e| bad(&e))?;
+            w.finish().map_err(|e| bad(&e))?;
+        }
+        out.extend(lines(&buf));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_skip_blank_ones_and_gzip_round_trips() {
+        assert_eq!(
+            lines(b"{\"a\":1}\r\n\n  \n{\"b\":2}"),
+            vec![b"{\"a\":1}".to_vec(), b"{\"b\":2}".to_vec()]
+        );
+        let mut gz = Vec::new();
+        {
+            use std::io::Write;
+            let mut w = flate2::write::GzEncoder::new(&mut gz, flate2::Compression::fast());
+            w.write_all(b"{\"a\":1}\n").expect("gz");
+            w.finish().expect("gz");
+        }
+        assert_eq!(gunzip(&gz, "x").expect("gunzip"), b"{\"a\":1}\n");
+        assert!(gunzip(b"not gzip", "x").is_err());
+    }
+}

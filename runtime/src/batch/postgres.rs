@@ -1,0 +1,597 @@
+//! PostgreSQL tables as report inputs and outputs. A table is read through a DataFusion
+//! table provider that asks Postgres only for the columns the query uses and pushes the
+//! filters it can translate (comparisons of a column with a literal, `IS [NOT] NULL`,
+//! `IN` lists, `AND`/`OR`/`NOT` of those) into the `WHERE` clause; rows come in batches
+//! through a cursor, as text, and are typed by the table's column types. An output table
+//! has the run's rows replaced in one transaction (`DELETE` of the date's rows, or of all,
+//! then `COPY`), so a failed run leaves it as it was.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use datafusion::arrow::array::{
+    ArrayRef, BooleanBuilder, Date32Builder, Float64Builder, Int32Builder, Int64Builder,
+    RecordBatch, StringBuilder, TimestampMicrosecondBuilder,
+};
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use datafusion::catalog::Session;
+use datafusion::common::ScalarValue;
+use datafusion::datasource::{TableProvider, TableType};
+use datafusion::error::{DataFusionError, Result as DfResult};
+use datafusion::execution::TaskContext;
+use datafusion::logical_expr::{Expr, Operator, TableProviderFilterPushDown};
+use datafusion::physical_plan::ExecutionPlan;
+use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
+use datafusion::physical_plan::streaming::{PartitionStream, StreamingTableExec};
+use futures::SinkExt;
+use pipec_compiler::manifest;
+use tokio_postgres::{Client, NoTls, SimpleQueryMessage};
+
+use crate::RuntimeError;
+
+/// Rows fetched from the cursor at a time.
+const FETCH: usize = 8192;
+
+fn unavailable(db: &str, e: impl std::fmt::Display) -> RuntimeError {
+    RuntimeError::Unavailable {
+        system: format!("postgres `{db}`"),
+        reason: e.to_string(),
+    }
+}
+
+/// Connects to a database of the manifest; the password, when the spec names a secret,
+/// from its environment variable.
+pub async fn connect(name: &str, db: &manifest::Database) -> Result<Client, RuntimeError> {
+    let mut config: tokio_postgres::Config = db.url.parse().map_err(|e| RuntimeError::Config {
+        what: format!(
+            "database `{name}`: `{}` is not a PostgreSQL URL: {e}",
+            redact(&db.url)
+        ),
+    })?;
+    if let Some(secret) = &db.password {
+        let pw = std::env::var(&secret.env).map_err(|_| RuntimeError::Config {
+            what: format!(
+                "database `{name}`: the password variable `{}` (secret `{}`, key `{}`) is not set",
+                secret.env, secret.secret, secret.key
+            ),
+        })?;
+        config.password(pw);
+    }
+    config.connect_timeout(std::time::Duration::from_secs(10));
+    let (client, conn) = config
+        .connect(NoTls)
+        .await
+        .map_err(|e| unavailable(name, format!("{} ({e})", redact(&db.url))))?;
+    tokio::spawn(async move {
+        if let Err(e) = conn.await {
+            tracing::warn!(error = %e, "postgres connection closed");
+        }
+    });
+    Ok(client)
+}
+
+/// The URL with any password replaced by `***`.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let auth = &url[s + 3..at];
+            match auth.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..s + 3], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// `"name"` with quotes doubled.
+pub fn ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// The Arrow type a Postgres column type is read as.
+pub fn arrow_type(pg: &str) -> DataType {
+    let t = pg.to_ascii_lowercase();
+    let t = t.split('(').next().unwrap_or("").trim();
+    match t {
+        "smallint" | "integer" | "int" | "int2" | "int4" | "serial" => DataType::Int32,
+        "bigint" | "int8" | "bigserial" => DataType::Int64,
+        "real" | "float" | "float4" | "float8" | "double precision" | "numeric" | "decimal" => {
+            DataType::Float64
+        }
+        "boolean" | "bool" => DataType::Boolean,
+        "date" => DataType::Date32,
+        t if t.starts_with("timestamp") => DataType::Timestamp(TimeUnit::Microsecond, None),
+        _ => DataType::Utf8,
+    }
+}
+
+/// A table of a database, read by DataFusion. Each scan has a connection of its own (a
+/// query reading two tables runs two cursors at once).
+#[derive(Debug)]
+pub struct PgTable {
+    db: String,
+    def: manifest::Database,
+    /// `"schema"."table"`.
+    qualified: String,
+    schema: SchemaRef,
+}
+
+impl PgTable {
+    /// The table `table` of `schema`, its columns read from `information_schema`.
+    pub async fn open(
+        db: &str,
+        def: &manifest::Database,
+        table: &str,
+    ) -> Result<PgTable, RuntimeError> {
+        let client = connect(db, def).await?;
+        let schema = def.schema.as_str();
+        let rows = client
+            .query(
+                "SELECT column_name, data_type FROM information_schema.columns \
+                 WHERE table_schema = $1 AND table_name = $2 ORDER BY ordinal_position",
+                &[&schema, &table],
+            )
+            .await
+            .map_err(|e| unavailable(db, e))?;
+        if rows.is_empty() {
+            return Err(RuntimeError::Config {
+                what: format!("database `{db}` has no table `{schema}.{table}`"),
+            });
+        }
+        let fields: Vec<Field> = rows
+            .iter()
+            .map(|r| {
+                let name: String = r.get(0);
+                let ty: String = r.get(1);
+                Field::new(name, arrow_type(&ty), true)
+            })
+            .collect();
+        Ok(PgTable {
+            db: db.to_string(),
+            def: def.clone(),
+            qualified: format!("{}.{}", ident(schema), ident(table)),
+            schema: Arc::new(Schema::new(fields)),
+        })
+    }
+}
+
+#[async_trait]
+impl TableProvider for PgTable {
+    fn schema(&self) -> SchemaRef {
+        Arc::clone(&self.schema)
+    }
+
+    fn table_type(&self) -> TableType {
+        TableType::Base
+    }
+
+    fn supports_filters_pushdown(
+        &self,
+        filters: &[&Expr],
+    ) -> DfResult<Vec<TableProviderFilterPushDown>> {
+        Ok(filters
+            .iter()
+            .map(|f| {
+                if to_sql(f).is_some() {
+                    TableProviderFilterPushDown::Inexact
+                } else {
+                    TableProviderFilterPushDown::Unsupported
+                }
+            })
+            .collect())
+    }
+
+    async fn scan(
+        &self,
+        _state: &dyn Session,
+        projection: Option<&Vec<usize>>,
+        filters: &[Expr],
+        limit: Option<usize>,
+    ) -> DfResult<Arc<dyn ExecutionPlan>> {
+        let fields: Vec<usize> = match projection {
+            Some(p) => p.clone(),
+            None => (0..self.schema.fields().len()).collect(),
+        };
+        let projected = Arc::new(self.schema.project(&fields)?);
+        let cols: Vec<String> = projected.fields().iter().map(|f| ident(f.name())).collect();
+        let mut sql = format!(
+            "SELECT {} FROM {}",
+            if cols.is_empty() {
+                "1".to_string()
+            } else {
+                cols.join(", ")
+            },
+            self.qualified
+        );
+        let wheres: Vec<String> = filters.iter().filter_map(to_sql).collect();
+        if !wheres.is_empty() {
+            sql.push_str(" WHERE ");
+            sql.push_str(&wheres.join(" AND "));
+        }
+        if let Some(n) = limit {
+            sql.push_str(&format!(" LIMIT {n}"));
+        }
+        let part = Arc::new(PgScan {
+            db: self.db.clone(),
+            def: self.def.clone(),
+            sql,
+            schema: Arc::clone(&projected),
+        });
+        Ok(Arc::new(StreamingTableExec::try_new(
+            projected,
+            vec![part],
+            None,
+            Vec::new(),
+            false,
+            None,
+        )?))
+    }
+}
+
+/// One scan: a query read through a cursor.
+#[derive(Debug)]
+struct PgScan {
+    db: String,
+    def: manifest::Database,
+    sql: String,
+    schema: SchemaRef,
+}
+
+impl PartitionStream for PgScan {
+    fn schema(&self) -> &SchemaRef {
+        &self.schema
+    }
+
+    fn execute(&self, _ctx: Arc<TaskContext>) -> datafusion::execution::SendableRecordBatchStream {
+        let def = self.def.clone();
+        let schema = Arc::clone(&self.schema);
+        let sql = self.sql.clone();
+        let db = self.db.clone();
+        let (tx, rx) = futures::channel::mpsc::channel::<DfResult<RecordBatch>>(2);
+        tokio::spawn(async move {
+            let mut tx = tx;
+            let client = match connect(&db, &def).await {
+                Ok(c) => c,
+                Err(e) => {
+                    let _ = tx.send(Err(DataFusionError::External(Box::new(e)))).await;
+                    return;
+                }
+            };
+            if let Err(e) = cursor(&client, &sql, &schema, &mut tx).await {
+                let _ = tx
+                    .send(Err(DataFusionError::External(Box::new(unavailable(
+                        &db, e,
+                    )))))
+                    .await;
+            }
+        });
+        Box::pin(RecordBatchStreamAdapter::new(Arc::clone(&self.schema), rx))
+    }
+}
+
+/// Runs `sql` through a cursor in a read-only transaction, sending a batch per fetch.
+async fn cursor(
+    client: &Client,
+    sql: &str,
+    schema: &SchemaRef,
+    tx: &mut futures::channel::mpsc::Sender<DfResult<RecordBatch>>,
+) -> Result<(), String> {
+    let name = format!("pipec_{}", std::process::id());
+    let err = |e: tokio_postgres::Error| e.to_string();
+    client
+        .batch_execute(&format!(
+            "BEGIN READ ONLY; DECLARE {name} NO SCROLL CURSOR FOR {sql}"
+        ))
+        .await
+        .map_err(err)?;
+    loop {
+        let msgs = client
+            .simple_query(&format!("FETCH {FETCH} FROM {name}"))
+            .await
+            .map_err(err)?;
+        let rows: Vec<&tokio_postgres::SimpleQueryRow> = msgs
+            .iter()
+            .filter_map(|m| match m {
+                SimpleQueryMessage::Row(r) => Some(r),
+                _ => None,
+            })
+            .collect();
+        if rows.is_empty() {
+            break;
+        }
+        let batch = to_batch(schema, &rows)?;
+        if tx.send(Ok(batch)).await.is_err() {
+            break;
+        }
+        if rows.len() < FETCH {
+            break;
+        }
+    }
+    client.batch_execute("COMMIT").await.map_err(err)?;
+    Ok(())
+}
+
+/// Rows of text values as a batch of `schema`'s types.
+fn to_batch(
+    schema: &SchemaRef,
+    rows: &[&tokio_postgres::SimpleQueryRow],
+) -> Result<RecordBatch, String> {
+    let mut cols: Vec<ArrayRef> = Vec::with_capacity(schema.fields().len());
+    for (i, f) in schema.fields().iter().enumerate() {
+        fn text<'r>(r: &'r tokio_postgres::SimpleQueryRow, i: usize) -> Option<&'r str> {
+            r.get(i)
+        }
+        let bad = |v: &str| {
+            format!(
+                "column `{}`: cannot read `{v}` as {}",
+                f.name(),
+                f.data_type()
+            )
+        };
+        let col: ArrayRef = match f.data_type() {
+            DataType::Int32 => {
+                let mut b = Int32Builder::with_capacity(rows.len());
+                for r in rows {
+                    b.append_option(
+                        text(r, i)
+                            .map(|v| v.parse().map_err(|_| bad(v)))
+                            .transpose()?,
+                    );
+                }
+                Arc::new(b.finish())
+            }
+            DataType::Int64 => {
+                let mut b = Int64Builder::with_capacity(rows.len());
+                for r in rows {
+                    b.append_option(
+                        text(r, i)
+                            .map(|v| v.parse().map_err(|_| bad(v)))
+                            .transpose()?,
+                    );
+                }
+                Arc::new(b.finish())
+            }
+            DataType::Float64 => {
+                let mut b = Float64Builder::with_capacity(rows.len());
+                for r in rows {
+                    b.append_option(
+                        text(r, i)
+                            .map(|v| v.parse().map_err(|_| bad(v)))
+                            .transpose()?,
+                    );
+                }
+                Arc::new(b.finish())
+            }
+            DataType::Boolean => {
+                let mut b = BooleanBuilder::with_capacity(rows.len());
+                for r in rows {
+                    b.append_option(text(r, i).map(|v| v == "t" || v == "true"));
+                }
+                Arc::new(b.finish())
+            }
+            DataType::Date32 => {
+                let mut b = Date32Builder::with_capacity(rows.len());
+                for r in rows {
+                    b.append_option(
+                        text(r, i)
+                            .map(|v| {
+                                pipec_compiler::civil::Date::parse(v)
+                                    .and_then(|d| i32::try_from(d.days()).ok())
+                                    .ok_or_else(|| bad(v))
+                            })
+                            .transpose()?,
+                    );
+                }
+                Arc::new(b.finish())
+            }
+            DataType::Timestamp(TimeUnit::Microsecond, None) => {
+                let mut b = TimestampMicrosecondBuilder::with_capacity(rows.len());
+                for r in rows {
+                    b.append_option(
+                        text(r, i)
+                            .map(|v| timestamp_us(v).ok_or_else(|| bad(v)))
+                            .transpose()?,
+                    );
+                }
+                Arc::new(b.finish())
+            }
+            _ => {
+                let mut b = StringBuilder::with_capacity(rows.len(), rows.len() * 16);
+                for r in rows {
+                    b.append_option(text(r, i));
+                }
+                Arc::new(b.finish())
+            }
+        };
+        cols.push(col);
+    }
+    RecordBatch::try_new(Arc::clone(schema), cols).map_err(|e| e.to_string())
+}
+
+/// `YYYY-MM-DD HH:MM:SS[.ffffff]` (Postgres' text form of `timestamp`) as microseconds.
+fn timestamp_us(v: &str) -> Option<i64> {
+    let date = pipec_compiler::civil::Date::parse(v.get(..10)?)?;
+    let rest = v.get(11..).unwrap_or("00:00:00");
+    let (hms, frac) = rest.split_once('.').unwrap_or((rest, ""));
+    let mut parts = hms.split(':').map(|p| p.parse::<i64>().ok());
+    let (h, m, s) = (parts.next()??, parts.next()??, parts.next()??);
+    let frac: String = frac
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .take(6)
+        .collect();
+    let us = if frac.is_empty() {
+        0
+    } else {
+        frac.parse::<i64>().ok()? * 10i64.pow(6 - frac.len() as u32)
+    };
+    Some(date.start_ms() * 1000 + ((h * 60 + m) * 60 + s) * 1_000_000 + us)
+}
+
+/// A filter as a Postgres `WHERE` condition, when it translates.
+fn to_sql(e: &Expr) -> Option<String> {
+    match e {
+        Expr::Column(c) => Some(ident(&c.name)),
+        Expr::Literal(v, _) => literal(v),
+        Expr::BinaryExpr(b) => {
+            let op = match b.op {
+                Operator::Eq => "=",
+                Operator::NotEq => "<>",
+                Operator::Lt => "<",
+                Operator::LtEq => "<=",
+                Operator::Gt => ">",
+                Operator::GtEq => ">=",
+                Operator::And => "AND",
+                Operator::Or => "OR",
+                _ => return None,
+            };
+            Some(format!("({} {op} {})", to_sql(&b.left)?, to_sql(&b.right)?))
+        }
+        Expr::Not(x) => Some(format!("(NOT {})", to_sql(x)?)),
+        Expr::IsNull(x) => Some(format!("({} IS NULL)", to_sql(x)?)),
+        Expr::IsNotNull(x) => Some(format!("({} IS NOT NULL)", to_sql(x)?)),
+        Expr::InList(l) => {
+            let items: Option<Vec<String>> = l.list.iter().map(to_sql).collect();
+            Some(format!(
+                "({} {}IN ({}))",
+                to_sql(&l.expr)?,
+                if l.negated { "NOT " } else { "" },
+                items?.join(", ")
+            ))
+        }
+        _ => None,
+    }
+}
+
+/// A literal as Postgres writes it.
+fn literal(v: &ScalarValue) -> Option<String> {
+    Some(match v {
+        ScalarValue::Utf8(Some(s))
+        | ScalarValue::LargeUtf8(Some(s))
+        | ScalarValue::Utf8View(Some(s)) => {
+            format!("'{}'", s.replace('\'', "''"))
+        }
+        ScalarValue::Int8(Some(n)) => n.to_string(),
+        ScalarValue::Int16(Some(n)) => n.to_string(),
+        ScalarValue::Int32(Some(n)) => n.to_string(),
+        ScalarValue::Int64(Some(n)) => n.to_string(),
+        ScalarValue::UInt8(Some(n)) => n.to_string(),
+        ScalarValue::UInt16(Some(n)) => n.to_string(),
+        ScalarValue::UInt32(Some(n)) => n.to_string(),
+        ScalarValue::UInt64(Some(n)) => n.to_string(),
+        ScalarValue::Float64(Some(f)) if f.is_finite() => format!("{f:?}"),
+        ScalarValue::Boolean(Some(b)) => b.to_string(),
+        ScalarValue::Date32(Some(d)) => {
+            format!(
+                "DATE '{}'",
+                pipec_compiler::civil::Date::from_days(i64::from(*d))
+            )
+        }
+        _ => return None,
+    })
+}
+
+/// Replaces the rows of `table` (`"schema"."table"` of the database) — those whose
+/// `date_column` is `date`, or all — with `batches`, in one transaction.
+pub async fn replace_rows(
+    db: &str,
+    client: &mut Client,
+    schema: &str,
+    table: &str,
+    date_column: Option<(&str, pipec_compiler::civil::Date)>,
+    batches: &[RecordBatch],
+) -> Result<u64, RuntimeError> {
+    let qualified = format!("{}.{}", ident(schema), ident(table));
+    let tx = client.transaction().await.map_err(|e| unavailable(db, e))?;
+    match date_column {
+        Some((col, date)) => tx
+            .execute(
+                &format!(
+                    "DELETE FROM {qualified} WHERE {}::date = $1::text::date",
+                    ident(col)
+                ),
+                &[&date.to_string()],
+            )
+            .await
+            .map_err(|e| unavailable(db, format!("clearing {table} for {date}: {e}")))?,
+        None => tx
+            .execute(&format!("DELETE FROM {qualified}"), &[])
+            .await
+            .map_err(|e| unavailable(db, format!("clearing {table}: {e}")))?,
+    };
+    let mut rows = 0u64;
+    if let Some(first) = batches.first() {
+        let cols: Vec<String> = first
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| ident(f.name()))
+            .collect();
+        let sink = tx
+            .copy_in(&format!(
+                "COPY {qualified} ({}) FROM STDIN WITH (FORMAT csv, NULL '\\N')",
+                cols.join(", ")
+            ))
+            .await
+            .map_err(|e| unavailable(db, format!("writing {table}: {e}")))?;
+        let mut sink = Box::pin(sink);
+        for b in batches {
+            let mut buf = Vec::new();
+            {
+                let mut w = datafusion::arrow::csv::WriterBuilder::new()
+                    .with_header(false)
+                    .with_null("\\N".to_string())
+                    .build(&mut buf);
+                w.write(b)
+                    .map_err(|e| RuntimeError::Internal(format!("CSV of rows: {e}")))?;
+            }
+            rows += b.num_rows() as u64;
+            sink.send(bytes::Bytes::from(buf))
+                .await
+                .map_err(|e| unavailable(db, format!("writing {table}: {e}")))?;
+        }
+        sink.as_mut()
+            .finish()
+            .await
+            .map_err(|e| unavailable(db, format!("writing {table}: {e}")))?;
+    }
+    tx.commit()
+        .await
+        .map_err(|e| unavailable(db, format!("committing {table}: {e}")))?;
+    Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_are_redacted_and_types_mapped() {
+        assert_eq!(
+            redact("postgres://u:secret@h:5432/d"),
+            "postgres://u:***@h:5432/d"
+        );
+        assert_eq!(redact("postgres://u@h/d"), "postgres://u@h/d");
+        assert_eq!(arrow_type("character varying"), DataType::Utf8);
+        assert_eq!(arrow_type("integer"), DataType::Int32);
+        assert_eq!(arrow_type("double precision"), DataType::Float64);
+        assert_eq!(
+            arrow_type("timestamp without time zone"),
+            DataType::Timestamp(TimeUnit::Microsecond, None)
+        );
+        assert_eq!(timestamp_us("1970-01-02 00:00:01.5"), Some(86_401_500_000));
+        assert_eq!(ident("a\"b"), "\"a\"\"b\"");
+    }
+
+    #[test]
+    fn filters_translate_to_where() {
+        use datafusion::prelude::{col, lit};
+        let e = col("mdo_id").eq(lit("o'1")).and(col("n").gt(lit(3i64)));
+        assert_eq!(
+            to_sql(&e).as_deref(),
+            Some("((\"mdo_id\" = 'o''1') AND (\"n\" > 3))")
+        );
+        assert_eq!(to_sql(&col("x").like(lit("a%"))), None);
+    }
+}
