@@ -67,6 +67,9 @@ enum Command {
     /// Run the stream jobs in this process (embedded: no broker); every topic is written
     /// to OUT/<topic>.ndjson.
     Run(crate::run::Args),
+    /// Run a batch report for a date (or a range of dates, or every report): SQL or the
+    /// workflow summary, on DataFusion, over backups, files and PostgreSQL tables.
+    Report(crate::report::Args),
     /// Run the spec's tests through the stream jobs.
     Test(crate::spec_test::Args),
     /// Print the long explanation of a diagnostic code (`PC0102`), or `functions`.
@@ -105,6 +108,7 @@ pub fn run() -> ExitCode {
         Command::Apply(args) => crate::apply::run(args),
         Command::Graph(args) => crate::compile::run_graph(args),
         Command::Run(args) => crate::run::run(args),
+        Command::Report(args) => crate::report::run(args),
         Command::Test(args) => crate::spec_test::run(args),
         Command::Explain { code } => cmd_explain(&code),
         Command::Schema => {
@@ -125,13 +129,14 @@ fn cmd_check(
 ) -> u8 {
     let env = env.or_else(|| std::env::var("PIPEC_ENV").ok().filter(|e| !e.is_empty()));
     let lookup = |name: &str| std::env::var(name).ok();
-    let result = check(
+    let mut result = check(
         &path,
         &CheckOptions {
             env,
             env_lookup: &lookup,
         },
     );
+    crate::sqlcheck::check(&mut result);
     let diags = result.diagnostics.sorted();
     let stdout = std::io::stdout();
     let mut out = stdout.lock();

@@ -67,19 +67,25 @@ pub enum GraphKind {
 pub fn load_manifest(path: &Path, env: Option<String>) -> Result<Manifest, u8> {
     let env = env.or_else(|| std::env::var("PIPEC_ENV").ok().filter(|e| !e.is_empty()));
     let lookup = |name: &str| std::env::var(name).ok();
-    let compiled = compile(
+    let mut compiled = compile(
         path,
         &CheckOptions {
             env,
             env_lookup: &lookup,
         },
     );
-    report_compiled(path, &compiled)
+    report_compiled(path, &mut compiled)
 }
 
 /// Prints what compiling found; the manifest when there were no errors, else the exit
 /// code.
-pub fn report_compiled(path: &Path, compiled: &pipec_compiler::Compiled) -> Result<Manifest, u8> {
+/// The reports' SQL is planned here too (see [`crate::sqlcheck`]): a SQL error stops the
+/// command like any other.
+pub fn report_compiled(
+    path: &Path,
+    compiled: &mut pipec_compiler::Compiled,
+) -> Result<Manifest, u8> {
+    crate::sqlcheck::check(&mut compiled.check);
     let check = &compiled.check;
     if !check.diagnostics.is_empty() {
         let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
@@ -98,8 +104,8 @@ pub fn report_compiled(path: &Path, compiled: &pipec_compiler::Compiled) -> Resu
         return Err(FOUND);
     }
     match &compiled.manifest {
-        Some(m) => Ok(m.clone()),
-        None => {
+        Some(m) if !check.diagnostics.has_errors() => Ok(m.clone()),
+        _ => {
             eprintln!(
                 "{}: {} error(s); nothing was written",
                 path.display(),

@@ -2,11 +2,14 @@
 
 mod apply;
 mod cli;
+mod common;
 mod compat;
 mod compile;
 mod plan;
+mod report;
 mod run;
 mod spec_test;
+mod sqlcheck;
 mod validate_events;
 
 use std::process::ExitCode;

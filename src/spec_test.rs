@@ -41,14 +41,14 @@ pub fn run(args: Args) -> u8 {
         .clone()
         .or_else(|| std::env::var("PIPEC_ENV").ok().filter(|e| !e.is_empty()));
     let lookup_env = |name: &str| std::env::var(name).ok();
-    let compiled = compile(
+    let mut compiled = compile(
         &args.path,
         &CheckOptions {
             env,
             env_lookup: &lookup_env,
         },
     );
-    let manifest = match crate::compile::report_compiled(&args.path, &compiled) {
+    let manifest = match crate::compile::report_compiled(&args.path, &mut compiled) {
         Ok(m) => m,
         Err(code) => return code,
     };
@@ -109,6 +109,9 @@ fn run_one(
     t: &SpecTest,
     base_dir: &std::path::Path,
 ) -> Result<(), String> {
+    if let Some(r) = &t.report {
+        return run_report_test(rt, manifest, t, r);
+    }
     let m = apply_set(manifest, &t.set).map_err(|e| format!("  {e}"))?;
     let opts = RunOptions {
         jobs: t.jobs.clone(),
@@ -124,7 +127,12 @@ fn run_one(
         .map_err(|e| format!("  the run failed: {e}"))?;
     let mut problems = Vec::new();
     for e in &t.expect {
-        check(e, &report, &mut problems);
+        let records = report.records.get(&e.topic).map_or(&[][..], Vec::as_slice);
+        let events: Vec<Value> = records
+            .iter()
+            .map(|r| serde_json::from_slice(r).unwrap_or(Value::Null))
+            .collect();
+        check(e, &events, &mut problems);
     }
     if problems.is_empty() {
         Ok(())
@@ -134,12 +142,104 @@ fn run_one(
     }
 }
 
-fn check(e: &Expect, report: &RunReport, problems: &mut Vec<String>) {
-    let records = report.records.get(&e.topic).map_or(&[][..], Vec::as_slice);
-    let events: Vec<Value> = records
-        .iter()
-        .map(|r| serde_json::from_slice(r).unwrap_or(Value::Null))
-        .collect();
+/// A report test: the report run on the test's data, each output's rows checked.
+fn run_report_test(
+    rt: &tokio::runtime::Runtime,
+    manifest: &Manifest,
+    t: &SpecTest,
+    r: &pipec_compiler::manifest::spec_tests::ReportTest,
+) -> Result<(), String> {
+    let now_ms = r.now_ms.unwrap_or_else(|| {
+        r.date
+            .as_deref()
+            .and_then(pipec_compiler::civil::Date::parse)
+            .map_or(0, |d| d.start_ms())
+    });
+    let captured = rt
+        .block_on(pipec_runtime::batch::report::run_test(manifest, r, now_ms))
+        .map_err(|e| format!("  the report failed: {e}"))?;
+    let mut problems = Vec::new();
+    for e in &t.expect {
+        let rows = captured.get(&e.topic).map_or(&[][..], Vec::as_slice);
+        check(e, rows, &mut problems);
+        if let Some(f) = &e.file {
+            file_problems(&e.topic, f, rows, &mut problems);
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems.join("\n"))
+    }
+}
+
+/// Compares rows with the rows of an expected file (CSV with a header, or NDJSON), in any
+/// order; CSV cells are compared as the CSV would show the row's values.
+fn file_problems(output: &str, path: &std::path::Path, rows: &[Value], problems: &mut Vec<String>) {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) => {
+            problems.push(format!("  {output}: cannot read `{}`: {e}", path.display()));
+            return;
+        }
+    };
+    let csv = path.extension().is_some_and(|x| x == "csv");
+    let (mut want, mut got): (Vec<String>, Vec<String>) = if csv {
+        let mut reader = csv::ReaderBuilder::new().from_reader(text.as_bytes());
+        let header: Vec<String> = match reader.headers() {
+            Ok(h) => h.iter().map(str::to_string).collect(),
+            Err(e) => {
+                problems.push(format!("  {output}: `{}`: {e}", path.display()));
+                return;
+            }
+        };
+        let want = reader
+            .records()
+            .filter_map(Result::ok)
+            .map(|r| r.iter().collect::<Vec<_>>().join("\u{1f}"))
+            .collect();
+        let got = rows
+            .iter()
+            .map(|row| {
+                header
+                    .iter()
+                    .map(|h| match row.get(h) {
+                        None | Some(Value::Null) => String::new(),
+                        Some(Value::String(s)) => s.clone(),
+                        Some(v) => v.to_string(),
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\u{1f}")
+            })
+            .collect();
+        (want, got)
+    } else {
+        let want = text
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| {
+                serde_json::from_str::<Value>(l).map_or_else(|_| l.to_string(), |v| v.to_string())
+            })
+            .collect();
+        (want, rows.iter().map(Value::to_string).collect())
+    };
+    want.sort();
+    got.sort();
+    if want != got {
+        let missing: Vec<&String> = want.iter().filter(|w| !got.contains(w)).take(3).collect();
+        let extra: Vec<&String> = got.iter().filter(|g| !want.contains(g)).take(3).collect();
+        problems.push(format!(
+            "  {output}: rows differ from `{}` ({} expected, {} got)\n      missing: {}\n      unexpected: {}",
+            path.display(),
+            want.len(),
+            got.len(),
+            missing.iter().map(|s| s.replace('\u{1f}', " | ")).collect::<Vec<_>>().join("; "),
+            extra.iter().map(|s| s.replace('\u{1f}', " | ")).collect::<Vec<_>>().join("; "),
+        ));
+    }
+}
+
+fn check(e: &Expect, events: &[Value], problems: &mut Vec<String>) {
     if let Some(n) = e.count
         && n != events.len() as u64
     {
@@ -148,7 +248,7 @@ fn check(e: &Expect, report: &RunReport, problems: &mut Vec<String>) {
             e.topic,
             if n == 1 { "" } else { "s" },
             events.len(),
-            sample(&events)
+            sample(events)
         ));
     }
     for (i, ev) in events.iter().enumerate() {

@@ -2,7 +2,6 @@
 //! Prometheus metrics on `--metrics-addr` and structured logs on stderr (`RUST_LOG` filters,
 //! `PIPEC_LOG_FORMAT=json` for JSON lines).
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -11,6 +10,7 @@ use pipec_runtime::metrics::{self, Metrics};
 use pipec_runtime::transport::kafka::{self, KafkaRunOptions};
 
 use super::args::{Args, StoreMode, spec_dir};
+use crate::common::{brokers, init_logs, instance};
 
 /// Ran and stopped cleanly.
 const OK: u8 = 0;
@@ -82,49 +82,6 @@ pub fn run(manifest: &Manifest, args: &Args) -> u8 {
     })
 }
 
-/// Bootstrap servers per cluster: `--brokers`, else `PIPEC_BROKERS_<CLUSTER>` (upper case,
-/// other characters as `_`, as the Helm chart sets them), else the manifest's.
-fn brokers(manifest: &Manifest, flags: &[String]) -> Result<BTreeMap<String, String>, String> {
-    let clusters: Vec<&str> = manifest.clusters.keys().map(String::as_str).collect();
-    let given = if flags.is_empty() {
-        BTreeMap::new()
-    } else {
-        crate::plan::cluster_brokers(flags, &clusters).map_err(|e| format!("--brokers: {e}"))?
-    };
-    let mut out = BTreeMap::new();
-    for (name, c) in &manifest.clusters {
-        let var: String = format!("PIPEC_BROKERS_{name}")
-            .chars()
-            .map(|ch| {
-                let up = ch.to_ascii_uppercase();
-                if up.is_ascii_alphanumeric() { up } else { '_' }
-            })
-            .collect();
-        let servers = given
-            .get(name)
-            .cloned()
-            .or_else(|| std::env::var(&var).ok().filter(|v| !v.is_empty()))
-            .unwrap_or_else(|| c.brokers.clone());
-        out.insert(name.clone(), servers);
-    }
-    Ok(out)
-}
-
-/// `--instance`, else `PIPEC_INSTANCE`, else the host name, else `0`.
-fn instance(flag: Option<&str>) -> String {
-    let host = || {
-        std::env::var("HOSTNAME")
-            .ok()
-            .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
-    };
-    flag.map(str::to_owned)
-        .or_else(|| std::env::var("PIPEC_INSTANCE").ok())
-        .or_else(host)
-        .map(|s| s.trim().to_owned())
-        .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| "0".into())
-}
-
 async fn wait_for_signal() {
     #[cfg(unix)]
     {
@@ -145,17 +102,4 @@ async fn wait_for_signal() {
     {
         let _ = tokio::signal::ctrl_c().await;
     }
-}
-
-fn init_logs() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    let _ = if std::env::var("PIPEC_LOG_FORMAT").is_ok_and(|f| f == "json") {
-        builder.json().try_init()
-    } else {
-        builder.try_init()
-    };
 }
