@@ -130,11 +130,32 @@ fn report_test(
         files(dir, &input.files, diags);
     }
     for (out, e) in test.expect.iter() {
-        if report.def.outputs.get(&out.value).is_none() {
+        // `output/value` names one file of an output split by `partition_by`.
+        let (name, part) = match out.value.split_once('/') {
+            Some((n, v)) => (n, Some(v)),
+            None => (out.value.as_str(), None),
+        };
+        let def = report.def.outputs.get(name);
+        if let (Some(o), Some(_)) = (def, part)
+            && o.partition_by.is_none()
+        {
+            diags.push(
+                Diagnostic::error(
+                    "PC0702",
+                    format!(
+                        "output `{name}` has no `partition_by`, so it has no `{}`",
+                        out.value
+                    ),
+                )
+                .at(out.span, "not a partition of this output")
+                .help(format!("expect `{name}` itself")),
+            );
+        }
+        if def.is_none() {
             diags.push(crate::diagnostics::catalog::unknown_ref(
                 "PC0702",
                 "output",
-                &out.value,
+                name,
                 out.span,
                 report.def.outputs.iter().map(|(k, _)| k.value.as_str()),
                 "the report's outputs",

@@ -189,7 +189,11 @@ pub async fn register_test(
         (None, None) => Format::Ndjson,
     };
     let declared: Vec<(String, String)> = input.columns.0.clone();
-    let schema = if declared.is_empty() {
+    let schema = if let Some(t) = &input.table {
+        // A table's rows given as files read with the table's columns, as its database's
+        // DDL declares them (the CSV's header names them in the same order).
+        Some(ddl_table(manifest, t)?)
+    } else if declared.is_empty() {
         None
     } else {
         Some(declared_schema(&declared)?)
@@ -215,6 +219,29 @@ pub async fn register_test(
         from: "the test's data".into(),
         urls,
     })
+}
+
+/// The columns of `database.table` as the database's DDL file declares them.
+fn ddl_table(manifest: &Manifest, qualified: &str) -> Result<SchemaRef, RuntimeError> {
+    let config = |what: String| RuntimeError::Config { what };
+    let (db, table) = qualified
+        .split_once('.')
+        .ok_or_else(|| config(format!("table `{qualified}` is not `database.table`")))?;
+    let def = manifest
+        .databases
+        .get(db)
+        .ok_or_else(|| config(format!("no database `{db}` for table `{qualified}`")))?;
+    let ddl = def.ddl.as_ref().ok_or_else(|| {
+        config(format!(
+            "a test gives files for `{qualified}`, but database `{db}` has no `ddl` to read its columns from"
+        ))
+    })?;
+    let tables = super::ddl::tables(&ddl.text)
+        .map_err(|e| config(format!("the DDL `{}` does not parse: {e}", ddl.path)))?;
+    tables
+        .get(&table.to_lowercase())
+        .cloned()
+        .ok_or_else(|| config(format!("the DDL `{}` has no table `{table}`", ddl.path)))
 }
 
 fn query(name: &str, e: &datafusion::error::DataFusionError) -> RuntimeError {

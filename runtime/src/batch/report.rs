@@ -153,11 +153,29 @@ pub async fn run_test(
     }
     let (batches, _) = query(&ctx, &test.name, report, &sources).await?;
     let rows = super::rows::batches_to_json(&batches)?;
-    Ok(report
-        .outputs
-        .iter()
-        .map(|(out, _)| (out.to_string(), rows.clone()))
-        .collect())
+    let mut captured = Captured::new();
+    for (out, def) in report.outputs.iter() {
+        // An output split by a column is also captured per value, as `output/value`, with
+        // the rows of that value's file (the column left out, as the file leaves it out).
+        if let Some(col) = &def.partition_by {
+            for row in &rows {
+                let Value::Object(m) = row else { continue };
+                let key = match m.get(col) {
+                    None | Some(Value::Null) => continue,
+                    Some(Value::String(s)) => s.clone(),
+                    Some(v) => v.to_string(),
+                };
+                let mut m = m.clone();
+                m.remove(col);
+                captured
+                    .entry(format!("{out}/{key}"))
+                    .or_default()
+                    .push(Value::Object(m));
+            }
+        }
+        captured.insert(out.to_string(), rows.clone());
+    }
+    Ok(captured)
 }
 
 /// Runs the report's SQL; gives its rows and, per input, the rows its scans gave.
