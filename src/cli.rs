@@ -21,7 +21,7 @@ const USAGE: u8 = 2;
     version,
     about = "Compiler and runtime for telemetry pipelines declared as configuration"
 )]
-struct Cli {
+pub(crate) struct Cli {
     #[command(subcommand)]
     command: Command,
 }

@@ -143,6 +143,10 @@ pub fn run_compile(args: CompileArgs) -> u8 {
             return FOUND;
         }
     };
+    if let Err(e) = report_commands_parse(&m, &[]) {
+        eprintln!("error: {e}; nothing was written");
+        return FOUND;
+    }
     for a in &artifacts {
         if let Err(e) = write(&args.out, a) {
             eprintln!(
@@ -194,6 +198,32 @@ pub fn run_compile(args: CompileArgs) -> u8 {
         listed.join(", ")
     );
     OK
+}
+
+/// Parses the `pipec report` command of every report, as the crontab and the CronJobs run
+/// it, with this binary's own argument parser: compile never emits a command the binary
+/// does not take. `extra` adds flags (for tests).
+fn report_commands_parse(m: &Manifest, extra: &[&str]) -> Result<(), String> {
+    use clap::Parser as _;
+    for (name, r) in &m.reports {
+        let mut argv = vec!["pipec", "report", name.as_str(), "/etc/pipec/manifest.json"];
+        argv.extend(codegen::context::report_flags(r));
+        argv.extend(extra);
+        argv.extend(["--date", "2024-01-01"]);
+        if let Err(e) = crate::cli::Cli::try_parse_from(&argv) {
+            let first = e.to_string();
+            let first = first
+                .lines()
+                .next()
+                .unwrap_or("")
+                .trim_start_matches("error: ");
+            return Err(format!(
+                "the command generated for report `{name}` (`{}`) is not one this pipec takes: {first}",
+                argv.join(" ")
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Where compile lists the files it wrote, one list per environment, so that a later run
@@ -293,5 +323,21 @@ pub fn run_graph(args: GraphArgs) -> u8 {
             eprintln!("error: template {e}");
             FOUND
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_report_commands_are_checked_with_the_binarys_parser() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let m = load_manifest(&root.join("pipelines/igot"), Some("dev".into())).expect("igot");
+        assert!(m.reports.len() >= 4);
+        report_commands_parse(&m, &[]).expect("igot's commands parse");
+        let err = report_commands_parse(&m, &["--no-such-flag"]).expect_err("refused");
+        assert!(err.contains("--no-such-flag"), "{err}");
+        assert!(err.contains("is not one this pipec takes"), "{err}");
     }
 }

@@ -93,6 +93,7 @@ fn example_values() -> Value {
                     "limits": { "memory": "2Gi" }
                 },
                 "clusters": ["processing"],
+                "args": ["--kafka"],
                 "env": {},
                 "secrets": []
             }
@@ -135,6 +136,7 @@ fn generated_values_validate() {
     v["nodeSelector"] = json!({ "pool": "streaming" });
     v["reports"]["workflow-summary"]["failedJobsHistoryLimit"] = json!(0);
     v["reports"]["workflow-summary"]["schedule"] = json!("@daily");
+    v["dataDir"] = json!("s3://reports/igot");
     let errs = errors(&v);
     assert!(errs.is_empty(), "{}", errs.join("\n"));
 
@@ -157,7 +159,7 @@ fn generated_values_validate() {
 #[test]
 fn broken_values_are_rejected() {
     type Breakage = fn(&mut Value);
-    let cases: [(&str, Breakage); 13] = [
+    let cases: [(&str, Breakage); 14] = [
         ("missing image", |v| {
             v.as_object_mut().expect("object").remove("image");
         }),
@@ -190,6 +192,9 @@ fn broken_values_are_rejected() {
         }),
         ("a resource that is not a quantity", |v| {
             v["jobs"]["pipeline-preprocessor"]["resources"]["requests"]["memory"] = json!("2 GB");
+        }),
+        ("a report argument that is not a flag", |v| {
+            v["reports"]["workflow-summary"]["args"] = json!(["--kafka; rm -rf /"]);
         }),
         ("unknown pull policy", |v| {
             v["image"]["pullPolicy"] = json!("Sometimes");

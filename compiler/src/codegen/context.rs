@@ -181,6 +181,7 @@ pub fn helm(m: &Manifest, base: &Value) -> Value {
                 "schedule": r.schedule,
                 "clusters": used,
                 "secrets": cluster_secrets(&used),
+                "args": report_flags(r),
             })
         })
         .collect();
@@ -188,6 +189,18 @@ pub fn helm(m: &Manifest, base: &Value) -> Value {
         base,
         json!({ "clusters": clusters, "jobs": jobs, "reports": reports }),
     )
+}
+
+/// The flags of the `pipec report NAME MANIFEST ... --date D` command that the crontab and
+/// the Helm chart's CronJobs run for `r`, besides its name, the manifest and `--date`:
+/// `--kafka` when it writes a topic (the deployed runtime's topics are on Kafka). `pipec
+/// compile` parses each command with the binary's own argument parser before writing it.
+pub fn report_flags(r: &crate::manifest::Report) -> Vec<&'static str> {
+    let mut flags = Vec::new();
+    if r.outputs.iter().any(|(_, o)| o.topic.is_some()) {
+        flags.push("--kafka");
+    }
+    flags
 }
 
 /// Cron: `reports`, each with `name`, `schedule`, `description`, `what` (`model` name or
@@ -206,6 +219,7 @@ pub fn cron(m: &Manifest, base: &Value) -> Value {
                 "schedule": r.schedule,
                 "description": r.description,
                 "what": what,
+                "flags": report_flags(r),
             })
         })
         .collect();

@@ -6,7 +6,7 @@
 //!
 //! Output is deterministic: the same manifest and templates give the same bytes.
 
-mod context;
+pub mod context;
 mod graph;
 
 use std::collections::BTreeMap;
