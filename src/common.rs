@@ -59,6 +59,21 @@ pub fn brokers(manifest: &Manifest, flags: &[String]) -> Result<BTreeMap<String,
     Ok(out)
 }
 
+/// Where backups and report files are: `--data-dir`, else `PIPEC_DATA_DIR`, else
+/// `out/data` (a directory, or `s3://bucket/prefix`).
+pub fn data_root(flag: Option<&str>) -> Result<pipec_runtime::batch::storage::Root, String> {
+    let spec = flag
+        .map(str::to_owned)
+        .or_else(|| {
+            std::env::var("PIPEC_DATA_DIR")
+                .ok()
+                .filter(|v| !v.is_empty())
+        })
+        .unwrap_or_else(|| "out/data".into());
+    pipec_runtime::batch::storage::Root::parse(&spec, Path::new("."))
+        .map_err(|e| format!("--data-dir: {e}"))
+}
+
 /// `--instance`, else `PIPEC_INSTANCE`, else the host name, else `0`.
 pub fn instance(flag: Option<&str>) -> String {
     let host = || {

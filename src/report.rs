@@ -11,10 +11,9 @@ use pipec_compiler::civil::Date;
 use pipec_compiler::manifest::Manifest;
 use pipec_runtime::batch::engine::{EngineOptions, default_memory_limit};
 use pipec_runtime::batch::outputs::TopicSink;
-use pipec_runtime::batch::storage::Root;
 use pipec_runtime::batch::{ReportOptions, ReportSummary, report};
 
-use crate::common::{brokers, init_logs, load_any};
+use crate::common::{brokers, data_root, init_logs, load_any};
 
 /// Every report ran.
 const OK: u8 = 0;
@@ -198,17 +197,8 @@ fn now_ms() -> i64 {
 
 /// The run's options from the flags and the environment.
 fn options(args: &Args, manifest: &Manifest, path: &Path) -> Result<ReportOptions, String> {
-    let data = args
-        .data_dir
-        .clone()
-        .or_else(|| {
-            std::env::var("PIPEC_DATA_DIR")
-                .ok()
-                .filter(|v| !v.is_empty())
-        })
-        .unwrap_or_else(|| "out/data".into());
     let _ = path;
-    let data = Root::parse(&data, Path::new(".")).map_err(|e| format!("--data-dir: {e}"))?;
+    let data = data_root(args.data_dir.as_deref())?;
     let topics = if args.kafka || !args.brokers.is_empty() {
         TopicSink::Kafka(brokers(manifest, &args.brokers)?)
     } else {

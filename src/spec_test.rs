@@ -121,6 +121,7 @@ fn run_one(
         // Tests run in milliseconds and on any machine: every store is in memory.
         memory_stores: true,
         capture: true,
+        backups: None,
     };
     let report = rt
         .block_on(embedded::run(&m, &opts, t.records.clone()))

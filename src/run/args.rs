@@ -67,6 +67,20 @@ pub struct Args {
     /// batch and all before it are acknowledged); 0 waits for each batch.
     #[arg(long, value_name = "N", default_value_t = 4)]
     pub(crate) unacked_batches: usize,
+    /// Where the spec's backups are written (and `--from-backup` reads): a directory or
+    /// `s3://bucket/prefix`. Default: `PIPEC_DATA_DIR`, else `out/data`.
+    #[arg(long, value_name = "DIR|URL")]
+    pub(crate) data_dir: Option<String>,
+    /// Do not write the spec's backups.
+    #[arg(long)]
+    pub(crate) no_backups: bool,
+    /// Replay a stored day of this backup through the jobs that read its topic (in place
+    /// of `--input`; with `--date`). That backup is not written again.
+    #[arg(long, value_name = "BACKUP", requires = "date", conflicts_with_all = ["input", "topic", "kafka"])]
+    pub(crate) from_backup: Option<String>,
+    /// The day `--from-backup` replays (`YYYY-MM-DD`).
+    #[arg(long, value_name = "DATE", requires = "from_backup")]
+    pub(crate) date: Option<String>,
 }
 
 /// The directory relative paths of the spec (store snapshots, lookup data) are resolved

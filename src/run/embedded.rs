@@ -3,9 +3,11 @@
 
 use std::path::Path;
 
+use pipec_compiler::civil::Date;
 use pipec_compiler::input::read_input;
 use pipec_compiler::manifest::Manifest;
-use pipec_runtime::transport::embedded::{self, RunOptions, RunReport};
+use pipec_runtime::batch::events::backup_day;
+use pipec_runtime::transport::embedded::{self, Backups, RunOptions, RunReport};
 
 use super::args::{Args, StoreMode, spec_dir};
 
@@ -27,31 +29,12 @@ pub fn run(manifest: &Manifest, args: &Args) -> u8 {
         );
         return FOUND;
     }
-    let topic = match args.topic.clone() {
-        Some(t) => t,
-        None => match default_topic(manifest, &args.jobs) {
-            Ok(t) => t,
-            Err(message) => {
-                eprintln!("error: {message}");
-                return USAGE;
-            }
-        },
-    };
-    let records = match read_input(&args.input) {
-        Ok(r) => r,
+    let data = match crate::common::data_root(args.data_dir.as_deref()) {
+        Ok(d) => d,
         Err(message) => {
             eprintln!("error: {message}");
             return USAGE;
         }
-    };
-    let base_dir = spec_dir(&args.path);
-    let opts = RunOptions {
-        jobs: args.jobs.clone(),
-        input_topic: topic,
-        out_dir: Some(args.out.clone()),
-        base_dir,
-        memory_stores: matches!(args.stores, StoreMode::Memory),
-        capture: false,
     };
     let rt = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -62,6 +45,67 @@ pub fn run(manifest: &Manifest, args: &Args) -> u8 {
             eprintln!("error: cannot start the runtime: {e}");
             return FOUND;
         }
+    };
+    let (topic, records) = if let Some(name) = &args.from_backup {
+        // A replay: the stored day goes to the backup's topic.
+        let Some(def) = manifest.backups.get(name) else {
+            eprintln!(
+                "error: no backup `{name}` in pipeline `{}` (backups: {})",
+                manifest.pipeline,
+                manifest
+                    .backups
+                    .keys()
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            return USAGE;
+        };
+        let Some(day) = args.date.as_deref().and_then(Date::parse) else {
+            eprintln!("error: --date must be YYYY-MM-DD");
+            return USAGE;
+        };
+        match rt.block_on(backup_day(manifest, &data, name, day)) {
+            Ok(r) => (def.topic.clone(), r),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return FOUND;
+            }
+        }
+    } else {
+        let topic = match args.topic.clone() {
+            Some(t) => t,
+            None => match default_topic(manifest, &args.jobs) {
+                Ok(t) => t,
+                Err(message) => {
+                    eprintln!("error: {message}");
+                    return USAGE;
+                }
+            },
+        };
+        match read_input(&args.input) {
+            Ok(r) => (topic, r),
+            Err(message) => {
+                eprintln!("error: {message}");
+                return USAGE;
+            }
+        }
+    };
+    let backups = (!args.no_backups && !manifest.backups.is_empty()).then(|| Backups {
+        root: data.clone(),
+        instance: crate::common::instance(args.instance.as_deref()),
+        now_ms: now_ms(),
+        skip: args.from_backup.iter().cloned().collect(),
+    });
+    let base_dir = spec_dir(&args.path);
+    let opts = RunOptions {
+        jobs: args.jobs.clone(),
+        input_topic: topic,
+        out_dir: Some(args.out.clone()),
+        base_dir,
+        memory_stores: matches!(args.stores, StoreMode::Memory),
+        capture: false,
+        backups,
     };
     let input_count = records.len();
     match rt.block_on(embedded::run(manifest, &opts, records)) {
@@ -163,9 +207,25 @@ fn print_report(m: &Manifest, report: &RunReport, input: usize, out: &Path) {
             reasons.first().map_or("", String::as_str)
         );
     }
+    for (name, (n, files)) in &report.backups {
+        println!(
+            "backup {name}: {n} record(s) in {} file(s){}",
+            files.len(),
+            files
+                .first()
+                .map(|f| format!(", first {f}"))
+                .unwrap_or_default()
+        );
+    }
     println!(
         "\n{input} input records; {} jobs ran; topics written to {}",
         report.jobs.len(),
         out.display()
     );
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }

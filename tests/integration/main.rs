@@ -1,6 +1,7 @@
 //! The integration tests of `pipec`: golden diagnostics, the command line, `pipec compat`,
 //! and properties that no input makes the checker panic.
 
+mod batch;
 mod cli;
 mod compat;
 mod compile;

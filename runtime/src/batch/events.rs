@@ -36,6 +36,56 @@ pub async fn records(root: &Root, key: &str) -> Result<Vec<Vec<u8>>, RuntimeErro
     Ok(lines(&text))
 }
 
+/// The records of backup `name` for `day`, every file of its folder(s) in key order (for
+/// `pipec run --from-backup`): a missing day is an error, not an empty replay.
+pub async fn backup_day(
+    manifest: &pipec_compiler::manifest::Manifest,
+    root: &Root,
+    name: &str,
+    day: pipec_compiler::civil::Date,
+) -> Result<Vec<Vec<u8>>, RuntimeError> {
+    let def = manifest
+        .backups
+        .get(name)
+        .ok_or_else(|| RuntimeError::Config {
+            what: format!(
+                "no backup `{name}` in pipeline `{}` (backups: {})",
+                manifest.pipeline,
+                manifest
+                    .backups
+                    .keys()
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        })?;
+    let mut pattern = super::paths::fill(&def.path, day, None);
+    if !pattern.ends_with('/') {
+        pattern.push('/');
+    }
+    let mut listed: Vec<String> = root
+        .list(super::paths::list_prefix(&pattern))
+        .await?
+        .into_iter()
+        .filter(|l| super::paths::glob_match(&pattern, &l.key))
+        .map(|l| l.key)
+        .collect();
+    if listed.is_empty() {
+        return Err(RuntimeError::Config {
+            what: format!(
+                "backup `{name}` has no files for {day} (looked for `{pattern}` under {})",
+                root.url("")?
+            ),
+        });
+    }
+    listed.sort();
+    let mut out = Vec::new();
+    for key in listed {
+        out.extend(records(root, &key).await?);
+    }
+    Ok(out)
+}
+
 /// The non-empty lines of NDJSON bytes, each without its line end.
 pub fn lines(text: &[u8]) -> Vec<Vec<u8>> {
     text.split(|b| *b == b'\n')

@@ -22,6 +22,7 @@ use tokio::sync::mpsc;
 
 use super::{close_stores, joined, open_stores, select_jobs};
 use crate::RuntimeError;
+use crate::batch::backup::{BackupWriter, publish};
 use crate::job::{Job, Output, StepCounters};
 
 /// Records of one batch, shared by every consumer of a topic.
@@ -47,6 +48,22 @@ pub struct RunOptions {
     pub memory_stores: bool,
     /// Keep every topic's records in the report (for `pipec test`).
     pub capture: bool,
+    /// Write the manifest's backups of the topics that run (`None`: no backups).
+    pub backups: Option<Backups>,
+}
+
+/// Where and as whom backups are written.
+#[derive(Debug, Clone)]
+pub struct Backups {
+    /// The data root backups' paths are under.
+    pub root: crate::batch::storage::Root,
+    /// Names this writer in file names.
+    pub instance: String,
+    /// A record without the backup's time field goes to the folder of this time (epoch
+    /// milliseconds; the run's start).
+    pub now_ms: i64,
+    /// Backups not to write (the one a replay reads from).
+    pub skip: Vec<String>,
 }
 
 /// What a run did.
@@ -61,6 +78,8 @@ pub struct RunReport {
     /// Records a job set aside whole (not JSON, and no dead-letter topic to take them),
     /// with the reason, by job.
     pub rejected: BTreeMap<String, Vec<String>>,
+    /// Records written to each backup, by backup name, and the files made visible.
+    pub backups: BTreeMap<String, (u64, Vec<String>)>,
 }
 
 /// Runs the jobs on the given input records.
@@ -122,7 +141,11 @@ pub async fn run(
             .as_ref()
             .map(|d| d.join(format!("{topic}.ndjson")));
         let subs = consumers.remove(&topic).unwrap_or_default();
-        hub_tasks.push((topic, tokio::spawn(run_hub(rx, subs, file, opts.capture))));
+        let writers = backup_writers(manifest, &topic, opts.backups.as_ref());
+        hub_tasks.push((
+            topic,
+            tokio::spawn(run_hub(rx, subs, file, opts.capture, writers)),
+        ));
     }
 
     // Feed the input in batches, then close it.
@@ -152,8 +175,9 @@ pub async fn run(
         }
     }
     for (topic, t) in hub_tasks {
-        if let Some((n, records)) = joined(t.await, "topic", &mut first_error) {
+        if let Some((n, records, backups)) = joined(t.await, "topic", &mut first_error) {
             report.topics.insert(topic.clone(), n);
+            report.backups.extend(backups);
             if opts.capture {
                 report.records.insert(topic, records);
             }
@@ -216,14 +240,62 @@ async fn send(
     Ok(())
 }
 
-/// Hands every batch of a topic to its consumers and its file; returns the record count
-/// (and the records, when capturing).
+/// The writers of the backups of `topic`.
+fn backup_writers(manifest: &Manifest, topic: &str, b: Option<&Backups>) -> Vec<Writer> {
+    let Some(b) = b else { return Vec::new() };
+    manifest
+        .backups
+        .iter()
+        .filter(|(name, def)| def.topic == topic && !b.skip.contains(name))
+        .map(|(name, def)| Writer {
+            w: BackupWriter::new(name, def, b.root.clone(), std::env::temp_dir(), &b.instance),
+            now_ms: b.now_ms,
+            published: Vec::new(),
+        })
+        .collect()
+}
+
+/// A backup of a topic being written by its hub.
+struct Writer {
+    w: BackupWriter,
+    now_ms: i64,
+    published: Vec<String>,
+}
+
+impl Writer {
+    async fn append(&mut self, batch: &[Vec<u8>]) -> Result<(), RuntimeError> {
+        for r in batch {
+            let ms = self.w.time_of(r, self.now_ms);
+            self.w.append(r, ms)?;
+        }
+        if self.w.due() {
+            self.roll().await?;
+        }
+        Ok(())
+    }
+
+    /// Closes the open files and makes them visible (no offsets to commit here: the
+    /// records are already in the run's input).
+    async fn roll(&mut self) -> Result<(), RuntimeError> {
+        let staged = self.w.close().await?;
+        publish(self.w.root(), &staged).await?;
+        self.published.extend(staged.into_iter().map(|s| s.to));
+        Ok(())
+    }
+}
+
+/// What a hub gives back: records, the records kept, and per backup its records and files.
+type HubResult = (u64, Vec<Vec<u8>>, Vec<(String, (u64, Vec<String>))>);
+
+/// Hands every batch of a topic to its consumers, its file and its backups; returns the
+/// record count (and the records, when capturing).
 async fn run_hub(
     mut rx: mpsc::Receiver<Batch>,
     subs: Vec<mpsc::Sender<Batch>>,
     file: Option<PathBuf>,
     capture: bool,
-) -> Result<(u64, Vec<Vec<u8>>), RuntimeError> {
+    mut backups: Vec<Writer>,
+) -> Result<HubResult, RuntimeError> {
     let mut kept = Vec::new();
     let mut writer = match &file {
         Some(p) => Some(open(p).await?),
@@ -243,6 +315,9 @@ async fn run_hub(
         if capture {
             kept.extend(batch.iter().cloned());
         }
+        for b in &mut backups {
+            b.append(&batch).await?;
+        }
         for s in &subs {
             // A consumer that stopped (its job failed) no longer needs the topic; the
             // job's own error is what the run reports.
@@ -252,7 +327,12 @@ async fn run_hub(
     if let (Some(mut w), Some(p)) = (writer, file.as_ref()) {
         w.flush().await.map_err(|e| io_error(p, &e))?;
     }
-    Ok((n, kept))
+    let mut done = Vec::with_capacity(backups.len());
+    for mut b in backups {
+        b.roll().await?;
+        done.push((b.w.name().to_string(), (b.w.written, b.published)));
+    }
+    Ok((n, kept, done))
 }
 
 async fn open(p: &Path) -> Result<tokio::io::BufWriter<tokio::fs::File>, RuntimeError> {

@@ -1,0 +1,449 @@
+//! The batch stage end to end, through the binary: `pipec check` places a report's SQL
+//! mistakes, `pipec run` writes backups that the workflow summary reads back and that
+//! `--from-backup` replays, and every command of the crontab `pipec compile` writes for
+//! igot runs and succeeds against the real PostgreSQL (the warehouse fixtures loaded) and
+//! the real Kafka broker.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::support::{brokers, copy_dir, igot_one_replica, pipec, root, scratch, unique_env};
+
+/// `pipec` in `dir`, with the given environment.
+fn pipec_in(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_pipec"));
+    cmd.args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .env_remove("PIPEC_ENV")
+        .env_remove("PIPEC_DATA_DIR");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("pipec runs")
+}
+
+fn text(o: &std::process::Output) -> String {
+    format!(
+        "status {:?}\nstdout:\n{}\nstderr:\n{}",
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+fn today() -> String {
+    let out = Command::new("date")
+        .args(["-u", "+%F"])
+        .output()
+        .expect("date");
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+fn day_after(d: &str) -> String {
+    let out = Command::new("date")
+        .args(["-u", "-d", &format!("{d} + 1 day"), "+%F"])
+        .output()
+        .expect("date");
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+fn lines(p: &Path) -> Vec<String> {
+    std::fs::read_to_string(p)
+        .unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn check_places_a_misspelt_column_of_a_reports_sql() {
+    let dir = scratch("sql-typo");
+    copy_dir(&root().join("pipelines/igot"), &dir);
+    let sql = dir.join("sql/user_enrolment_report.sql");
+    let text_before = std::fs::read_to_string(&sql).expect("sql");
+    // Where `e.enrolled_on` is first used, outside comments: the line and column the
+    // diagnostic must give.
+    let (line, col) = text_before
+        .lines()
+        .enumerate()
+        .find_map(|(i, l)| {
+            let code = l.split("--").next().unwrap_or("");
+            code.find("e.enrolled_on").map(|c| (i + 1, c + 1))
+        })
+        .expect("the SQL uses e.enrolled_on");
+    std::fs::write(
+        &sql,
+        text_before.replacen("e.enrolled_on", "e.enroled_on", 1),
+    )
+    .expect("write");
+    let out = pipec(&["check", &dir.to_string_lossy()]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("PC0805"), "{err}");
+    assert!(
+        err.contains(&format!("sql/user_enrolment_report.sql:{line}:{col}")),
+        "wanted the typo placed at {line}:{col}:\n{err}"
+    );
+    assert!(
+        err.contains("enrolled_on"),
+        "a did-you-mean names the column:\n{err}"
+    );
+    // The same spec compiles to nothing while the SQL is wrong.
+    let out_dir = dir.join("out");
+    let compiled = pipec(&[
+        "compile",
+        &dir.to_string_lossy(),
+        "--out",
+        &out_dir.to_string_lossy(),
+    ]);
+    assert_eq!(compiled.status.code(), Some(1), "{}", text(&compiled));
+    assert!(!out_dir.join("manifest.json").exists());
+}
+
+#[test]
+fn backups_written_by_run_are_read_by_the_workflow_summary_and_replayed() {
+    let dir = scratch("backup-wfs");
+    let spec = root().join("pipelines/igot");
+    let spec = spec.to_string_lossy();
+    let input = root().join("pipelines/igot/tests/fixtures/wfs/test-data1.log");
+    // test-data1's events are unique telemetry already: they go straight to `unique`.
+    let run = pipec_in(
+        &dir,
+        &[
+            "run",
+            &spec,
+            "--input",
+            &input.to_string_lossy(),
+            "--topic",
+            "unique",
+            "--stores",
+            "memory",
+            "--data-dir",
+            "data",
+        ],
+        &[],
+    );
+    assert!(run.status.success(), "{}", text(&run));
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    let events = lines(&input)
+        .iter()
+        .filter(|l| !l.trim().is_empty())
+        .count();
+    assert!(
+        stdout.contains(&format!("backup unique: {events} record(s) in 1 file(s)")),
+        "{stdout}"
+    );
+    // Backups go to the folder of the day the records were written (no time field).
+    let day = today();
+    let folder = dir.join("data/backups/telemetry.unique").join(&day);
+    let files: Vec<PathBuf> = std::fs::read_dir(&folder)
+        .expect("the day's folder")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    assert_eq!(
+        files.len(),
+        1,
+        "one visible file, no hidden leftovers: {files:?}"
+    );
+    assert_eq!(lines(&files[0]).len(), events);
+
+    // The workflow summary of the next day reads yesterday's backup.
+    let date = day_after(&day);
+    let report = |out: &str| {
+        pipec_in(
+            &dir,
+            &[
+                "report",
+                "workflow-summary",
+                &spec,
+                "--date",
+                &date,
+                "--data-dir",
+                "data",
+                "--out",
+                out,
+                "--now",
+                "2024-06-15",
+            ],
+            &[],
+        )
+    };
+    let first = report("out1");
+    assert!(first.status.success(), "{}", text(&first));
+    let err = text(&first);
+    let read = err.lines().any(|l| {
+        l.trim_start().starts_with("read")
+            && l.contains(" events ")
+            && l.contains(&format!(" {events} rows"))
+    });
+    assert!(
+        read,
+        "the summary says every backed-up event was read: {err}"
+    );
+    let summaries = lines(&dir.join("out1/derived.ndjson"));
+    assert!(!summaries.is_empty(), "{err}");
+    for s in &summaries {
+        let v: serde_json::Value = serde_json::from_str(s).expect("json");
+        assert_eq!(v["eid"], "ME_WORKFLOW_SUMMARY", "{s}");
+    }
+    // A rerun of the date gives the same events, so the same mids (downstream dedup
+    // drops the repeats).
+    let second = report("out2");
+    assert!(second.status.success(), "{}", text(&second));
+    assert_eq!(summaries, lines(&dir.join("out2/derived.ndjson")));
+
+    // A replay of the stored day through the stream jobs reading `unique`, which does not
+    // write the backup it reads again.
+    let replay = pipec_in(
+        &dir,
+        &[
+            "run",
+            &spec,
+            "--from-backup",
+            "unique",
+            "--date",
+            &day,
+            "--stores",
+            "memory",
+            "--data-dir",
+            "data",
+            "--out",
+            "replay",
+        ],
+        &[],
+    );
+    assert!(replay.status.success(), "{}", text(&replay));
+    let stdout = String::from_utf8_lossy(&replay.stdout);
+    assert!(
+        stdout.contains(&format!("{events} input records")),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("backup unique:"), "{stdout}");
+    assert_eq!(std::fs::read_dir(&folder).expect("folder").count(), 1);
+    let missing = pipec_in(
+        &dir,
+        &[
+            "run",
+            &spec,
+            "--from-backup",
+            "unique",
+            "--date",
+            "2001-01-01",
+            "--data-dir",
+            "data",
+        ],
+        &[],
+    );
+    assert_eq!(missing.status.code(), Some(1), "{}", text(&missing));
+    assert!(
+        String::from_utf8_lossy(&missing.stderr).contains("no files for 2001-01-01"),
+        "{}",
+        text(&missing)
+    );
+}
+
+/// The test database server: `PIPEC_TEST_POSTGRES` names a database on it (scripts/test
+/// starts the server and sets it).
+fn postgres() -> String {
+    std::env::var("PIPEC_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://pipec:pipec@127.0.0.1:5432/pipec_test".into())
+}
+
+fn psql(url: &str, args: &[&str]) {
+    let out = Command::new("psql")
+        .arg(url)
+        .args(["-q", "-v", "ON_ERROR_STOP=1"])
+        .args(args)
+        .output()
+        .expect("psql runs (scripts/test installs PostgreSQL)");
+    assert!(out.status.success(), "psql {args:?}: {}", text(&out));
+}
+
+/// A fresh database on the test server with the warehouse DDL and fixtures loaded; its URL.
+fn warehouse(name: &str) -> String {
+    let admin = postgres();
+    psql(&admin, &["-c", &format!("DROP DATABASE IF EXISTS {name}")]);
+    psql(&admin, &["-c", &format!("CREATE DATABASE {name}")]);
+    let url = match admin.rsplit_once('/') {
+        Some((server, _)) => format!("{server}/{name}"),
+        None => panic!("PIPEC_TEST_POSTGRES is not a URL: {admin}"),
+    };
+    let igot = root().join("pipelines/igot");
+    psql(
+        &url,
+        &[
+            "-f",
+            &igot.join("sql/warehouse-schema.sql").to_string_lossy(),
+        ],
+    );
+    for table in ["org_hierarchy", "user_detail", "content", "user_enrolments"] {
+        let csv = igot.join(format!("tests/fixtures/warehouse/{table}.csv"));
+        let header = lines(&csv).first().cloned().expect("a header");
+        psql(
+            &url,
+            &[
+                "-c",
+                &format!(
+                    "\\copy {table} ({header}) FROM '{}' WITH (FORMAT csv, HEADER true)",
+                    csv.display()
+                ),
+            ],
+        );
+    }
+    url
+}
+
+/// Rows of a CSV without the column that holds the run's clock.
+fn rows_without_clock(p: &Path) -> Vec<Vec<String>> {
+    let mut r = csv::Reader::from_path(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+    let header: Vec<String> = r
+        .headers()
+        .expect("header")
+        .iter()
+        .map(str::to_owned)
+        .collect();
+    let clock = header.iter().position(|h| h == "Report_Last_Generated_On");
+    let mut rows = vec![header.clone()];
+    for rec in r.records() {
+        let rec = rec.expect("record");
+        rows.push(
+            rec.iter()
+                .enumerate()
+                .filter(|(i, _)| Some(*i) != clock)
+                .map(|(_, v)| v.to_owned())
+                .collect(),
+        );
+    }
+    if let Some(c) = clock {
+        rows[0].remove(c);
+    }
+    rows
+}
+
+#[test]
+fn every_crontab_command_runs_on_compiled_igot() {
+    let env = unique_env("cron");
+    let spec = igot_one_replica(&format!("cron-{env}"));
+    let dir = spec.join("run");
+    std::fs::create_dir_all(&dir).expect("dir");
+    let b = brokers();
+    let db = format!("warehouse_{}", std::process::id());
+    let url = warehouse(&db);
+    let compiled = pipec_in(
+        &dir,
+        &[
+            "compile",
+            &spec.to_string_lossy(),
+            "--env",
+            &env,
+            "--out",
+            "compiled",
+        ],
+        &[("WAREHOUSE_URL", &url)],
+    );
+    assert!(compiled.status.success(), "{}", text(&compiled));
+    // The workflow summary writes `derived` on Kafka: the topics exist first.
+    let applied = pipec(&[
+        "apply",
+        &spec.to_string_lossy(),
+        "--env",
+        &env,
+        "--brokers",
+        &b,
+    ]);
+    assert!(applied.status.success(), "{}", text(&applied));
+
+    // A day of unique events in yesterday's backup folder, as `pipec run` writes it.
+    let day = today();
+    let yesterday = {
+        let out = Command::new("date")
+            .args(["-u", "-d", &format!("{day} - 1 day"), "+%F"])
+            .output()
+            .expect("date");
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    let backup = dir.join("data/backups/telemetry.unique").join(&yesterday);
+    std::fs::create_dir_all(&backup).expect("backup dir");
+    std::fs::copy(
+        root().join("pipelines/igot/tests/fixtures/wfs/test-data3.log"),
+        backup.join("part-test-1.ndjson"),
+    )
+    .expect("copy");
+
+    let crontab = std::fs::read_to_string(dir.join("compiled/cron/crontab")).expect("crontab");
+    let commands: Vec<String> = crontab
+        .lines()
+        .filter(|l| l.contains("pipec report"))
+        .map(|l| {
+            // The command cron hands to sh: from `pipec` to the log redirection, with
+            // cron's `\%` as `%`.
+            let start = l.find("pipec report").expect("command");
+            let end = l.find(" >> ").expect("log redirection");
+            l[start..end].replace("\\%", "%")
+        })
+        .collect();
+    assert_eq!(commands.len(), 4, "{crontab}");
+    let bin_dir = Path::new(env!("CARGO_BIN_EXE_pipec"))
+        .parent()
+        .expect("bin dir");
+    let path = format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let cluster_var = "PIPEC_BROKERS_PROCESSING";
+    for cmd in &commands {
+        let out = Command::new("sh")
+            .arg("-c")
+            .arg(cmd)
+            .current_dir(&dir)
+            .env("PATH", &path)
+            .env("PIPEC_MANIFEST", dir.join("compiled/manifest.json"))
+            .env("PIPEC_DATA_DIR", dir.join("data"))
+            .env(cluster_var, &b)
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("sh");
+        assert!(out.status.success(), "`{cmd}`: {}", text(&out));
+    }
+    assert!(
+        commands
+            .iter()
+            .any(|c| c.contains("workflow-summary") && c.contains("--kafka")),
+        "{commands:?}"
+    );
+
+    // The three SQL reports read the warehouse in PostgreSQL and wrote one CSV per MDO:
+    // the fixtures' expected files, but for the run's clock.
+    let expected = root().join("pipelines/igot/tests/fixtures/warehouse/expected");
+    for (report, folder) in [
+        ("user-report", "user-report"),
+        ("user-enrolment-report", "user-enrollment-report"),
+        ("course-report", "course-report"),
+    ] {
+        let written = dir.join("data/reports").join(folder).join(&day);
+        let mut got: Vec<String> = std::fs::read_dir(&written)
+            .unwrap_or_else(|e| panic!("{}: {e}", written.display()))
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        got.sort();
+        let mut want: Vec<String> = std::fs::read_dir(expected.join(report))
+            .expect("expected")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        want.sort();
+        assert_eq!(got, want, "{report}: one file per MDO");
+        for f in &want {
+            assert_eq!(
+                rows_without_clock(&written.join(f)),
+                rows_without_clock(&expected.join(report).join(f)),
+                "{report}/{f}"
+            );
+        }
+    }
+    psql(
+        &postgres(),
+        &["-c", &format!("DROP DATABASE IF EXISTS {db}")],
+    );
+}
