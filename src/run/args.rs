@@ -72,8 +72,13 @@ pub struct Args {
     #[arg(long, value_name = "DIR|URL")]
     pub(crate) data_dir: Option<String>,
     /// Do not write the spec's backups.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "backup")]
     pub(crate) no_backups: bool,
+    /// With `--kafka`: write this backup (repeatable). On Kafka a process writes the
+    /// backups only when it runs the whole pipeline (no `--job`) or names them here; naming
+    /// backups and no `--job` runs only the backups.
+    #[arg(long, value_name = "NAME")]
+    pub(crate) backup: Vec<String>,
     /// Replay a stored day of this backup through the jobs that read its topic (in place
     /// of `--input`; with `--date`). That backup is not written again.
     #[arg(long, value_name = "BACKUP", requires = "date", conflicts_with_all = ["input", "topic", "kafka"])]

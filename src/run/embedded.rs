@@ -6,8 +6,9 @@ use std::path::Path;
 use pipec_compiler::civil::Date;
 use pipec_compiler::input::read_input;
 use pipec_compiler::manifest::Manifest;
+use pipec_runtime::batch::backup::BackupOptions;
 use pipec_runtime::batch::events::backup_day;
-use pipec_runtime::transport::embedded::{self, Backups, RunOptions, RunReport};
+use pipec_runtime::transport::embedded::{self, RunOptions, RunReport};
 
 use super::args::{Args, StoreMode, spec_dir};
 
@@ -91,7 +92,7 @@ pub fn run(manifest: &Manifest, args: &Args) -> u8 {
             }
         }
     };
-    let backups = (!args.no_backups && !manifest.backups.is_empty()).then(|| Backups {
+    let backups = (!args.no_backups && !manifest.backups.is_empty()).then(|| BackupOptions {
         root: data.clone(),
         instance: crate::common::instance(args.instance.as_deref()),
         now_ms: now_ms(),

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use pipec_compiler::manifest::Manifest;
+use pipec_runtime::batch::backup::BackupOptions;
 use pipec_runtime::metrics::{self, Metrics};
 use pipec_runtime::transport::kafka::{self, KafkaRunOptions};
 
@@ -16,6 +17,8 @@ use crate::common::{brokers, init_logs, instance};
 const OK: u8 = 0;
 /// A job failed, or the setup did.
 const FAILED: u8 = 1;
+/// A usage problem.
+const USAGE: u8 = 2;
 
 /// Runs the jobs on Kafka; returns the exit code.
 pub fn run(manifest: &Manifest, args: &Args) -> u8 {
@@ -35,6 +38,52 @@ pub fn run(manifest: &Manifest, args: &Args) -> u8 {
     opts.exactly_once = args.exactly_once;
     opts.unacked_batches = args.unacked_batches;
     opts.instance = instance(args.instance.as_deref());
+    if let Some(bad) = args
+        .backup
+        .iter()
+        .find(|b| !manifest.backups.contains_key(*b))
+    {
+        eprintln!(
+            "error: no backup `{bad}` in pipeline `{}` (backups: {})",
+            manifest.pipeline,
+            manifest
+                .backups
+                .keys()
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        return USAGE;
+    }
+    // A job's own process (`--job`, one Deployment per job) writes no backups unless it
+    // names them: one writer per backup.
+    let write_backups = !args.no_backups && (args.jobs.is_empty() || !args.backup.is_empty());
+    if write_backups && !manifest.backups.is_empty() {
+        let root = match crate::common::data_root(args.data_dir.as_deref()) {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return USAGE;
+            }
+        };
+        let skip = if args.backup.is_empty() {
+            Vec::new()
+        } else {
+            manifest
+                .backups
+                .keys()
+                .filter(|b| !args.backup.contains(b))
+                .cloned()
+                .collect()
+        };
+        opts.backups = Some(BackupOptions {
+            root,
+            instance: opts.instance.clone(),
+            now_ms: 0,
+            skip,
+        });
+    }
+    opts.run_jobs = args.backup.is_empty() || !args.jobs.is_empty();
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -71,6 +120,9 @@ pub fn run(manifest: &Manifest, args: &Args) -> u8 {
             Ok(report) => {
                 for (job, n) in &report.records_in {
                     eprintln!("{job}: {n} records consumed");
+                }
+                for (backup, n) in &report.backups {
+                    eprintln!("backup {backup}: {n} records written");
                 }
                 OK
             }

@@ -447,3 +447,136 @@ fn every_crontab_command_runs_on_compiled_igot() {
         &["-c", &format!("DROP DATABASE IF EXISTS {db}")],
     );
 }
+
+/// Records in the visible files of a backup folder tree, and the hidden files left.
+fn backup_contents(dir: &Path) -> (Vec<String>, Vec<PathBuf>) {
+    let mut records = Vec::new();
+    let mut hidden = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries {
+            let p = e.expect("entry").path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p
+                .file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with('.'))
+            {
+                hidden.push(p);
+            } else {
+                records.extend(lines(&p));
+            }
+        }
+    }
+    records.sort();
+    (records, hidden)
+}
+
+#[test]
+fn a_kafka_backup_killed_and_restarted_writes_every_record_once() {
+    use rdkafka::ClientConfig;
+    use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+
+    let b = brokers();
+    let env = unique_env("bk");
+    let spec = igot_one_replica(&format!("backup-{env}"));
+    // Small files, so that the run commits many times and a kill lands between commits.
+    let batch = spec.join("batch.yaml");
+    let yaml = std::fs::read_to_string(&batch).expect("batch.yaml");
+    let small = "partition: daily, roll: { size: 16KiB, age: 1s } }";
+    assert!(yaml.contains("partition: daily }"), "igot's backup changed");
+    std::fs::write(&batch, yaml.replacen("partition: daily }", small, 1)).expect("write");
+    let s = spec.to_string_lossy().to_string();
+    let applied = pipec(&["apply", &s, "--env", &env, "--brokers", &b]);
+    assert!(applied.status.success(), "{}", text(&applied));
+
+    let n: usize = 20_000;
+    let sent: Vec<String> = (0..n)
+        .map(|i| {
+            format!(
+                r#"{{"eid":"INTERACT","mid":"bk-{i:06}","ets":{}}}"#,
+                1_700_000_000_000_u64 + i as u64
+            )
+        })
+        .collect();
+    let p: BaseProducer = ClientConfig::new()
+        .set("bootstrap.servers", &b)
+        .create()
+        .expect("producer");
+    let topic = format!("{env}.telemetry.unique");
+    for (i, r) in sent.iter().enumerate() {
+        let key = format!("k{}", i % 7);
+        let mut rec = Some(BaseRecord::to(&topic).payload(r.as_str()).key(key.as_str()));
+        while let Some(x) = rec.take() {
+            if let Err((_, back)) = p.send(x) {
+                p.poll(std::time::Duration::from_millis(50));
+                rec = Some(back);
+            }
+        }
+    }
+    p.flush(std::time::Duration::from_secs(30)).expect("flush");
+
+    let dir = spec.join("run");
+    std::fs::create_dir_all(&dir).expect("dir");
+    let args = |idle: &str| -> Vec<String> {
+        [
+            "run",
+            &s,
+            "--kafka",
+            "--env",
+            &env,
+            "--brokers",
+            &b,
+            "--backup",
+            "unique",
+            "--data-dir",
+            "data",
+            "--instance",
+            "w1",
+            "--idle-exit",
+            idle,
+        ]
+        .iter()
+        .map(|x| x.to_string())
+        .collect()
+    };
+    // Killed once partway through...
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pipec"))
+        .args(args("30"))
+        .current_dir(&dir)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let backup = dir.join("data/backups/telemetry.unique");
+    let started = std::time::Instant::now();
+    while backup_contents(&backup).0.len() < n / 4 && started.elapsed().as_secs() < 60 {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.kill().expect("SIGKILL");
+    let _ = child.wait();
+    let partial = backup_contents(&backup).0.len();
+    assert!(
+        partial > 0 && partial < n,
+        "killed after {partial} records were backed up"
+    );
+    // ... then run to the end.
+    let done = pipec_in(
+        &dir,
+        &args("4").iter().map(String::as_str).collect::<Vec<_>>(),
+        &[],
+    );
+    assert!(done.status.success(), "{}", text(&done));
+    let (mut got, hidden) = backup_contents(&backup);
+    assert!(hidden.is_empty(), "hidden files left: {hidden:?}");
+    got.dedup();
+    let (all, _) = backup_contents(&backup);
+    assert_eq!(all.len(), got.len(), "a record is in two visible files");
+    let mut want = sent.clone();
+    want.sort();
+    assert_eq!(got.len(), want.len(), "records lost");
+    assert_eq!(got, want);
+}

@@ -24,6 +24,21 @@ use super::paths::fill;
 use super::storage::{Root, join};
 use crate::RuntimeError;
 
+/// Where and as whom a run writes the manifest's backups.
+#[derive(Debug, Clone)]
+pub struct BackupOptions {
+    /// The data root backups' paths are under.
+    pub root: Root,
+    /// Names this writer in file names (a host or pod name).
+    pub instance: String,
+    /// Embedded runs: a record without the backup's time field goes to the folder of
+    /// this time (epoch milliseconds; the run's start). Kafka runs use the record's
+    /// timestamp.
+    pub now_ms: i64,
+    /// Backups not to write (the one a replay reads from).
+    pub skip: Vec<String>,
+}
+
 /// A closed file still under its hidden name, and the name it gets.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Staged {
@@ -52,7 +67,7 @@ struct OpenFile {
 
 enum Sink {
     Plain(std::io::BufWriter<std::fs::File>),
-    Gzip(flate2::write::GzEncoder<std::io::BufWriter<std::fs::File>>),
+    Gzip(Box<flate2::write::GzEncoder<std::io::BufWriter<std::fs::File>>>),
     /// Parquet needs the rows whole to find their columns: kept until closing.
     Rows(Vec<Value>),
 }
@@ -203,10 +218,10 @@ impl BackupWriter {
             let file = std::fs::File::create(&path).map_err(|e| io("creating", &path, &e))?;
             let w = std::io::BufWriter::with_capacity(1 << 16, file);
             if self.def.compression == Compression::Gzip {
-                Sink::Gzip(flate2::write::GzEncoder::new(
+                Sink::Gzip(Box::new(flate2::write::GzEncoder::new(
                     w,
                     flate2::Compression::default(),
-                ))
+                )))
             } else {
                 Sink::Plain(w)
             }

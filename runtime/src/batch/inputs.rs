@@ -152,7 +152,7 @@ pub async fn listing(
 ) -> Result<Arc<dyn TableProvider>, RuntimeError> {
     let paths = urls
         .iter()
-        .map(|u| ListingTableUrl::parse(u))
+        .map(ListingTableUrl::parse)
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| query(name, &e))?;
     let file_format: Arc<dyn FileFormat> = match format {

@@ -319,7 +319,7 @@ fn to_batch(
 ) -> Result<RecordBatch, String> {
     let mut cols: Vec<ArrayRef> = Vec::with_capacity(schema.fields().len());
     for (i, f) in schema.fields().iter().enumerate() {
-        fn text<'r>(r: &'r tokio_postgres::SimpleQueryRow, i: usize) -> Option<&'r str> {
+        fn text(r: &tokio_postgres::SimpleQueryRow, i: usize) -> Option<&str> {
             r.get(i)
         }
         let bad = |v: &str| {

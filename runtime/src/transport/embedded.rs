@@ -22,7 +22,7 @@ use tokio::sync::mpsc;
 
 use super::{close_stores, joined, open_stores, select_jobs};
 use crate::RuntimeError;
-use crate::batch::backup::{BackupWriter, publish};
+use crate::batch::backup::{BackupOptions, BackupWriter, publish};
 use crate::job::{Job, Output, StepCounters};
 
 /// Records of one batch, shared by every consumer of a topic.
@@ -49,21 +49,7 @@ pub struct RunOptions {
     /// Keep every topic's records in the report (for `pipec test`).
     pub capture: bool,
     /// Write the manifest's backups of the topics that run (`None`: no backups).
-    pub backups: Option<Backups>,
-}
-
-/// Where and as whom backups are written.
-#[derive(Debug, Clone)]
-pub struct Backups {
-    /// The data root backups' paths are under.
-    pub root: crate::batch::storage::Root,
-    /// Names this writer in file names.
-    pub instance: String,
-    /// A record without the backup's time field goes to the folder of this time (epoch
-    /// milliseconds; the run's start).
-    pub now_ms: i64,
-    /// Backups not to write (the one a replay reads from).
-    pub skip: Vec<String>,
+    pub backups: Option<BackupOptions>,
 }
 
 /// What a run did.
@@ -241,7 +227,7 @@ async fn send(
 }
 
 /// The writers of the backups of `topic`.
-fn backup_writers(manifest: &Manifest, topic: &str, b: Option<&Backups>) -> Vec<Writer> {
+fn backup_writers(manifest: &Manifest, topic: &str, b: Option<&BackupOptions>) -> Vec<Writer> {
     let Some(b) = b else { return Vec::new() };
     manifest
         .backups

@@ -28,6 +28,7 @@
 //! in hand, flushes windows, produces and commits, and closes the stores (memory stores write
 //! their snapshot).
 
+mod backup;
 mod client;
 mod commit;
 mod produce;
@@ -87,6 +88,10 @@ pub struct KafkaRunOptions {
     /// StatefulSet), so that a restarted process aborts the transaction its predecessor
     /// left open at once instead of after the transaction timeout.
     pub instance: String,
+    /// Write the manifest's backups (each in a consumer group of its own), or not.
+    pub backups: Option<crate::batch::backup::BackupOptions>,
+    /// Run the jobs (`jobs`); false runs only the backups.
+    pub run_jobs: bool,
 }
 
 impl KafkaRunOptions {
@@ -104,6 +109,8 @@ impl KafkaRunOptions {
             idle_exit: None,
             exactly_once: false,
             instance: "0".into(),
+            backups: None,
+            run_jobs: true,
         }
     }
 }
@@ -115,6 +122,8 @@ pub struct KafkaReport {
     pub jobs: BTreeMap<String, Vec<StepCounters>>,
     /// Records consumed by each job.
     pub records_in: BTreeMap<String, u64>,
+    /// Records written to each backup.
+    pub backups: BTreeMap<String, u64>,
 }
 
 /// Runs the jobs until `stop` turns true (or, with `idle_exit`, until they are idle).
@@ -124,7 +133,11 @@ pub async fn run(
     metrics: Arc<Metrics>,
     stop: watch::Receiver<bool>,
 ) -> Result<KafkaReport, RuntimeError> {
-    let selected = super::select_jobs(manifest, &opts.jobs)?;
+    let selected = if opts.run_jobs {
+        super::select_jobs(manifest, &opts.jobs)?
+    } else {
+        Vec::new()
+    };
     let stores =
         super::open_stores(manifest, &selected, opts.memory_stores, &opts.base_dir).await?;
     let mut producers: HashMap<String, FutureProducer> = HashMap::new();
@@ -212,12 +225,24 @@ pub async fn run(
         };
         tasks.push(tokio::spawn(runner.run(stop.clone())));
     }
+    let mut backup_tasks = Vec::new();
+    if let Some(b) = &opts.backups {
+        for name in manifest.backups.keys().filter(|n| !b.skip.contains(n)) {
+            let runner = backup::BackupRunner::new(manifest, name, opts, b)?;
+            backup_tasks.push(tokio::spawn(runner.run(stop.clone())));
+        }
+    }
     let mut report = KafkaReport::default();
     let mut first_error = None;
     for t in tasks {
         if let Some((name, counters, n)) = super::joined(t.await, "job", &mut first_error) {
             report.records_in.insert(name.clone(), n);
             report.jobs.insert(name, counters);
+        }
+    }
+    for t in backup_tasks {
+        if let Some((name, n)) = super::joined(t.await, "backup", &mut first_error) {
+            report.backups.insert(name, n);
         }
     }
     for p in producers.values() {
