@@ -580,3 +580,150 @@ fn a_kafka_backup_killed_and_restarted_writes_every_record_once() {
     assert_eq!(got.len(), want.len(), "records lost");
     assert_eq!(got, want);
 }
+
+#[test]
+fn a_table_output_replaces_the_dates_rows_in_postgres_and_a_table_input_reads_them_back() {
+    let dir = scratch("pg-table");
+    copy_dir(&root().join("examples/quickstart"), &dir);
+    let db = format!("pgtable_{}", std::process::id());
+    let admin = postgres();
+    psql(&admin, &["-c", &format!("DROP DATABASE IF EXISTS {db}")]);
+    psql(&admin, &["-c", &format!("CREATE DATABASE {db}")]);
+    let url = format!("{}/{db}", admin.rsplit_once('/').expect("a URL").0);
+    let ddl = "CREATE TABLE page_views(day DATE, page VARCHAR(255), views BIGINT);\n";
+    std::fs::write(dir.join("dw.sql"), ddl).expect("ddl");
+    psql(&url, &["-c", ddl]);
+    // A row of another day that the run must leave alone, and a stale row of its own day
+    // that it must replace.
+    psql(
+        &url,
+        &[
+            "-c",
+            "INSERT INTO page_views VALUES ('2024-11-20', '/old', 7), ('2024-11-28', '/stale', 99)",
+        ],
+    );
+    std::fs::write(
+        dir.join("sql/page_views.sql"),
+        "-- `day` is left out: pipec fills in the run's date.\nSELECT page, count(*) AS views\nFROM events\nWHERE eid = 'PAGE_VIEW'\nGROUP BY page\n",
+    )
+    .expect("sql");
+    std::fs::write(
+        dir.join("sql/top_pages.sql"),
+        "SELECT page, views FROM page_views WHERE views > 1 ORDER BY views DESC\n",
+    )
+    .expect("sql");
+    let spec = dir.join("pipeline.yaml");
+    let mut yaml = std::fs::read_to_string(&spec).expect("yaml");
+    yaml = yaml.replacen(
+        "reports:\n",
+        "databases:\n  dw: { postgres: \"${DW_URL}\", ddl: dw.sql }\n\nreports:\n  page-views:\n    schedule: \"0 6 * * *\"\n    sql: sql/page_views.sql\n    inputs:\n      events: { backup: unique, date: yesterday }\n    outputs:\n      counts: { table: dw.page_views, date_column: day }\n  top-pages:\n    schedule: \"0 7 * * *\"\n    sql: sql/top_pages.sql\n    inputs:\n      page_views: { table: dw.page_views }\n    outputs:\n      top: { path: \"top/{date}/\", format: ndjson }\n",
+        1,
+    );
+    std::fs::write(&spec, yaml).expect("yaml");
+    // The day's backup: three views of /a, one of /b, and a click.
+    let backup = dir.join("data/backups/unique/2024-11-27");
+    std::fs::create_dir_all(&backup).expect("dir");
+    let events = [
+        ("PAGE_VIEW", "/a"),
+        ("PAGE_VIEW", "/b"),
+        ("CLICK", "/a"),
+        ("PAGE_VIEW", "/a"),
+        ("PAGE_VIEW", "/a"),
+    ];
+    let ndjson: String = events
+        .iter()
+        .enumerate()
+        .map(|(i, (eid, page))| {
+            format!("{{\"eid\":\"{eid}\",\"mid\":\"m-{i}\",\"ets\":1732700000000,\"channel\":\"web\",\"page\":\"{page}\"}}\n")
+        })
+        .collect();
+    std::fs::write(backup.join("part-1.ndjson"), ndjson).expect("backup");
+    let views_in_sample = 4;
+    let envs = [("DW_URL", url.as_str())];
+    let check = pipec_in(&dir, &["check", "."], &envs);
+    assert!(check.status.success(), "{}", text(&check));
+    let table = || -> Vec<String> {
+        let out = Command::new("psql")
+            .arg(&url)
+            .args([
+                "-tA",
+                "-c",
+                "SELECT day, page, views FROM page_views ORDER BY day, page",
+            ])
+            .output()
+            .expect("psql");
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(str::to_owned)
+            .collect()
+    };
+    for _ in 0..2 {
+        // Twice: a rerun of the date replaces its rows, it does not add to them.
+        let run = pipec_in(
+            &dir,
+            &[
+                "report",
+                "page-views",
+                ".",
+                "--date",
+                "2024-11-28",
+                "--data-dir",
+                "data",
+            ],
+            &envs,
+        );
+        assert!(run.status.success(), "{}", text(&run));
+        let rows = table();
+        assert_eq!(
+            rows.first().map(String::as_str),
+            Some("2024-11-20|/old|7"),
+            "{rows:?}"
+        );
+        assert!(!rows.iter().any(|r| r.contains("/stale")), "{rows:?}");
+        let total: u64 = rows
+            .iter()
+            .filter(|r| r.starts_with("2024-11-28|"))
+            .map(|r| {
+                r.rsplit('|')
+                    .next()
+                    .and_then(|n| n.parse::<u64>().ok())
+                    .expect("views")
+            })
+            .sum();
+        assert_eq!(total, views_in_sample as u64, "{rows:?}");
+    }
+    // A report reading the table back: the filter `views > 1` is pushed down to Postgres.
+    let top = pipec_in(
+        &dir,
+        &[
+            "report",
+            "top-pages",
+            ".",
+            "--date",
+            "2024-11-28",
+            "--data-dir",
+            "data",
+            "--json",
+        ],
+        &envs,
+    );
+    assert!(top.status.success(), "{}", text(&top));
+    let summary: serde_json::Value =
+        serde_json::from_slice(&top.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&top)));
+    let read = summary[0]["inputs"][0]["rows"].as_u64().expect("rows read");
+    let written = lines(&dir.join("data/top/2024-11-28/top-pages-top.ndjson"));
+    let want = table()
+        .iter()
+        .filter(|r| {
+            r.rsplit('|')
+                .next()
+                .and_then(|n| n.parse::<u64>().ok())
+                .is_some_and(|n| n > 1)
+        })
+        .count();
+    assert_eq!(written.len(), want, "{written:?}");
+    // Postgres sent only the rows the filter keeps.
+    assert_eq!(read, want as u64, "{summary}");
+    assert!(table().len() > want, "the filter drops rows");
+    psql(&admin, &["-c", &format!("DROP DATABASE IF EXISTS {db}")]);
+}

@@ -32,6 +32,8 @@ pub struct Source {
     pub from: String,
     /// The file URLs it reads, to find its rows among the plan's scans.
     pub urls: Vec<String>,
+    /// Rows read, counted by the input itself (database tables).
+    pub counted: Option<std::sync::Arc<std::sync::atomic::AtomicU64>>,
 }
 
 /// The files of a backup or a `path` input for a date, and their format.
@@ -100,12 +102,14 @@ pub async fn register(
                 what: format!("input `{name}`: no database `{db}` in the manifest"),
             })?;
         let pg = super::postgres::PgTable::open(db, def, table).await?;
+        let counted = pg.rows_read();
         ctx.register_table(name, Arc::new(pg))
             .map_err(|e| query(name, &e))?;
         return Ok(Source {
             name: name.into(),
             from: t.clone(),
             urls: Vec::new(),
+            counted: Some(counted),
         });
     }
     let (files, format, pattern) = files_of(manifest, data, name, input, run).await?;
@@ -139,6 +143,7 @@ pub async fn register(
             if files.len() == 1 { "" } else { "s" }
         ),
         urls,
+        counted: None,
     })
 }
 
@@ -218,6 +223,7 @@ pub async fn register_test(
         name: name.into(),
         from: "the test's data".into(),
         urls,
+        counted: None,
     })
 }
 

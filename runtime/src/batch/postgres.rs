@@ -10,8 +10,8 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use datafusion::arrow::array::{
-    ArrayRef, BooleanBuilder, Date32Builder, Float64Builder, Int32Builder, Int64Builder,
-    RecordBatch, StringBuilder, TimestampMicrosecondBuilder,
+    Array, ArrayRef, AsArray, BooleanBuilder, Date32Array, Date32Builder, Float64Builder,
+    Int32Builder, Int64Builder, RecordBatch, StringBuilder, TimestampMicrosecondBuilder,
 };
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use datafusion::catalog::Session;
@@ -115,6 +115,8 @@ pub struct PgTable {
     /// `"schema"."table"`.
     qualified: String,
     schema: SchemaRef,
+    /// Rows its scans have read from the database (after the filters pushed down).
+    rows: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl PgTable {
@@ -152,7 +154,13 @@ impl PgTable {
             def: def.clone(),
             qualified: format!("{}.{}", ident(schema), ident(table)),
             schema: Arc::new(Schema::new(fields)),
+            rows: Arc::default(),
         })
+    }
+
+    /// The count of rows its scans read, shared.
+    pub fn rows_read(&self) -> Arc<std::sync::atomic::AtomicU64> {
+        Arc::clone(&self.rows)
     }
 }
 
@@ -217,6 +225,7 @@ impl TableProvider for PgTable {
             def: self.def.clone(),
             sql,
             schema: Arc::clone(&projected),
+            rows: Arc::clone(&self.rows),
         });
         Ok(Arc::new(StreamingTableExec::try_new(
             projected,
@@ -236,6 +245,7 @@ struct PgScan {
     def: manifest::Database,
     sql: String,
     schema: SchemaRef,
+    rows: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl PartitionStream for PgScan {
@@ -248,6 +258,7 @@ impl PartitionStream for PgScan {
         let schema = Arc::clone(&self.schema);
         let sql = self.sql.clone();
         let db = self.db.clone();
+        let rows = Arc::clone(&self.rows);
         let (tx, rx) = futures::channel::mpsc::channel::<DfResult<RecordBatch>>(2);
         tokio::spawn(async move {
             let mut tx = tx;
@@ -258,7 +269,7 @@ impl PartitionStream for PgScan {
                     return;
                 }
             };
-            if let Err(e) = cursor(&client, &sql, &schema, &mut tx).await {
+            if let Err(e) = cursor(&client, &sql, &schema, &rows, &mut tx).await {
                 let _ = tx
                     .send(Err(DataFusionError::External(Box::new(unavailable(
                         &db, e,
@@ -275,6 +286,7 @@ async fn cursor(
     client: &Client,
     sql: &str,
     schema: &SchemaRef,
+    read: &std::sync::atomic::AtomicU64,
     tx: &mut futures::channel::mpsc::Sender<DfResult<RecordBatch>>,
 ) -> Result<(), String> {
     let name = format!("pipec_{}", std::process::id());
@@ -301,6 +313,7 @@ async fn cursor(
             break;
         }
         let batch = to_batch(schema, &rows)?;
+        read.fetch_add(rows.len() as u64, std::sync::atomic::Ordering::Relaxed);
         if tx.send(Ok(batch)).await.is_err() {
             break;
         }
@@ -503,6 +516,16 @@ pub async fn replace_rows(
     batches: &[RecordBatch],
 ) -> Result<u64, RuntimeError> {
     let qualified = format!("{}.{}", ident(schema), ident(table));
+    // The date's rows carry the date: the column is added when the SQL leaves it out, and
+    // a row of another date is refused (a rerun would not replace it).
+    let dated;
+    let batches = match date_column {
+        Some((col, date)) => {
+            dated = with_date(batches, col, date, table)?;
+            &dated[..]
+        }
+        None => batches,
+    };
     let tx = client.transaction().await.map_err(|e| unavailable(db, e))?;
     match date_column {
         Some((col, date)) => tx
@@ -562,6 +585,63 @@ pub async fn replace_rows(
     Ok(rows)
 }
 
+/// `batches` with date column `col` holding `date` on every row: added when missing,
+/// checked when present.
+fn with_date(
+    batches: &[RecordBatch],
+    col: &str,
+    date: pipec_compiler::civil::Date,
+    table: &str,
+) -> Result<Vec<RecordBatch>, RuntimeError> {
+    let day = date.to_string();
+    let days = i32::try_from(date.start_ms() / pipec_compiler::civil::DAY_MS)
+        .map_err(|_| RuntimeError::Internal(format!("date {day} out of range")))?;
+    let mut out = Vec::with_capacity(batches.len());
+    for b in batches {
+        match b.schema().index_of(col) {
+            Ok(i) => {
+                let as_text = datafusion::arrow::compute::cast(b.column(i), &DataType::Utf8)
+                    .map_err(|e| RuntimeError::Internal(format!("date column: {e}")))?;
+                let as_text = as_text.as_string::<i32>();
+                if let Some(bad) = (0..as_text.len())
+                    .find(|r| as_text.is_null(*r) || !as_text.value(*r).starts_with(&day))
+                {
+                    return Err(RuntimeError::Query {
+                        what: format!("table output `{table}`"),
+                        reason: format!(
+                            "row {} has `{col}` = {}, not the run's date {day}: a rerun could not \
+                             replace it (leave `{col}` out of the SQL and pipec fills it in)",
+                            bad + 1,
+                            if as_text.is_null(bad) {
+                                "NULL"
+                            } else {
+                                as_text.value(bad)
+                            }
+                        ),
+                    });
+                }
+                out.push(b.clone());
+            }
+            Err(_) => {
+                let mut fields: Vec<Field> = b
+                    .schema()
+                    .fields()
+                    .iter()
+                    .map(|f| f.as_ref().clone())
+                    .collect();
+                fields.push(Field::new(col, DataType::Date32, false));
+                let mut cols = b.columns().to_vec();
+                cols.push(Arc::new(Date32Array::from(vec![days; b.num_rows()])));
+                out.push(
+                    RecordBatch::try_new(Arc::new(Schema::new(fields)), cols)
+                        .map_err(|e| RuntimeError::Internal(format!("date column: {e}")))?,
+                );
+            }
+        }
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -582,6 +662,29 @@ mod tests {
         );
         assert_eq!(timestamp_us("1970-01-02 00:00:01.5"), Some(86_401_500_000));
         assert_eq!(ident("a\"b"), "\"a\"\"b\"");
+    }
+
+    #[test]
+    fn a_dated_table_gets_its_date_and_refuses_another() {
+        let schema = Arc::new(Schema::new(vec![Field::new("n", DataType::Int64, true)]));
+        let b = RecordBatch::try_new(
+            schema,
+            vec![Arc::new(datafusion::arrow::array::Int64Array::from(vec![
+                1, 2,
+            ]))],
+        )
+        .expect("batch");
+        let date = pipec_compiler::civil::Date::parse("2024-11-28").expect("date");
+        let dated = with_date(&[b], "day", date, "t").expect("dated");
+        let day =
+            datafusion::arrow::compute::cast(dated[0].column(1), &DataType::Utf8).expect("cast");
+        assert_eq!(day.as_string::<i32>().value(1), "2024-11-28");
+        let other = pipec_compiler::civil::Date::parse("2024-11-27").expect("date");
+        let err = with_date(&dated, "day", other, "t").expect_err("another date");
+        assert!(
+            err.to_string().contains("not the run's date 2024-11-27"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -210,6 +210,9 @@ async fn query(
 /// The rows the plan's scans of `source`'s files gave (found by their paths), when they
 /// can be told apart.
 fn rows_read(plan: &Arc<dyn ExecutionPlan>, source: &Source) -> Option<u64> {
+    if let Some(n) = &source.counted {
+        return Some(n.load(std::sync::atomic::Ordering::Relaxed));
+    }
     let mut total = None;
     let mut stack = vec![Arc::clone(plan)];
     while let Some(p) = stack.pop() {

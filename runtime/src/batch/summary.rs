@@ -130,6 +130,7 @@ pub async fn run(
         name: input_name.to_string(),
         from: format!("{pattern} ({} files)", files.len()),
         urls: Vec::new(),
+        counted: None,
     };
     Ok((vec![source], vec![Some(read.load(Ordering::Relaxed))], outs))
 }
