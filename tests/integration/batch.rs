@@ -727,3 +727,108 @@ fn a_table_output_replaces_the_dates_rows_in_postgres_and_a_table_input_reads_th
     assert!(table().len() > want, "the filter drops rows");
     psql(&admin, &["-c", &format!("DROP DATABASE IF EXISTS {db}")]);
 }
+
+/// The S3-compatible server of the tests (`PIPEC_TEST_S3`; scripts/test starts moto there).
+fn s3() -> String {
+    std::env::var("PIPEC_TEST_S3").unwrap_or_else(|_| "http://127.0.0.1:5055".into())
+}
+
+#[test]
+fn backups_and_reports_on_an_s3_data_root() {
+    let endpoint = s3();
+    let bucket = format!("pipec-{}", std::process::id());
+    // moto takes a bucket from a bare PUT.
+    let made = Command::new("curl")
+        .args(["-sf", "-X", "PUT", &format!("{endpoint}/{bucket}")])
+        .output()
+        .expect("curl");
+    assert!(
+        made.status.success(),
+        "creating bucket at {endpoint}: {}",
+        text(&made)
+    );
+    let dir = scratch("s3");
+    let spec = root().join("pipelines/igot");
+    let spec = spec.to_string_lossy();
+    let root_url = format!("s3://{bucket}/data");
+    let env = [
+        ("AWS_ENDPOINT", endpoint.as_str()),
+        ("AWS_ALLOW_HTTP", "true"),
+        ("AWS_ACCESS_KEY_ID", "test"),
+        ("AWS_SECRET_ACCESS_KEY", "test"),
+        ("AWS_REGION", "us-east-1"),
+    ];
+    let input = root().join("pipelines/igot/tests/fixtures/wfs/test-data2.log");
+    let events = lines(&input)
+        .iter()
+        .filter(|l| !l.trim().is_empty())
+        .count();
+    let run = pipec_in(
+        &dir,
+        &[
+            "run",
+            &spec,
+            "--input",
+            &input.to_string_lossy(),
+            "--topic",
+            "unique",
+            "--stores",
+            "memory",
+            "--data-dir",
+            &root_url,
+        ],
+        &env,
+    );
+    assert!(run.status.success(), "{}", text(&run));
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(
+        stdout.contains(&format!("backup unique: {events} record(s)")),
+        "{stdout}"
+    );
+    // The object is in the bucket under the backup's dated folder, and nothing else is.
+    let listed = Command::new("curl")
+        .args(["-sf", &format!("{endpoint}/{bucket}?list-type=2")])
+        .output()
+        .expect("curl");
+    let listing = String::from_utf8_lossy(&listed.stdout);
+    let keys: Vec<&str> = listing
+        .split("<Key>")
+        .skip(1)
+        .filter_map(|k| k.split("</Key>").next())
+        .collect();
+    let day = today();
+    assert_eq!(keys.len(), 1, "{listing}");
+    assert!(
+        keys[0].starts_with(&format!("data/backups/telemetry.unique/{day}/part-")),
+        "{keys:?}"
+    );
+    assert!(!dir.join("out/data").exists(), "nothing written locally");
+    // The workflow summary reads it back from the bucket.
+    let report = pipec_in(
+        &dir,
+        &[
+            "report",
+            "workflow-summary",
+            &spec,
+            "--date",
+            &day_after(&day),
+            "--data-dir",
+            &root_url,
+            "--json",
+        ],
+        &env,
+    );
+    assert!(report.status.success(), "{}", text(&report));
+    let summary: serde_json::Value = serde_json::from_slice(&report.stdout).expect("json");
+    assert_eq!(
+        summary[0]["inputs"][0]["rows"].as_u64(),
+        Some(events as u64),
+        "{summary}"
+    );
+    assert!(
+        summary[0]["outputs"][0]["rows"]
+            .as_u64()
+            .is_some_and(|n| n > 0),
+        "{summary}"
+    );
+}
