@@ -88,6 +88,20 @@ pub fn check(ix: &Index<'_>, diags: &mut Diagnostics) {
         }
         for (name, input) in rep.inputs.iter() {
             inputs(ix, name, input, diags);
+            // A SQL report filters in its SQL; an expression filter on its input would be a
+            // second language for the same thing.
+            if rep.sql.is_some()
+                && let Some(f) = &input.filter
+            {
+                diags.push(
+                    Diagnostic::error(
+                        "PC0804",
+                        format!("input `{}` of a SQL report has a `filter`", name.value),
+                    )
+                    .at(f.span, "only a model's inputs take a filter")
+                    .help("filter in the report's SQL (`WHERE ...`)"),
+                );
+            }
         }
         for (name, output) in rep.outputs.iter() {
             outputs(ix, name, output, diags);
