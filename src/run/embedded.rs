@@ -49,18 +49,12 @@ pub fn run(manifest: &Manifest, args: &Args) -> u8 {
     };
     let (topic, records) = if let Some(name) = &args.from_backup {
         // A replay: the stored day goes to the backup's topic.
-        let Some(def) = manifest.backups.get(name) else {
-            eprintln!(
-                "error: no backup `{name}` in pipeline `{}` (backups: {})",
-                manifest.pipeline,
-                manifest
-                    .backups
-                    .keys()
-                    .cloned()
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            );
-            return USAGE;
+        let def = match pipec_runtime::batch::backup::backup_def(manifest, name) {
+            Ok(d) => d,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return USAGE;
+            }
         };
         let Some(day) = args.date.as_deref().and_then(Date::parse) else {
             eprintln!("error: --date must be YYYY-MM-DD");

@@ -38,22 +38,11 @@ pub fn run(manifest: &Manifest, args: &Args) -> u8 {
     opts.exactly_once = args.exactly_once;
     opts.unacked_batches = args.unacked_batches;
     opts.instance = instance(args.instance.as_deref());
-    if let Some(bad) = args
-        .backup
-        .iter()
-        .find(|b| !manifest.backups.contains_key(*b))
-    {
-        eprintln!(
-            "error: no backup `{bad}` in pipeline `{}` (backups: {})",
-            manifest.pipeline,
-            manifest
-                .backups
-                .keys()
-                .cloned()
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
-        return USAGE;
+    for name in &args.backup {
+        if let Err(e) = pipec_runtime::batch::backup::backup_def(manifest, name) {
+            eprintln!("error: {e}");
+            return USAGE;
+        }
     }
     // A job's own process (`--job`, one Deployment per job) writes no backups unless it
     // names them: one writer per backup.

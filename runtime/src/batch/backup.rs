@@ -24,6 +24,28 @@ use super::paths::fill;
 use super::storage::{Root, join};
 use crate::RuntimeError;
 
+/// Backup `name` of the manifest, or an error listing the backups it has.
+pub fn backup_def<'m>(
+    manifest: &'m pipec_compiler::manifest::Manifest,
+    name: &str,
+) -> Result<&'m Backup, RuntimeError> {
+    manifest
+        .backups
+        .get(name)
+        .ok_or_else(|| RuntimeError::Config {
+            what: format!(
+                "no backup `{name}` in pipeline `{}` (backups: {})",
+                manifest.pipeline,
+                manifest
+                    .backups
+                    .keys()
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        })
+}
+
 /// Where and as whom a run writes the manifest's backups.
 #[derive(Debug, Clone)]
 pub struct BackupOptions {

@@ -44,21 +44,7 @@ pub async fn backup_day(
     name: &str,
     day: pipec_compiler::civil::Date,
 ) -> Result<Vec<Vec<u8>>, RuntimeError> {
-    let def = manifest
-        .backups
-        .get(name)
-        .ok_or_else(|| RuntimeError::Config {
-            what: format!(
-                "no backup `{name}` in pipeline `{}` (backups: {})",
-                manifest.pipeline,
-                manifest
-                    .backups
-                    .keys()
-                    .cloned()
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        })?;
+    let def = super::backup::backup_def(manifest, name)?;
     let mut pattern = super::paths::fill(&def.path, day, None);
     if !pattern.ends_with('/') {
         pattern.push('/');
