@@ -129,6 +129,10 @@ impl Cx<'_, '_> {
                 username: s.username.value.clone(),
                 password: secret(&s.password),
             });
+            let tls = c.def.tls.as_ref().map(|t| Tls {
+                ca: t.ca.as_ref().map(|p| self.id(&rel(c.dir, &p.value))),
+                ca_secret: t.ca_secret.as_ref().map(secret),
+            });
             out.insert(
                 c.name.value.clone(),
                 Cluster {
@@ -136,6 +140,7 @@ impl Cx<'_, '_> {
                     default: c.def.default,
                     config: strings(&c.def.config),
                     sasl,
+                    tls,
                 },
             );
         }
@@ -149,6 +154,7 @@ impl Cx<'_, '_> {
                     default: true,
                     config: BTreeMap::new(),
                     sasl: None,
+                    tls: None,
                 },
             );
         }
