@@ -383,6 +383,16 @@ pub(crate) struct Generated {
 /// Creates igot's topics for a fresh environment on `b`, produces `GENERATED` events to
 /// its raw topic and runs igot's preprocessor on them on the embedded transport.
 pub(crate) fn generated_on(b: &str, tag: &str) -> Generated {
+    let (g, records) = generated_for(b, tag);
+    produce(b, &format!("{}.telemetry.raw", g.env), &records);
+    g
+}
+
+/// Records with their keys, to produce.
+pub(crate) type Keyed = Vec<(Option<String>, Vec<u8>)>;
+
+/// [`generated_on`] without producing the records: they are given back.
+pub(crate) fn generated_for(b: &str, tag: &str) -> (Generated, Keyed) {
     let env = unique_env(tag);
     let dir = scratch(&format!("kafka-kill-{env}"));
     let seed = std::time::SystemTime::now()
@@ -405,12 +415,12 @@ pub(crate) fn generated_on(b: &str, tag: &str) -> Generated {
         &["--topic", "raw", "--job", "pipeline-preprocessor"],
         &embedded,
     );
-    produce(b, &format!("{env}.telemetry.raw"), &records);
-    Generated {
+    let g = Generated {
         env,
         embedded,
         seed,
-    }
+    };
+    (g, records)
 }
 
 /// Starts `pipec run` of `spec`'s preprocessor on `b`, metrics on `port`, its log in

@@ -12,6 +12,8 @@ mod igot;
 mod igot_tests;
 mod kafka_auth;
 mod kafka_compression;
+mod kafka_eos;
+mod kafka_failover;
 mod kafka_run;
 mod kafka_support;
 mod no_panic;
