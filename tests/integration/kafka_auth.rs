@@ -6,6 +6,7 @@
 
 use std::time::{Duration, Instant};
 
+use crate::kafka_generated::*;
 use crate::kafka_support::*;
 use crate::support::{brokers, igot_one_replica};
 

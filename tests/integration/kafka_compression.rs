@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use std::process::Command;
 use std::time::Duration;
 
+use crate::kafka_generated::*;
 use crate::kafka_support::*;
 use crate::support::{igot_one_replica, pipec, root, scratch, unique_env};
 

@@ -4,6 +4,7 @@
 
 use std::time::{Duration, Instant};
 
+use crate::kafka_generated::*;
 use crate::kafka_support::*;
 use crate::support::{brokers, scratch, unique_env};
 

@@ -5,6 +5,7 @@
 
 use std::time::{Duration, Instant};
 
+use crate::kafka_generated::*;
 use crate::kafka_support::*;
 use crate::support::brokers;
 
@@ -22,11 +23,10 @@ fn kafka_the_survivor_of_two_replicas_takes_the_partitions_of_the_killed_one() {
         start_preprocessor("pipelines/igot", &g.env, &b, &["--idle-exit", "40"], port_s);
     let port_v = free_port();
     let mut victim = start_preprocessor("pipelines/igot", &g.env, &b, &[], port_v);
-    // Once the group has split the partitions between the two (the survivor, first, was
-    // given partitions twice), the input; the victim is killed after a random number of its
-    // records.
-    let split = wait_log_count(port_s, "partitions assigned", 2)
-        && wait_log_count(port_v, "partitions assigned", 1);
+    // Once the group has split the partitions between the two (both were given partitions,
+    // the first to join twice: alone, then its half), the input; the victim is killed after a
+    // random number of its records.
+    let split = wait_split(port_s, port_v);
     produce(&b, &format!("{}.telemetry.raw", g.env), &records);
     let both = split && wait_consuming(port_s) && wait_consuming(port_v);
     let target = 1 + random(GENERATED as u64 / 4);
@@ -72,11 +72,17 @@ fn kafka_the_survivor_of_two_replicas_takes_the_partitions_of_the_killed_one() {
     });
 }
 
-/// Waits (up to 90 s) until the log of the job served on `port` has `what` `n` times.
-fn wait_log_count(port: u16, what: &str, n: usize) -> bool {
+/// Waits (up to 90 s) until the group has given partitions to both jobs served on the two
+/// ports, and to one of them twice.
+fn wait_split(a: u16, b: u16) -> bool {
+    let assigned = |port: u16| {
+        std::fs::read_to_string(job_log_path(port))
+            .map_or(0, |l| l.matches("partitions assigned").count())
+    };
     let deadline = Instant::now() + Duration::from_secs(90);
     while Instant::now() < deadline {
-        if std::fs::read_to_string(job_log_path(port)).is_ok_and(|l| l.matches(what).count() >= n) {
+        let (x, y) = (assigned(a), assigned(b));
+        if x >= 1 && y >= 1 && x + y >= 3 {
             return true;
         }
         std::thread::sleep(Duration::from_millis(50));

@@ -8,6 +8,7 @@
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::kafka_generated::*;
 use crate::kafka_support::*;
 use crate::support::{brokers, copy_dir, pipec, root, scratch, unique_env};
 

@@ -14,6 +14,7 @@ mod kafka_auth;
 mod kafka_compression;
 mod kafka_eos;
 mod kafka_failover;
+mod kafka_generated;
 mod kafka_run;
 mod kafka_support;
 mod no_panic;
