@@ -3,14 +3,17 @@
 //! no processing), and (b) iGOT's `pipeline-preprocessor` job run by the Kafka transport
 //! (validate, dedup in memory, route, serialize, produce, commit) on the same records, once
 //! waiting for each batch's acknowledgements as (a) does and once with up to 4 batches
-//! unacknowledged (the default).
+//! unacknowledged (the default), and (c) the same job with `--exactly-once` (its outputs and
+//! offsets in one Kafka transaction a batch). For the broker's own ceiling, Kafka's
+//! `ProducerPerformance` and `ConsumerPerformance` (from the broker's jars, when `java` and
+//! `scripts/kafka-broker fetch` find them) write and read records of the same size.
 //!
 //! Needs a broker: `PIPEC_BENCH_BROKERS` (default `127.0.0.1:9092`; `bash scripts/test` leaves
 //! none running: `scripts/kafka-broker start --dir DIR --port 9092` starts the Apache Kafka it
 //! uses). Input: generated Sunbird batches unpacked by the
 //! extractor job in process, so the records are what the preprocessor reads in production.
 //!
-//! `cargo bench -p pipec-runtime --bench kafka -- [--events N] [--rounds N]`
+//! `cargo bench -p pipec-runtime --bench kafka -- [--events N] [--rounds N] [--tool-records N]`
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -276,7 +279,13 @@ fn committed(c: &BaseConsumer, topic: &str, partitions: i32) -> i64 {
 /// (b): the preprocessor job on the transport, until it has consumed `n` records and its
 /// group has committed all of them (several acknowledged batches may share one commit, so the
 /// broker's committed offsets are what tells).
-async fn preprocessor(m: &Manifest, group: &str, n: usize, unacked: usize) -> Duration {
+async fn preprocessor(
+    m: &Manifest,
+    group: &str,
+    n: usize,
+    unacked: usize,
+    exactly_once: bool,
+) -> Duration {
     let source = m.topics[&m.jobs[JOB].from].name.clone();
     let offsets = group_reader(group);
     let mut m = m.clone();
@@ -288,6 +297,8 @@ async fn preprocessor(m: &Manifest, group: &str, n: usize, unacked: usize) -> Du
     opts.jobs = vec![JOB.to_owned()];
     opts.memory_stores = true;
     opts.unacked_batches = unacked;
+    opts.exactly_once = exactly_once;
+    opts.instance = "bench".to_owned();
     let metrics = Arc::new(Metrics::default());
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let run = {
@@ -339,6 +350,8 @@ async fn preprocessor(m: &Manifest, group: &str, n: usize, unacked: usize) -> Du
 fn main() {
     let n = arg("--events", 50_000);
     let rounds = arg("--rounds", 3);
+    // Kafka's tools, JVMs, spend their first seconds compiling: they get more records.
+    let tool_records = arg("--tool-records", 250_000);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -377,33 +390,135 @@ fn main() {
             bytes / n.max(1),
             n as f64 / t.elapsed().as_secs_f64()
         );
-        let (mut a, mut b0, mut b4) = (Vec::new(), Vec::new(), Vec::new());
+        let tools_topic = format!("{env}.bench.tools");
+        create(&admin, std::slice::from_ref(&tools_topic), PARTITIONS).await;
+        names.push(tools_topic.clone());
+        let (mut tp, mut tc) = (Vec::new(), Vec::new());
+        let (mut a, mut b0, mut b4, mut c) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         for round in 0..rounds {
+            if let Some((p, r)) = kafka_tools(&tools_topic, tool_records, bytes / n.max(1), round) {
+                println!("round {round}: ProducerPerformance {p:.0}/s, ConsumerPerformance {r:.0}/s");
+                tp.push(p);
+                tc.push(r);
+            }
             let ta = copy(&source, &copy_to, &format!("{env}-copy-{round}"), n).await;
-            let t0 = preprocessor(&m, &format!("{env}-pre0-{round}"), n, 0).await;
-            let t4 = preprocessor(&m, &format!("{env}-pre4-{round}"), n, 4).await;
+            let t0 = preprocessor(&m, &format!("{env}-pre0-{round}"), n, 0, false).await;
+            let t4 = preprocessor(&m, &format!("{env}-pre4-{round}"), n, 4, false).await;
+            let te = preprocessor(&m, &format!("{env}-eos-{round}"), n, 0, true).await;
             let rate = |t: Duration| n as f64 / t.as_secs_f64();
-            let (ra, r0, r4) = (rate(ta), rate(t0), rate(t4));
+            let (ra, r0, r4, re) = (rate(ta), rate(t0), rate(t4), rate(te));
             println!(
                 "round {round}: (a) copy {ra:.0}/s, (b) preprocessor {r0:.0}/s waiting for each \
-                 batch, {r4:.0}/s with 4 batches unacknowledged"
+                 batch, {r4:.0}/s with 4 batches unacknowledged, (c) exactly-once {re:.0}/s"
             );
             a.push(ra);
             b0.push(r0);
             b4.push(r4);
+            c.push(re);
         }
         let median = |v: &mut Vec<f64>| {
             v.sort_by(f64::total_cmp);
-            v[v.len() / 2]
+            v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
         };
-        let (ma, m0, m4) = (median(&mut a), median(&mut b0), median(&mut b4));
+        let (ma, m0, m4, me) = (median(&mut a), median(&mut b0), median(&mut b4), median(&mut c));
         println!("median of {rounds} rounds:");
         println!("{:<64} {:>12}", "benchmark", "records/s");
+        if !tp.is_empty() {
+            println!("{:<64} {:>12.0}", "Kafka's ProducerPerformance (acks=all, idempotent)", median(&mut tp));
+            println!("{:<64} {:>12.0}", "Kafka's ConsumerPerformance (fetch rate)", median(&mut tc));
+        }
         println!("{:<64} {:>12.0}", "(a) consume -> produce copy, acks awaited per batch, commit", ma);
         println!("{:<64} {:>12.0}", "(b) pipeline-preprocessor, --unacked-batches 0", m0);
         println!("{:<64} {:>12.0}", "(b) pipeline-preprocessor, --unacked-batches 4 (default)", m4);
+        println!("{:<64} {:>12.0}", "(c) pipeline-preprocessor, --exactly-once", me);
         println!("{:<64} {:>12.2}", "(b, 0) / (a)", m0 / ma);
         println!("{:<64} {:>12.2}", "(b, 4) / (a)", m4 / ma);
+        println!("{:<64} {:>12.2}", "(c) / (b, 4)", me / m4);
         let _ = admin.delete_topics(&names.iter().map(String::as_str).collect::<Vec<_>>()).await;
     });
+}
+
+/// Kafka's own tools, from the broker's jars (`scripts/kafka-broker fetch`): records/s of
+/// `ProducerPerformance` writing `n` records of `size` bytes to `topic` (`acks=all`,
+/// idempotent, as the job's producers) and of `ConsumerPerformance` reading them back (its
+/// fetch rate, without the group's join). None, with the reason printed, when `java` or the
+/// jars are missing.
+fn kafka_tools(topic: &str, n: usize, size: usize, round: usize) -> Option<(f64, f64)> {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/kafka-broker");
+    let libs = std::process::Command::new(script)
+        .arg("fetch")
+        .output()
+        .ok()?;
+    if !libs.status.success() {
+        println!("Kafka's tools skipped: scripts/kafka-broker fetch failed");
+        return None;
+    }
+    let cp = format!("{}/*", String::from_utf8_lossy(&libs.stdout).trim());
+    let java = |args: &[&str]| -> Option<String> {
+        match std::process::Command::new("java")
+            .arg("-cp")
+            .arg(&cp)
+            .args(args)
+            .output()
+        {
+            Ok(o) if o.status.success() => Some(String::from_utf8_lossy(&o.stdout).into_owned()),
+            Ok(o) => {
+                println!(
+                    "Kafka's tools failed: {}",
+                    String::from_utf8_lossy(&o.stderr)
+                );
+                None
+            }
+            Err(e) => {
+                println!("Kafka's tools skipped: java: {e}");
+                None
+            }
+        }
+    };
+    let (n, size) = (n.to_string(), size.to_string());
+    let produced = java(&[
+        "org.apache.kafka.tools.ProducerPerformance",
+        "--topic",
+        topic,
+        "--num-records",
+        &n,
+        "--record-size",
+        &size,
+        "--throughput",
+        "-1",
+        "--producer-props",
+        &format!("bootstrap.servers={}", brokers()),
+        "acks=all",
+        "enable.idempotence=true",
+        "linger.ms=5",
+    ])?;
+    // The last line: "N records sent, R records/sec (...)".
+    let p = produced.lines().rev().find_map(|l| {
+        l.split(" records/sec")
+            .next()?
+            .rsplit(", ")
+            .next()?
+            .parse()
+            .ok()
+    })?;
+    let consumed = java(&[
+        "org.apache.kafka.tools.ConsumerPerformance",
+        "--bootstrap-server",
+        &brokers(),
+        "--topic",
+        topic,
+        "--num-records",
+        &n,
+        "--group",
+        &format!("bench-tools-{round}-{}", std::process::id()),
+        "--timeout",
+        "60000",
+    ])?;
+    // A header and one row of comma-separated values: the rate is `fetch.nMsg.sec`.
+    let mut lines = consumed.lines().filter(|l| l.contains(','));
+    let header: Vec<&str> = lines.next()?.split(',').map(str::trim).collect();
+    let row: Vec<&str> = lines.next()?.split(',').map(str::trim).collect();
+    let at = header.iter().position(|h| *h == "fetch.nMsg.sec")?;
+    let c = row.get(at)?.parse().ok()?;
+    Some((p, c))
 }

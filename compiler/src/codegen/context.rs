@@ -95,13 +95,17 @@ pub fn helm(m: &Manifest, base: &Value) -> Value {
     let clusters: BTreeMap<&String, Value> = m
         .clusters
         .iter()
-        .map(|(k, c)| (k, json!({ "brokers": c.brokers })))
+        .map(|(k, c)| (k, helm_cluster(c)))
         .collect();
     let cluster_secrets = |names: &BTreeSet<String>| -> Vec<Value> {
         names
             .iter()
-            .filter_map(|c| m.clusters.get(c).and_then(|c| c.sasl.as_ref()))
-            .map(|s| json!(s.password))
+            .filter_map(|c| m.clusters.get(c))
+            .flat_map(|c| {
+                let password = c.sasl.as_ref().map(|s| &s.password);
+                let ca = c.tls.as_ref().and_then(|t| t.ca_secret.as_ref());
+                password.into_iter().chain(ca).map(|s| json!(s))
+            })
             .collect()
     };
     let jobs: Vec<Value> = m
@@ -201,6 +205,32 @@ pub fn report_flags(r: &crate::manifest::Report) -> Vec<&'static str> {
         flags.push("--kafka");
     }
     flags
+}
+
+/// A cluster in the Helm values: its brokers and, for KEDA's Kafka trigger, its login (the
+/// SASL mode in KEDA's words, the user, the password's Secret) and TLS (the CA's Secret,
+/// when the CA is one; KEDA cannot read a CA file of the jobs' pods).
+fn helm_cluster(c: &crate::manifest::Cluster) -> Value {
+    let mut out = json!({ "brokers": c.brokers });
+    if let Some(s) = &c.sasl {
+        let mode = match s.mechanism.as_str() {
+            "PLAIN" => "plaintext",
+            "SCRAM-SHA-256" => "scram_sha256",
+            _ => "scram_sha512",
+        };
+        out["sasl"] = json!({
+            "mode": mode,
+            "username": s.username,
+            "password": { "secret": s.password.secret, "key": s.password.key },
+        });
+    }
+    if let Some(t) = &c.tls {
+        out["tls"] = match &t.ca_secret {
+            Some(ca) => json!({ "ca": { "secret": ca.secret, "key": ca.key } }),
+            None => json!({}),
+        };
+    }
+    out
 }
 
 /// Cron: `reports`, each with `name`, `schedule`, `description`, `what` (`model` name or

@@ -163,6 +163,9 @@ impl Manifest {
             if let Some(s) = &c.sasl {
                 out.insert(s.password.env.clone(), s.password.clone());
             }
+            if let Some(ca) = c.tls.as_ref().and_then(|t| t.ca_secret.as_ref()) {
+                out.insert(ca.env.clone(), ca.clone());
+            }
         }
         for s in self.stores.values() {
             if let Store::Redis(r) = s
@@ -187,6 +190,20 @@ pub struct Cluster {
     pub config: BTreeMap<String, String>,
     /// SASL authentication.
     pub sasl: Option<Sasl>,
+    /// TLS to the brokers; absent means none (and keeps the manifests of clusters without
+    /// TLS as they were before the field).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls: Option<Tls>,
+}
+
+/// TLS to a cluster's brokers; with neither CA, the system's CAs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Tls {
+    /// CA certificate file (PEM), relative to the spec's directory or absolute.
+    pub ca: Option<String>,
+    /// CA certificate (PEM) in a Kubernetes Secret, read from its environment variable.
+    pub ca_secret: Option<SecretRef>,
 }
 
 /// SASL authentication.

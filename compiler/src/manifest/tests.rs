@@ -73,7 +73,15 @@ fn secrets_are_references() {
         (p.secret.as_str(), p.key.as_str(), p.env.as_str()),
         ("redis-auth", "password", "PIPEC_SECRET_REDIS_AUTH_PASSWORD")
     );
-    assert_eq!(m.secrets().len(), 1);
+    // Redis's password, and the ingestion cluster's SASL password and CA.
+    assert_eq!(
+        m.secrets().keys().map(String::as_str).collect::<Vec<_>>(),
+        [
+            "PIPEC_SECRET_KAFKA_INGESTION_CA_PEM",
+            "PIPEC_SECRET_KAFKA_INGESTION_PASSWORD",
+            "PIPEC_SECRET_REDIS_AUTH_PASSWORD"
+        ]
+    );
 }
 
 #[test]

@@ -187,6 +187,21 @@ pub struct Cluster {
     pub config: OrderedMap<Spanned<Value>>,
     /// SASL authentication.
     pub sasl: Option<Sasl>,
+    /// TLS to the brokers (with `sasl`: SASL_SSL).
+    pub tls: Option<Tls>,
+}
+
+/// TLS to a Kafka cluster's brokers. Without `ca` or `ca_secret`, the brokers' certificates
+/// are checked against the system's CAs.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Tls {
+    /// The CA certificate (PEM) that signed the brokers' certificates: a file, relative to the
+    /// spec's directory or absolute (a path on the machine or in the pod that runs the jobs).
+    pub ca: Option<Text>,
+    /// The CA certificate (PEM) as a key of a Kubernetes Secret (the Helm chart hands it to
+    /// the pods and to KEDA's Kafka trigger).
+    pub ca_secret: Option<SecretRef>,
 }
 
 /// A state or lookup store: exactly one of `redis` and `memory`.

@@ -2,7 +2,8 @@
 //! compiled into files that are shared); they are referenced with `{ secret, key }`.
 
 use super::Index;
-use crate::diagnostics::{Diagnostic, Diagnostics};
+use super::index::rel;
+use crate::diagnostics::{Diagnostic, Diagnostics, catalog};
 use crate::spec::{SecretRef, Spanned};
 
 /// Client settings whose value is a credential.
@@ -38,11 +39,9 @@ pub fn check(ix: &Index<'_>, diags: &mut Diagnostics) {
         if let Some(p) = &s.def.password {
             if s.def.redis.is_none() {
                 diags.push(
-                    crate::diagnostics::catalog::invalid_value(
-                        "`password` applies to Redis stores only".into(),
-                    )
-                    .at(p.secret.span, "not a Redis store")
-                    .help("remove `password`, or make the store `redis`"),
+                    catalog::invalid_value("`password` applies to Redis stores only".into())
+                        .at(p.secret.span, "not a Redis store")
+                        .help("remove `password`, or make the store `redis`"),
                 );
             }
             secret_ref(p, diags);
@@ -61,7 +60,7 @@ pub fn check(ix: &Index<'_>, diags: &mut Diagnostics) {
         if let Some(sasl) = &c.def.sasl {
             if !MECHANISMS.contains(&sasl.mechanism.value.as_str()) {
                 diags.push(
-                    crate::diagnostics::catalog::invalid_value(format!(
+                    catalog::invalid_value(format!(
                         "unknown SASL mechanism `{}`",
                         sasl.mechanism.value
                     ))
@@ -71,6 +70,63 @@ pub fn check(ix: &Index<'_>, diags: &mut Diagnostics) {
             }
             secret_ref(&sasl.password, diags);
         }
+        if let Some(tls) = &c.def.tls {
+            check_tls(c.dir, tls, diags);
+        }
+        // What `sasl` and `tls` set, the spec's client settings must not set as well.
+        let derived = c.def.sasl.is_some() || c.def.tls.is_some();
+        for (k, _) in c.def.config.iter() {
+            if derived && DERIVED_CONFIGS.contains(&k.value.as_str()) {
+                diags.push(catalog::conflicting(
+                    format!("`{}` is set by the cluster's `sasl` and `tls`", k.value),
+                    k.span,
+                    "set twice",
+                    "remove it from `config`: `sasl` and `tls` set it",
+                ));
+            }
+        }
+    }
+}
+
+/// Client settings that `sasl` and `tls` derive.
+const DERIVED_CONFIGS: &[&str] = &[
+    "security.protocol",
+    "sasl.mechanism",
+    "sasl.mechanisms",
+    "sasl.username",
+    "ssl.ca.location",
+    "ssl.ca.pem",
+];
+
+/// A cluster's `tls`: one CA at most; a CA file relative to the spec must be there (an
+/// absolute one is a path on the machine that runs the jobs, checked when they start).
+fn check_tls(dir: &std::path::Path, tls: &crate::spec::Tls, diags: &mut Diagnostics) {
+    if let (Some(ca), Some(_)) = (&tls.ca, &tls.ca_secret) {
+        diags.push(catalog::conflicting(
+            "`tls` names two CAs".into(),
+            ca.span,
+            "and `ca_secret` too",
+            "keep one of `ca` (a file) and `ca_secret` (a Kubernetes Secret)",
+        ));
+    }
+    if let Some(ca) = &tls.ca {
+        let path = std::path::Path::new(&ca.value);
+        if ca.value.trim().is_empty() {
+            diags.push(
+                catalog::invalid_value("`ca` is empty".into())
+                    .at(ca.span, "no path")
+                    .help("name the CA certificate's PEM file, or remove `ca` to use the system's CAs"),
+            );
+        } else if path.is_relative() && !rel(dir, &ca.value).is_file() {
+            diags.push(
+                catalog::cannot_read("CA certificate", &ca.value, "no such file")
+                    .at(ca.span, "not found")
+                    .help("relative paths are relative to the spec file; an absolute path is read where the jobs run"),
+            );
+        }
+    }
+    if let Some(s) = &tls.ca_secret {
+        secret_ref(s, diags);
     }
 }
 
@@ -138,7 +194,7 @@ fn secret_ref(r: &SecretRef, diags: &mut Diagnostics) {
 
 fn bad(at: &Spanned<String>, label: &str, help: &str, diags: &mut Diagnostics) {
     diags.push(
-        crate::diagnostics::catalog::invalid_value(format!("`{}` is {label}", at.value))
+        catalog::invalid_value(format!("`{}` is {label}", at.value))
             .at(at.span, label.to_string())
             .help(help.to_string()),
     );

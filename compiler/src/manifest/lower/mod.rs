@@ -130,6 +130,10 @@ impl Cx<'_, '_> {
                 username: s.username.value.clone(),
                 password: secret(&s.password),
             });
+            let tls = c.def.tls.as_ref().map(|t| Tls {
+                ca: t.ca.as_ref().map(|p| self.id(&rel(c.dir, &p.value))),
+                ca_secret: t.ca_secret.as_ref().map(secret),
+            });
             out.insert(
                 c.name.value.clone(),
                 Cluster {
@@ -137,6 +141,7 @@ impl Cx<'_, '_> {
                     default: c.def.default,
                     config: strings(&c.def.config),
                     sasl,
+                    tls,
                 },
             );
         }
@@ -150,6 +155,7 @@ impl Cx<'_, '_> {
                     default: true,
                     config: BTreeMap::new(),
                     sasl: None,
+                    tls: None,
                 },
             );
         }

@@ -25,7 +25,8 @@ use rdkafka::message::Message;
 use rdkafka::{Offset, TopicPartitionList};
 use tokio::sync::watch;
 
-use super::client::consumer;
+use super::client::{client, consumer};
+use super::context::JobContext;
 use super::{KafkaRunOptions, servers, topic_def};
 use crate::RuntimeError;
 use crate::batch::backup::{
@@ -45,7 +46,7 @@ pub(super) struct BackupRunner {
     name: String,
     topic: String,
     writer: BackupWriter,
-    consumer: Arc<StreamConsumer>,
+    consumer: Arc<StreamConsumer<JobContext>>,
     /// The next offset to commit, by partition, for the records in open files.
     pending: BTreeMap<i32, i64>,
     idle_exit: Option<Duration>,
@@ -67,7 +68,14 @@ impl BackupRunner {
             })?;
         let topic = topic_def(manifest, &def.topic)?;
         let servers = servers(opts, &topic.cluster)?;
-        let c = consumer(manifest, &topic.cluster, servers, &group(manifest, name))?;
+        let base = client(manifest, &topic.cluster, servers, &opts.base_dir)?;
+        let c = consumer(
+            &base,
+            &topic.cluster,
+            servers,
+            &group(manifest, name),
+            JobContext::new(&format!("backup {name}")),
+        )?;
         c.subscribe(&[topic.name.as_str()])
             .map_err(|e| RuntimeError::Config {
                 what: format!("backup `{name}`: subscribing to `{}`: {e}", topic.name),
@@ -113,6 +121,10 @@ impl BackupRunner {
                     continue;
                 }
             };
+            // A refused login or certificate: no retry mends it.
+            if let Some(reason) = consumer.context().fatal() {
+                return Err(consumer.context().refused(&reason));
+            }
             match msg {
                 Some(Ok(m)) => {
                     if !recovered {

@@ -34,6 +34,11 @@ impl Runner {
         if !pending.open {
             return Ok(());
         }
+        if self.consumer.context().rebalances() != pending.rebalances {
+            // See the consume loop: a transaction that spans a rebalance is not committed.
+            tracing::info!(job = %self.job.name(), "rebalance: the open transaction is aborted and its records read again");
+            return self.abort(pending, &[]).await;
+        }
         let offsets = offset_list(&pending.next)?;
         let group = if offsets.count() > 0 {
             Some(self.consumer.group_metadata().ok_or_else(|| {
@@ -60,7 +65,7 @@ impl Runner {
             Err(e) if fatal(&e) || last => Err(txn_error("committing", &e)),
             Err(e) => {
                 tracing::warn!(job = %self.job.name(), error = %e, "commit failed: transaction aborted");
-                self.abort(pending).await
+                self.abort(pending, &[]).await
             }
         }
     }
@@ -77,18 +82,44 @@ impl Runner {
         Ok(())
     }
 
-    /// Aborts the open transaction and goes back to its first records.
-    pub(super) async fn abort(&self, pending: &mut Pending) -> Result<(), RuntimeError> {
-        let start = std::mem::take(pending).start;
+    /// Aborts the open transaction and goes back to its first records, and to those of
+    /// `unread` (a batch read but not run), in the partitions this member still has; the
+    /// others are read from their last commit by the member that has them now.
+    pub(super) async fn abort(
+        &self,
+        pending: &mut Pending,
+        unread: &[rdkafka::message::OwnedMessage],
+    ) -> Result<(), RuntimeError> {
+        let open = pending.open;
+        let mut start = std::mem::take(pending).start;
+        for m in unread {
+            use rdkafka::message::Message;
+            let e = start
+                .entry((m.topic().to_owned(), m.partition()))
+                .or_insert(m.offset());
+            *e = (*e).min(m.offset());
+        }
         let Some(p) = self.txn.clone() else {
             return Ok(());
         };
-        tokio::task::spawn_blocking(move || p.abort_transaction(TXN_TIMEOUT))
-            .await
-            .map_err(|e| RuntimeError::Internal(format!("aborting: {e}")))?
-            .map_err(|e| txn_error("aborting", &e))?;
-        self.metrics.retried(self.job.name());
+        if open {
+            tokio::task::spawn_blocking(move || p.abort_transaction(TXN_TIMEOUT))
+                .await
+                .map_err(|e| RuntimeError::Internal(format!("aborting: {e}")))?
+                .map_err(|e| txn_error("aborting", &e))?;
+            self.metrics.retried(self.job.name());
+        }
+        let assigned = self
+            .consumer
+            .assignment()
+            .map_err(|e| RuntimeError::Unavailable {
+                system: "kafka".into(),
+                reason: format!("reading the assignment: {e}"),
+            })?;
         for ((topic, partition), offset) in &start {
+            if assigned.find_partition(topic, *partition).is_none() {
+                continue;
+            }
             self.consumer
                 .seek(
                     topic,

@@ -31,6 +31,7 @@
 mod backup;
 mod client;
 mod commit;
+mod context;
 mod produce;
 mod recover;
 mod runner;
@@ -43,7 +44,7 @@ use std::time::{Duration, Instant};
 use pipec_compiler::expr::Expr;
 use pipec_compiler::manifest::Manifest;
 use rdkafka::ClientConfig;
-use rdkafka::consumer::Consumer;
+use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::producer::FutureProducer;
 use rdkafka::util::Timeout;
 use serde_json::Value;
@@ -54,6 +55,7 @@ use crate::job::{Job, StepCounters};
 use crate::metrics::Metrics;
 use crate::store::Store;
 use client::{client, consumer, producer, transactional};
+use context::JobContext;
 use runner::Runner;
 
 /// How often memory stores write their snapshot while a job runs.
@@ -142,16 +144,41 @@ pub async fn run(
         super::open_stores(manifest, &selected, opts.memory_stores, &opts.base_dir).await?;
     let mut producers: HashMap<String, FutureProducer> = HashMap::new();
     let topics = Arc::new(Topics::new(manifest)?);
+    // Client settings by cluster (SASL, TLS and secrets resolved once).
+    let mut configs: BTreeMap<String, ClientConfig> = BTreeMap::new();
+    for name in manifest.clusters.keys() {
+        if let Some(servers) = opts.brokers.get(name) {
+            configs.insert(
+                name.clone(),
+                client(manifest, name, servers, &opts.base_dir)?,
+            );
+        }
+    }
+    let config = |cluster: &str| {
+        configs.get(cluster).ok_or_else(|| RuntimeError::Config {
+            what: format!("no bootstrap servers for cluster `{cluster}`"),
+        })
+    };
     let mut tasks = Vec::new();
     for name in &selected {
         let job = Job::build(name, manifest, &stores)?;
         let def = &manifest.jobs[*name];
         let source = topic_def(manifest, &def.from)?;
         let servers = servers(opts, &source.cluster)?;
+        let source_config = config(&source.cluster)?;
+        // The consumer first: a login the brokers refuse stops the job before anything else.
+        let consumer = Arc::new(consumer(
+            source_config,
+            &source.cluster,
+            servers,
+            &def.consumer_group,
+            JobContext::new(name),
+        )?);
+        connected(&consumer, name, &source.cluster, servers, &source.name).await?;
         let mut outs: HashMap<String, FutureProducer> = HashMap::new();
         let txn = if opts.exactly_once {
             let id = format!("{}-{}", def.consumer_group, opts.instance);
-            let p = transactional(manifest, name, &source.cluster, servers, &id).await?;
+            let p = transactional(source_config, name, servers, &id).await?;
             for t in job.outputs() {
                 let cluster = &topic_def(manifest, t)?.cluster;
                 if servers_of(opts, cluster)? != servers {
@@ -174,7 +201,7 @@ pub async fn run(
                 let p = match producers.get(&servers) {
                     Some(p) => p.clone(),
                     None => {
-                        let p = producer(manifest, cluster, &servers)?;
+                        let p = producer(config(cluster)?, cluster, &servers)?;
                         producers.insert(servers.clone(), p.clone());
                         p
                     }
@@ -183,7 +210,6 @@ pub async fn run(
             }
             None
         };
-        let consumer = consumer(manifest, &source.cluster, servers, &def.consumer_group)?;
         consumer
             .subscribe(&[source.name.as_str()])
             .map_err(|e| RuntimeError::Config {
@@ -201,21 +227,21 @@ pub async fn run(
         for t in job.outputs() {
             let def = topic_def(manifest, t)?;
             let servers = servers_of(opts, &def.cluster)?;
+            let base = config(&def.cluster)?;
             outputs
                 .entry(servers.clone())
-                .or_insert_with(|| (client(manifest, &def.cluster, &servers), Vec::new()))
+                .or_insert_with(|| (base.clone(), Vec::new()))
                 .1
                 .push(def.name.clone());
         }
         let runner = Runner {
-            source_name: source.name.clone(),
             group: def.consumer_group.clone(),
             output_clusters: outputs.into_values().collect(),
             written: std::sync::Mutex::new(recover::Written::new()),
             job,
             stores: job_stores,
             last_snapshot: std::sync::Mutex::new(Instant::now()),
-            consumer: Arc::new(consumer),
+            consumer,
             producers: outs,
             txn,
             topics: Arc::clone(&topics),
@@ -299,6 +325,53 @@ impl Topics {
     }
 }
 
+/// Asks the brokers for the source topic's metadata (at most 10 s): a refused login or a
+/// certificate that does not verify stops the job here, with the brokers' reason. Brokers
+/// that do not answer are only logged: the consumer keeps trying, as after a broker restart.
+async fn connected(
+    consumer: &Arc<StreamConsumer<JobContext>>,
+    job: &str,
+    cluster: &str,
+    servers: &str,
+    topic: &str,
+) -> Result<(), RuntimeError> {
+    let c = Arc::clone(consumer);
+    let t = topic.to_owned();
+    // A second at a time while it times out. A transport failure is not waited out: a refused
+    // login is one, and the context hears the brokers' reason only once the consumer polls
+    // (the consume loop stops the job with it at its first read).
+    let answer = tokio::task::spawn_blocking(move || {
+        let mut answer = Ok(());
+        for _ in 0..10 {
+            answer = c
+                .fetch_metadata(Some(&t), Duration::from_secs(1))
+                .map(|_| ());
+            let timed_out = answer.as_ref().is_err_and(|e| {
+                e.rdkafka_error_code() == Some(rdkafka::types::RDKafkaErrorCode::OperationTimedOut)
+            });
+            if !timed_out || c.context().fatal().is_some() {
+                break;
+            }
+        }
+        answer
+    })
+    .await
+    .map_err(|e| RuntimeError::Internal(format!("asking for metadata: {e}")))?;
+    let fatal = consumer.context().fatal();
+    match (answer, fatal) {
+        (_, Some(reason)) => Err(RuntimeError::Config {
+            what: format!(
+                "job `{job}`: cluster `{cluster}` ({servers}) refused the client: {reason} (check the cluster's `sasl` and `tls`: user, password, CA)"
+            ),
+        }),
+        (Err(e), None) => {
+            tracing::warn!(job, cluster, servers, error = %e, "the brokers did not answer yet");
+            Ok(())
+        }
+        (Ok(()), None) => Ok(()),
+    }
+}
+
 /// A topic of the manifest; a hand-edited manifest may name one it lacks.
 pub(super) fn topic_def<'m>(
     manifest: &'m Manifest,
@@ -338,7 +411,9 @@ pub async fn produce_all(
     use rdkafka::producer::FutureRecord;
     let def = topic_def(manifest, topic)?;
     let topics = Topics::new(manifest)?;
-    let p = producer(manifest, &def.cluster, servers)?;
+    // A relative `tls.ca` is read from the working directory here.
+    let base = client(manifest, &def.cluster, servers, std::path::Path::new("."))?;
+    let p = producer(&base, &def.cluster, servers)?;
     let unavailable = |e: &dyn std::fmt::Display| RuntimeError::Unavailable {
         system: format!("kafka ({servers})"),
         reason: format!("producing to `{}`: {e}", def.name),

@@ -1,16 +1,18 @@
 //! After a crash, at-least-once consumes the records whose offsets were not committed again,
 //! and their outputs would be produced again, although the broker may have stored some or all
 //! of them before the crash. So each output record carries the position token of the input
-//! record it came from (header `pipec-src`), and a job starting up reads what its output
-//! topics received since its last commit (its time is kept in the commit's metadata) and
-//! skips producing a record that is already there: the same input record, topic and bytes.
+//! record it came from (header `pipec-src`), and a job that is given partitions — when it
+//! starts, and when a rebalance gives it those of a replica that died or left — reads what its
+//! output topics received since the group's last commit of those partitions (its time is kept
+//! in the commit's metadata) and skips producing a record that is already there: the same
+//! input record, topic and bytes.
 //! The outputs of a job are deterministic (dedup keys carry position tokens too), so a record
 //! produced again is byte for byte the one stored.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext};
 use rdkafka::message::{Headers, Message};
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 
@@ -39,15 +41,17 @@ pub(crate) fn now_ms() -> i64 {
 }
 
 /// Where the scan starts: the earliest commit time recorded in the group's offsets of
-/// `source` (the metadata `commit()` writes), less a margin; when the group has no such
+/// `partitions` (the metadata `commit()` writes), less a margin; when the group has no such
 /// commit, a fixed look-back from now.
-pub(crate) fn since<C: Consumer>(consumer: &C, source: &str, timeout: Duration) -> i64 {
+pub(crate) fn since<C: Consumer<X>, X: ConsumerContext>(
+    consumer: &C,
+    partitions: &[(String, i32)],
+    timeout: Duration,
+) -> i64 {
     let earliest = (|| {
-        let md = consumer.fetch_metadata(Some(source), timeout).ok()?;
-        let t = md.topics().iter().find(|t| t.name() == source)?;
         let mut tpl = TopicPartitionList::new();
-        for p in t.partitions() {
-            tpl.add_partition(source, p.id());
+        for (topic, p) in partitions {
+            tpl.add_partition(topic, *p);
         }
         let committed = consumer.committed_offsets(tpl, timeout).ok()?;
         committed
@@ -59,6 +63,15 @@ pub(crate) fn since<C: Consumer>(consumer: &C, source: &str, timeout: Duration) 
     match earliest {
         Some(t) => t - MARGIN_MS,
         None => now_ms() - NO_COMMIT_LOOKBACK_MS,
+    }
+}
+
+/// Adds what a scan found to what earlier scans found: a record counted by both is the same
+/// record on the broker, so the larger count of a key stands, not the sum.
+pub(crate) fn merge(into: &mut Written, found: Written) {
+    for (k, n) in found {
+        let e = into.entry(k).or_default();
+        *e = (*e).max(n);
     }
 }
 
@@ -76,8 +89,7 @@ pub(crate) fn scan(
     deadline: Duration,
 ) -> Result<Written, String> {
     let started = Instant::now();
-    let consumer: BaseConsumer = config
-        .clone()
+    let consumer: BaseConsumer = super::client::for_consumer(config)
         .set("group.id", format!("{group}.recovery"))
         .set("enable.auto.commit", "false")
         .set("isolation.level", "read_committed")

@@ -14,6 +14,7 @@ use rdkafka::message::{Message, OwnedMessage};
 use rdkafka::producer::FutureProducer;
 use tokio::sync::watch;
 
+use super::context::JobContext;
 use super::{KafkaRunOptions, SNAPSHOT_EVERY, Topics};
 use crate::RuntimeError;
 use crate::job::{Job, Output, StepCounters};
@@ -38,16 +39,20 @@ pub(super) fn next_offsets(batch: &[OwnedMessage]) -> Offsets {
     next
 }
 
-/// Removes from `batch` the records below their partition's mark in `handed`; gives how many.
+/// Removes from `batch` the records below their partition's mark in `handed`, and those a
+/// rebalance made the consumer read twice within the batch (a partition given back starts
+/// again at its last commit); gives how many.
 pub(super) fn skip_handed(batch: &mut Vec<OwnedMessage>, handed: &Offsets) -> u64 {
-    if handed.is_empty() {
-        return 0;
-    }
     let before = batch.len();
+    let mut marks = Offsets::new();
     batch.retain(|m| {
-        handed
-            .get(&(m.topic().to_owned(), m.partition()))
-            .is_none_or(|&next| m.offset() >= next)
+        let key = (m.topic().to_owned(), m.partition());
+        let mark = marks.get(&key).or_else(|| handed.get(&key)).copied();
+        if mark.is_some_and(|next| m.offset() < next) {
+            return false;
+        }
+        marks.insert(key, m.offset() + 1);
+        true
     });
     (before - batch.len()) as u64
 }
@@ -74,11 +79,11 @@ pub(super) struct Pending {
     pub(super) start: BTreeMap<(String, i32), i64>,
     /// Whether a transaction is open (exactly-once).
     pub(super) open: bool,
+    /// The consumer's rebalance count when the open transaction's first batch was read.
+    pub(super) rebalances: u64,
 }
 
 pub(super) struct Runner {
-    /// Kafka name of the source topic.
-    pub(super) source_name: String,
     /// Consumer group.
     pub(super) group: String,
     /// Output topics (Kafka names) by cluster, with the cluster's client settings.
@@ -90,7 +95,7 @@ pub(super) struct Runner {
     /// The job's stores: memory ones write their snapshot before offsets are committed.
     pub(super) stores: Vec<Arc<Store>>,
     pub(super) last_snapshot: std::sync::Mutex<Instant>,
-    pub(super) consumer: Arc<StreamConsumer>,
+    pub(super) consumer: Arc<StreamConsumer<JobContext>>,
     pub(super) producers: HashMap<String, FutureProducer>,
     /// The job's transactional producer (exactly-once), also in `producers`.
     pub(super) txn: Option<FutureProducer>,
@@ -136,14 +141,16 @@ impl Runner {
         // produced (or they are in flight, and a failed delivery stops the job before their
         // offsets are committed), so they are not run through the steps again.
         let mut handed = Offsets::new();
-        if self.txn.is_none() {
-            self.recover().await;
-        }
         tracing::info!(job = %name, exactly_once = self.txn.is_some(), "consuming");
         loop {
             if *stop.borrow() {
                 break;
             }
+            if let Some(reason) = self.consumer.context().fatal() {
+                return Err(self.consumer.context().refused(&reason));
+            }
+            // Rebalances so far: one while this batch is read means the group moved partitions.
+            let rebalances = self.consumer.context().rebalances();
             if last_lag.elapsed() >= Duration::from_secs(5) {
                 last_lag = Instant::now();
                 self.report_lag(&name).await;
@@ -180,6 +187,9 @@ impl Runner {
                     continue;
                 }
                 Ok(Err(e)) => {
+                    if e.rdkafka_error_code().is_some_and(super::context::is_fatal) {
+                        return Err(self.consumer.context().refused(&e.to_string()));
+                    }
                     // Broker errors surface here while librdkafka reconnects; keep going.
                     tracing::warn!(job = %name, error = %e, "consumer error");
                     tokio::time::sleep(Duration::from_millis(200)).await;
@@ -196,6 +206,27 @@ impl Runner {
                 }
             }
             last_record = Instant::now();
+            let gained = self.consumer.context().take_gained();
+            if self.txn.is_some() {
+                // Exactly-once: a transaction that spans a rebalance may hold records of
+                // partitions the group gave to another member, which reads them again from the
+                // last commit: it is aborted, and what this member still has is read again.
+                let began = if pending.open {
+                    pending.rebalances
+                } else {
+                    rebalances
+                };
+                if self.consumer.context().rebalances() != began {
+                    tracing::info!(job = %name, "rebalance: the open transaction is aborted and its records read again");
+                    self.abort(&mut pending, &batch).await?;
+                    continue;
+                }
+            } else if !gained.is_empty() {
+                // At-least-once: the outputs of the gained partitions' records since their
+                // last commit may be on the broker already (produced by the member that had
+                // them, or by this process before a restart): found before they are run.
+                self.recover(gained).await;
+            }
             let next = next_offsets(&batch);
             if self.txn.is_none() {
                 let again = skip_handed(&mut batch, &handed);
@@ -213,6 +244,9 @@ impl Runner {
             }
             consumed += batch.len() as u64;
             if self.txn.is_some() {
+                if !pending.open {
+                    pending.rebalances = rebalances;
+                }
                 self.begin(&mut pending)?;
                 for m in &batch {
                     pending
@@ -231,7 +265,7 @@ impl Runner {
                     // A record the broker did not take: abort, and read the transaction's
                     // records again.
                     tracing::warn!(job = %name, error = %e, "transaction aborted");
-                    self.abort(&mut pending).await?;
+                    self.abort(&mut pending, &[]).await?;
                     continue;
                 }
                 Err(e) => return Err(e),
@@ -262,17 +296,18 @@ impl Runner {
         Ok((name, std::mem::take(&mut out.counters), consumed))
     }
 
-    /// Reads what the job's output topics received since its last commit (see
-    /// [`super::recover`]). A scan that fails is logged: records are then produced again, as
-    /// at-least-once allows.
-    pub(super) async fn recover(&self) {
+    /// Reads what the job's output topics received since the group's last commit of
+    /// `partitions` (see [`super::recover`]), before their records are run. A scan that fails
+    /// is logged: records are then produced again, as at-least-once allows.
+    pub(super) async fn recover(&self, partitions: Vec<(String, i32)>) {
         let consumer = Arc::clone(&self.consumer);
-        let source = self.source_name.clone();
         let group = self.group.clone();
         let clusters = self.output_clusters.clone();
         let started = Instant::now();
+        let count = partitions.len();
         let scanned = tokio::task::spawn_blocking(move || {
-            let since = super::recover::since(consumer.as_ref(), &source, Duration::from_secs(10));
+            let since =
+                super::recover::since(consumer.as_ref(), &partitions, Duration::from_secs(10));
             let mut all = super::recover::Written::new();
             for (config, topics) in &clusters {
                 let found =
@@ -287,11 +322,14 @@ impl Runner {
         match scanned {
             Ok(Ok((since, found))) => {
                 let records: u32 = found.values().sum();
-                tracing::info!(job = %self.job.name(), since_ms = since, records, took = ?started.elapsed(), "recovery scan of the outputs");
-                *self
-                    .written
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner) = found;
+                tracing::info!(job = %self.job.name(), partitions = count, since_ms = since, records, took = ?started.elapsed(), "recovery scan of the outputs");
+                super::recover::merge(
+                    &mut self
+                        .written
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner),
+                    found,
+                );
             }
             Ok(Err(e)) => {
                 tracing::warn!(job = %self.job.name(), error = %e, "recovery scan failed: outputs of records consumed again are produced again");
