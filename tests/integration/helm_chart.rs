@@ -81,6 +81,16 @@ fn example_values() -> Value {
                 "autoscaling": { "enabled": false, "minReplicas": 2, "maxReplicas": 16, "lagThreshold": 1000 }
             }
         },
+        "dataDir": "s3://telemetry-backups/igot",
+        "backups": {
+            "unique": {
+                "topic": "unique",
+                "resources": { "requests": { "cpu": "250m", "memory": "512Mi" }, "limits": { "memory": "512Mi" } },
+                "clusters": ["processing"],
+                "env": {},
+                "secrets": []
+            }
+        },
         "reports": {
             "workflow-summary": {
                 "description": null,
@@ -159,7 +169,7 @@ fn generated_values_validate() {
 #[test]
 fn broken_values_are_rejected() {
     type Breakage = fn(&mut Value);
-    let cases: [(&str, Breakage); 14] = [
+    let cases: [(&str, Breakage); 15] = [
         ("missing image", |v| {
             v.as_object_mut().expect("object").remove("image");
         }),
@@ -192,6 +202,12 @@ fn broken_values_are_rejected() {
         }),
         ("a resource that is not a quantity", |v| {
             v["jobs"]["pipeline-preprocessor"]["resources"]["requests"]["memory"] = json!("2 GB");
+        }),
+        ("a backup without its topic", |v| {
+            v["backups"]["unique"]
+                .as_object_mut()
+                .expect("object")
+                .remove("topic");
         }),
         ("a report argument that is not a flag", |v| {
             v["reports"]["workflow-summary"]["args"] = json!(["--kafka; rm -rf /"]);

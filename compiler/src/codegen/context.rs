@@ -189,9 +189,28 @@ pub fn helm(m: &Manifest, base: &Value) -> Value {
             })
         })
         .collect();
+    // Backups: a Deployment each on Kafka (`pipec run --kafka --backup NAME`).
+    let backups: Vec<Value> = m
+        .backups
+        .iter()
+        .map(|(name, b)| {
+            let used: BTreeSet<String> = m
+                .topics
+                .get(&b.topic)
+                .map(|t| t.cluster.clone())
+                .into_iter()
+                .collect();
+            json!({
+                "name": name,
+                "topic": b.topic,
+                "clusters": used,
+                "secrets": cluster_secrets(&used),
+            })
+        })
+        .collect();
     with(
         base,
-        json!({ "clusters": clusters, "jobs": jobs, "reports": reports }),
+        json!({ "clusters": clusters, "jobs": jobs, "reports": reports, "backups": backups }),
     )
 }
 

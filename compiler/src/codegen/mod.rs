@@ -268,7 +268,8 @@ pub fn generate(m: &Manifest, templates: &Templates) -> Result<Vec<Artifact>, Co
             });
         }
     }
-    if !m.reports.is_empty() {
+    // Read by the report CronJobs and the backup Deployments.
+    if !m.reports.is_empty() || !m.backups.is_empty() {
         out.push(Artifact {
             path: format!("helm/{chart}/files/{}/reports.json", m.env),
             contents: compact(&m.for_reports()),
