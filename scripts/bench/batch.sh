@@ -16,7 +16,8 @@
 # Environment: PIPEC (default target/release/pipec), VENV (default
 # ~/.cache/pipec-bench-venv; made and filled with numpy, pyarrow, duckdb, pyspark when
 # missing), USERS/ENROLMENTS (2000000/10000000), EVENTS/BIG_EVENTS (2000000/5000000),
-# ONLY (a space-separated subset of: pipec duckdb spark wfs wfs-big wfs-spark), NICE
+# ONLY (a space-separated subset of: pipec duckdb spark wfs wfs-big wfs-spark), FORMATS
+# (default "csv parquet"), PIPEC_ARGS (more flags for the pipec report runs), NICE
 # (default "nice -n 10"). Generated data is kept and reused when its size matches.
 set -euo pipefail
 
@@ -33,6 +34,8 @@ enrolments=${ENROLMENTS:-10000000}
 events=${EVENTS:-2000000}
 big_events=${BIG_EVENTS:-5000000}
 only=${ONLY:-pipec duckdb spark wfs wfs-big wfs-spark}
+formats=${FORMATS:-csv parquet}
+read -r -a pipec_args <<< "${PIPEC_ARGS:-}"
 nice=${NICE:-nice -n 10}
 date=2024-06-14      # the warehouse's report date, and the telemetry day
 next=2024-06-15      # the workflow summary runs the day after (it reads `yesterday`)
@@ -77,9 +80,13 @@ want wfs-big && day "$data/wfs-$big_events" "$big_events"
 warm() { cat "$@" > /dev/null; }  # the inputs in the page cache, for every engine alike
 measure() { # LABEL CMD...: one line of results
     local label=$1; shift
-    $nice "$py" "$here/measure.py" "$label" "$data/logs/$label.log" -- "$@" | tee -a "$results"
+    $nice "$py" "$here/measure.py" "$label" "$data/logs/${label// /_}.log" -- "$@" | tee -a "$results"
 }
-mkdir -p "$data/logs"
+outputs() { # DIR: how many files a run wrote, then the files removed (a report is ~3 GiB of CSV)
+    echo "#   $(find "$1" -type f -name '*.csv' | wc -l) CSV files, $(du -sh "$1" | cut -f1) in $1" | tee -a "$results"
+    rm -rf "$1"
+}
+mkdir -p "$data/logs" "$data/spill"
 {
     echo "# $(date -u +%FT%TZ) $(uname -srm); $(nproc) cores; $(free -g | awk '/Mem:/ {print $2}') GiB"
     echo "# $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')"
@@ -89,14 +96,16 @@ mkdir -p "$data/logs"
 sql=$here/spec/sql/user_enrolment_report.sql
 # pipec and DuckDB side by side per format, then the workflow summary, then PySpark (the
 # slowest) last.
-for fmt in csv parquet; do
+for fmt in $formats; do
     warm "$wh/$fmt"/*
     if want pipec; then
-        measure "pipec-report-$fmt" "$pipec" report "user-enrolment-report-$fmt" "$here/spec" \
-            --date "$date" --data-dir "$wh"
+        measure "pipec-report-$fmt${PIPEC_ARGS:+ $PIPEC_ARGS}" "$pipec" report "user-enrolment-report-$fmt" "$here/spec" \
+            --date "$date" --data-dir "$wh" --spill-dir "$data/spill" "${pipec_args[@]}"
+        outputs "$wh/out/pipec-$fmt"
     fi
     if want duckdb; then
         measure "duckdb-$fmt" "$py" "$here/run_duckdb.py" "$wh" "$fmt" "$sql" "$wh/out/duckdb-$fmt"
+        outputs "$wh/out/duckdb-$fmt"
     fi
 done
 if want wfs; then
@@ -117,10 +126,11 @@ if want wfs-spark; then
     measure "pyspark-wfs-group-$events" "$py" "$here/run_spark.py" wfs-group \
         "$d/backups/telemetry.unique/$date" "$d/out-spark"
 fi
-for fmt in csv parquet; do
+for fmt in $formats; do
     if want spark; then
         warm "$wh/$fmt"/*
         measure "pyspark-$fmt" "$py" "$here/run_spark.py" report "$wh" "$fmt" "$sql" "$wh/out/pyspark-$fmt"
+        outputs "$wh/out/pyspark-$fmt"
     fi
 done
 log "results appended to $results; logs in $data/logs"
