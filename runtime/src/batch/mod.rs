@@ -15,6 +15,7 @@ pub mod paths;
 pub mod postgres;
 pub mod report;
 pub mod rows;
+pub mod sink;
 pub mod storage;
 pub mod summary;
 pub mod wfs;

@@ -138,48 +138,13 @@ fn files(
     // name are an error, not a silent merge.
     let mut groups: BTreeMap<String, (String, Vec<RecordBatch>)> = BTreeMap::new();
     for b in batches {
-        let idx = b.schema().index_of(col).map_err(|_| RuntimeError::Query {
-            what: format!("output `{name}`"),
-            reason: format!(
-                "no column `{col}` to partition by (columns: {})",
-                b.schema()
-                    .fields()
-                    .iter()
-                    .map(|f| f.name().as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        })?;
-        let keys = datafusion::arrow::compute::cast(b.column(idx), &DataType::Utf8)
-            .map_err(|e| RuntimeError::Internal(format!("partition values: {e}")))?;
-        let keys = keys.as_string::<i32>();
-        let mut rest = b.clone();
-        rest.remove_column(idx);
-        let mut values: Vec<Option<&str>> = (0..keys.len())
-            .map(|i| (!keys.is_null(i)).then(|| keys.value(i)))
-            .collect();
-        values.sort_unstable();
-        values.dedup();
-        for v in values {
-            // Rows without a value belong to no partition (Sunbird's reports drop them).
-            let Some(v) = v else { continue };
-            let mask: datafusion::arrow::array::BooleanArray = (0..keys.len())
-                .map(|i| Some(!keys.is_null(i) && keys.value(i) == v))
-                .collect();
-            let part = filter_record_batch(&rest, &mask)
-                .map_err(|e| RuntimeError::Internal(format!("partitioning: {e}")))?;
-            let file = format!("{}.{ext}", file_name(v));
+        for (v, part) in split(b, col, name)? {
+            let file = format!("{}.{ext}", file_name(&v));
             let entry = groups
                 .entry(file)
-                .or_insert_with(|| (v.to_string(), Vec::new()));
+                .or_insert_with(|| (v.clone(), Vec::new()));
             if entry.0 != v {
-                return Err(RuntimeError::Query {
-                    what: format!("output `{name}`"),
-                    reason: format!(
-                        "`{col}` values `{}` and `{v}` would both be written to the same file",
-                        entry.0
-                    ),
-                });
+                return Err(clash(name, col, &entry.0, &v));
             }
             entry.1.push(part);
         }
@@ -190,8 +155,63 @@ fn files(
         .collect()
 }
 
+/// The rows of `batch` per value of column `col` (without the column, as the files leave it
+/// out), in value order; rows without a value belong to no partition (Sunbird's reports drop
+/// them).
+pub(super) fn split(
+    batch: &RecordBatch,
+    col: &str,
+    output: &str,
+) -> Result<Vec<(String, RecordBatch)>, RuntimeError> {
+    let idx = batch
+        .schema()
+        .index_of(col)
+        .map_err(|_| RuntimeError::Query {
+            what: format!("output `{output}`"),
+            reason: format!(
+                "no column `{col}` to partition by (columns: {})",
+                batch
+                    .schema()
+                    .fields()
+                    .iter()
+                    .map(|f| f.name().as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        })?;
+    let keys = datafusion::arrow::compute::cast(batch.column(idx), &DataType::Utf8)
+        .map_err(|e| RuntimeError::Internal(format!("partition values: {e}")))?;
+    let keys = keys.as_string::<i32>();
+    let mut rest = batch.clone();
+    rest.remove_column(idx);
+    let mut values: Vec<&str> = (0..keys.len())
+        .filter(|i| !keys.is_null(*i))
+        .map(|i| keys.value(i))
+        .collect();
+    values.sort_unstable();
+    values.dedup();
+    let mut out = Vec::with_capacity(values.len());
+    for v in values {
+        let mask: datafusion::arrow::array::BooleanArray = (0..keys.len())
+            .map(|i| Some(!keys.is_null(i) && keys.value(i) == v))
+            .collect();
+        let part = filter_record_batch(&rest, &mask)
+            .map_err(|e| RuntimeError::Internal(format!("partitioning: {e}")))?;
+        out.push((v.to_string(), part));
+    }
+    Ok(out)
+}
+
+/// Two partition values whose file names are the same.
+pub(super) fn clash(output: &str, col: &str, a: &str, b: &str) -> RuntimeError {
+    RuntimeError::Query {
+        what: format!("output `{output}`"),
+        reason: format!("`{col}` values `{a}` and `{b}` would both be written to the same file"),
+    }
+}
+
 /// A partition value as a file name: characters that are not safe in one replaced by `_`.
-fn file_name(v: &str) -> String {
+pub(super) fn file_name(v: &str) -> String {
     let s: String = v
         .chars()
         .map(|c| {
@@ -262,7 +282,31 @@ async fn replace_dir(
         for (name, bytes) in &files {
             write_synced(&staging.join(name), bytes)?;
         }
-        std::fs::create_dir_all(&staging).map_err(|e| io("creating", &staging, &e))?;
+        return swap_in(&target, &staging);
+    }
+    let before = data.list(dir).await?;
+    let mut keep = Vec::with_capacity(files.len());
+    for (name, bytes) in files {
+        let key = super::storage::join(dir, &name);
+        data.write_atomic(&key, bytes).await?;
+        keep.push(key);
+    }
+    for old in before {
+        if !keep.contains(&old.key) {
+            data.delete(&old.key).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Replaces the local folder `target` by the folder `staging` (its files written and
+/// synced): the old folder is moved aside, the new one renamed in, the old one removed; if
+/// the rename fails the old folder is put back.
+pub(super) fn swap_in(target: &Path, staging: &Path) -> Result<(), RuntimeError> {
+    {
+        std::fs::create_dir_all(staging).map_err(|e| io("creating", staging, &e))?;
+        let target = target.to_path_buf();
+        let staging = staging.to_path_buf();
         let old = hidden_sibling(&target, "old");
         let _ = std::fs::remove_dir_all(&old);
         if target.exists() {
@@ -278,19 +322,6 @@ async fn replace_dir(
             && let Ok(d) = std::fs::File::open(parent)
         {
             let _ = d.sync_all();
-        }
-        return Ok(());
-    }
-    let before = data.list(dir).await?;
-    let mut keep = Vec::with_capacity(files.len());
-    for (name, bytes) in files {
-        let key = super::storage::join(dir, &name);
-        data.write_atomic(&key, bytes).await?;
-        keep.push(key);
-    }
-    for old in before {
-        if !keep.contains(&old.key) {
-            data.delete(&old.key).await?;
         }
     }
     Ok(())

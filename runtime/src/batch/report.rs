@@ -87,6 +87,19 @@ pub async fn run(
                         .await?,
                 );
             }
+            // File outputs only (the usual report): the result streams into its files and
+            // never has to fit in memory.
+            if report.outputs.iter().all(|(_, o)| o.path.is_some()) {
+                let (counts, outs) =
+                    stream_to_files(&ctx, name, report, &sources, &opts.data, &spill, date).await?;
+                return Ok::<_, RuntimeError>(ReportSummary {
+                    report: name.into(),
+                    date,
+                    inputs: sources.into_iter().zip(counts).collect(),
+                    outputs: outs,
+                    elapsed: started.elapsed(),
+                });
+            }
             let (batches, counts) = query(&ctx, name, report, &sources).await?;
             let mut outs = Vec::new();
             for (out_name, output) in report.outputs.iter() {
@@ -176,6 +189,61 @@ pub async fn run_test(
         captured.insert(out.to_string(), rows.clone());
     }
     Ok(captured)
+}
+
+/// Runs the report's SQL, writing each batch of its result to the file outputs as it comes;
+/// gives, per input, the rows its scans gave, and what each output wrote.
+async fn stream_to_files(
+    ctx: &datafusion::prelude::SessionContext,
+    name: &str,
+    report: &manifest::Report,
+    sources: &[Source],
+    data: &super::storage::Root,
+    spill: &std::path::Path,
+    date: Date,
+) -> Result<(Vec<Option<u64>>, Vec<Written>), RuntimeError> {
+    use futures::StreamExt;
+    let sql = report.sql.as_ref().ok_or_else(|| RuntimeError::Config {
+        what: format!("report `{name}` has neither `sql` nor `model`"),
+    })?;
+    let what = format!("report `{name}` ({})", sql.path);
+    let failed = |e: &dyn std::fmt::Display| RuntimeError::Query {
+        what: what.clone(),
+        reason: e.to_string(),
+    };
+    let df = run_sql(ctx, &sql.text, &what).await?;
+    let plan = df.create_physical_plan().await.map_err(|e| failed(&e))?;
+    let schema = plan.schema();
+    let mut sinks = Vec::new();
+    for (out_name, output) in report.outputs.iter() {
+        sinks.push(super::sink::FileSink::new(
+            name, out_name, output, data, spill, date,
+        )?);
+    }
+    let mut stream = datafusion::physical_plan::execute_stream(Arc::clone(&plan), ctx.task_ctx())
+        .map_err(|e| failed(&e))?;
+    let result: Result<(), RuntimeError> = async {
+        while let Some(batch) = stream.next().await {
+            let batch = batch.map_err(|e| failed(&e))?;
+            for s in &mut sinks {
+                s.write(&batch)?;
+            }
+        }
+        Ok(())
+    }
+    .await;
+    if let Err(e) = result {
+        for s in sinks {
+            s.abandon();
+        }
+        return Err(e);
+    }
+    let mut outs = Vec::with_capacity(sinks.len());
+    for s in sinks {
+        outs.push(s.finish(data, &schema).await?);
+    }
+    let counts = sources.iter().map(|s| rows_read(&plan, s)).collect();
+    Ok((counts, outs))
 }
 
 /// Runs the report's SQL; gives its rows and, per input, the rows its scans gave.

@@ -145,7 +145,8 @@ impl Root {
         ObjectPath::from(join(prefix, key))
     }
 
-    /// Every file under `dir` (a key prefix), hidden ones left out, sorted by key.
+    /// Every file under `dir` (a key prefix; or the file `dir` names), hidden ones left
+    /// out, sorted by key.
     pub async fn list(&self, dir: &str) -> Result<Vec<Listed>, RuntimeError> {
         let mut out = Vec::new();
         match self {
@@ -153,6 +154,14 @@ impl Root {
                 let base = root.join(dir);
                 if base.is_dir() {
                     walk(&base, dir.trim_matches('/'), &mut out)?;
+                } else if let Ok(meta) = std::fs::metadata(&base)
+                    && meta.is_file()
+                    && !dir.split('/').any(hidden)
+                {
+                    out.push(Listed {
+                        key: dir.trim_matches('/').to_string(),
+                        size: meta.len(),
+                    });
                 }
             }
             Root::Object { store, prefix, .. } => {
@@ -340,6 +349,19 @@ fn walk(dir: &Path, key: &str, out: &mut Vec<Listed>) -> Result<(), RuntimeError
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_file_named_whole_is_listed() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let root = Root::Local(dir.path().to_path_buf());
+        root.write_atomic("csv/users.csv", b"a\n1\n".to_vec())
+            .await
+            .expect("write");
+        let listed = root.list("csv/users.csv").await.expect("list");
+        assert_eq!(listed.len(), 1);
+        assert_eq!(listed[0].key, "csv/users.csv");
+        assert!(root.list("csv/nope.csv").await.expect("list").is_empty());
+    }
 
     #[tokio::test]
     async fn local_writes_are_whole_and_listed_without_hidden_files() {
