@@ -669,10 +669,18 @@ fn a_table_output_replaces_the_dates_rows_in_postgres_and_a_table_input_reads_th
                 "2024-11-28",
                 "--data-dir",
                 "data",
+                "--json",
             ],
             &envs,
         );
         assert!(run.status.success(), "{}", text(&run));
+        let summary: serde_json::Value =
+            serde_json::from_slice(&run.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&run)));
+        assert_eq!(
+            summary[0]["inputs"][0]["rows"].as_u64(),
+            Some(events.len() as u64),
+            "rows read from the backup: {summary}"
+        );
         let rows = table();
         assert_eq!(
             rows.first().map(String::as_str),

@@ -127,6 +127,11 @@ impl Root {
                         .map_err(|e| io("the current directory", Path::new("."), &e))?
                         .join(path)
                 };
+                // Without `.` parts, as DataFusion shows the path (rows read are found by it).
+                let abs: PathBuf = abs
+                    .components()
+                    .filter(|c| !matches!(c, std::path::Component::CurDir))
+                    .collect();
                 Ok(format!("file://{}", abs.display()))
             }
             Root::Object { url, prefix, .. } => Ok(format!("{url}/{}", join(prefix, key))),
