@@ -11,7 +11,7 @@
 //! - `is_valid only`: `jsonschema`'s yes/no on already parsed events, for comparison;
 //! - `check only`: `EventSchemas::check` (every error of invalid events) on parsed events.
 //!
-//! Needs the shared reference data next to the checkout (`../shared/sunbird`). The events
+//! The events are Sunbird's preprocessor fixtures (`pipelines/igot/tests/fixtures`). The events
 //! are left in `target/bench-events/100k.ndjson`, so that the whole command can be timed too.
 
 use std::path::Path;
@@ -43,7 +43,7 @@ fn schemas(root: &Path) -> EventSchemas {
 
 /// The fixture events, each re-serialized on one line, in file-name order.
 fn fixtures(root: &Path) -> Vec<String> {
-    let dir = root.join("../shared/sunbird/fixtures/pipeline-preprocessor");
+    let dir = root.join("pipelines/igot/tests/fixtures/pipeline-preprocessor");
     let mut paths: Vec<_> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
         .filter_map(|e| e.ok().map(|e| e.path()))

@@ -93,7 +93,7 @@ mkdir -p "$data/logs" "$data/spill"
     echo "# pipec $(git -C "$repo" rev-parse --short HEAD); load average $(cut -d' ' -f1-3 /proc/loadavg)"
 } | tee -a "$results"
 
-sql=$here/spec/sql/user_enrolment_report.sql
+sql=$here/../../pipelines/igot/sql/user_enrolment_report.sql
 # pipec and DuckDB side by side per format, then the workflow summary, then PySpark (the
 # slowest) last.
 for fmt in $formats; do

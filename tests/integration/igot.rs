@@ -1,5 +1,5 @@
 //! The iGOT pipeline spec: it checks clean, and its topics are exactly Sunbird's Ansible topic
-//! list (../shared/sunbird/deploy/setup-kafka.defaults.yml) — name, cluster, partitions,
+//! list (tests/data/sunbird-deploy/setup-kafka.defaults.yml) — name, cluster, partitions,
 //! replication, retention and max.message.bytes.
 
 use std::collections::BTreeMap;
@@ -40,7 +40,7 @@ fn items<'a>(doc: &'a Node, key: &str) -> Vec<&'a Node> {
 
 /// The topics of Sunbird's Ansible role.
 fn sunbird_topics() -> TopicTable {
-    let path = root().join("../shared/sunbird/deploy/setup-kafka.defaults.yml");
+    let path = root().join("tests/data/sunbird-deploy/setup-kafka.defaults.yml");
     let text = std::fs::read_to_string(&path).expect("setup-kafka.defaults.yml");
     let (doc, _) = yaml::parse(FileId(0), &text);
     let doc = doc.expect("yaml");

@@ -1,5 +1,5 @@
 //! What `pipec compile pipelines/igot --env dev` writes, compared with Sunbird's deployment
-//! (`../shared/sunbird/deploy/`, next to the checkout), the reference: the Kafka topic lists
+//! (`tests/data/sunbird-deploy/`, copied with its provenance), the reference: the Kafka topic lists
 //! of the `setup-kafka` Ansible role, the data-products cron times; and the artifacts
 //! against each other (topics.json against topics.yaml, Helm values and job files against the
 //! manifest, the graph against the manifest's topics and jobs).
@@ -17,10 +17,10 @@ const CLUSTERS: [&str; 2] = ["ingestion", "processing"];
 
 /// Sunbird's deployment defaults.
 fn sunbird(file: &str) -> Yaml {
-    let path = root().join("../shared/sunbird/deploy").join(file);
+    let path = root().join("tests/data/sunbird-deploy").join(file);
     assert!(
         path.is_file(),
-        "the shared Sunbird reference data is expected at {} (next to the checkout)",
+        "Sunbird's deployment defaults are expected at {}",
         path.display()
     );
     load_yaml(&path)
@@ -154,7 +154,7 @@ fn parity_kafka_topics_yaml_matches_sunbird_setup_kafka() {
     assert!(
         problems.is_empty(),
         "{} differences between the generated kafka/<cluster>/topics.yaml and \
-         ../shared/sunbird/deploy/setup-kafka.defaults.yml:\n{}",
+         tests/data/sunbird-deploy/setup-kafka.defaults.yml:\n{}",
         problems.len(),
         problems.join("\n")
     );

@@ -282,7 +282,7 @@ fn runs_are_deterministic() {
 #[test]
 fn one_job_from_stdin() {
     // The preprocessor fixtures of Sunbird's test suite, one per line, in file-name order.
-    let fixtures = root().join("../shared/sunbird/fixtures/pipeline-preprocessor");
+    let fixtures = root().join("pipelines/igot/tests/fixtures/pipeline-preprocessor");
     let mut paths: Vec<PathBuf> = std::fs::read_dir(&fixtures)
         .expect("preprocessor fixtures")
         .flatten()

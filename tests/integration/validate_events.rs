@@ -3,7 +3,7 @@
 //! NDJSON, arrays and batch envelopes, files that are not JSON, and exit codes.
 //!
 //! The spec `tests/golden/validate-events/preprocessor/` uses the preprocessor's schemas
-//! from the shared reference data next to the checkout (`../shared/sunbird`).
+//! from Sunbird's preprocessor fixtures, copied into `pipelines/igot/tests/fixtures`.
 //! `PIPEC_BLESS=1 cargo test --test integration validate_events` rewrites the golden
 //! outputs under `tests/golden/validate-events/expected/`; without it a stale output, or
 //! a file there that no case produces, fails the test.
@@ -17,7 +17,7 @@ use crate::support::pipec;
 use crate::support::{root, scratch};
 
 const SPEC: &str = "tests/golden/validate-events/preprocessor";
-const FIXTURES: &str = "../shared/sunbird/fixtures/pipeline-preprocessor";
+const FIXTURES: &str = "pipelines/igot/tests/fixtures/pipeline-preprocessor";
 const INPUTS: &str = "tests/golden/validate-events/inputs";
 const EXPECTED: &str = "tests/golden/validate-events/expected";
 
@@ -68,7 +68,7 @@ fn verdicts(doc: &Value) -> BTreeMap<String, Option<Vec<(String, String)>>> {
 fn preprocessor_fixtures_get_sunbirds_verdicts() {
     assert!(
         root().join(FIXTURES).is_dir(),
-        "the shared Sunbird reference data is expected at {FIXTURES} (next to the checkout)"
+        "Sunbird's preprocessor fixtures are expected at {FIXTURES}"
     );
     // Sunbird's preprocessor (TelemetryValidator) looks up `<lower(eid)>.json` among its
     // schema files and validates the event with it (fge json-schema-validator, Draft-04);

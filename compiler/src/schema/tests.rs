@@ -9,11 +9,12 @@ use super::*;
 use crate::expr::Ty;
 use PathSeg::{Field, Index};
 
-const SUNBIRD: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/sunbird");
+/// igot, which holds copies of Sunbird's schemas and fixtures (with their provenance).
+const IGOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../pipelines/igot");
 const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/schema");
 
 fn preprocessor_dir() -> PathBuf {
-    PathBuf::from(SUNBIRD).join("schemas/preprocessor-3.0")
+    PathBuf::from(IGOT).join("schemas/telemetry/3.0")
 }
 
 fn telemetry_store() -> SchemaStore {
@@ -45,8 +46,8 @@ fn spanned<'a>(store: &'a SchemaStore, p: &SchemaProblem) -> Option<&'a str> {
 }
 
 fn fixture(name: &str) -> Value {
-    let path = Path::new(SUNBIRD)
-        .join("fixtures/pipeline-preprocessor")
+    let path = Path::new(IGOT)
+        .join("tests/fixtures/pipeline-preprocessor")
         .join(name);
     let text = std::fs::read_to_string(&path).unwrap_or_default();
     serde_json::from_str(&text).unwrap_or(Value::Null)
@@ -165,7 +166,7 @@ fn shapes_of_real_events() {
 
 #[test]
 fn loads_druid_validator_schemas() {
-    let dir = PathBuf::from(SUNBIRD).join("schemas/druid-validator");
+    let dir = PathBuf::from(IGOT).join("schemas/druid");
     let refs = RefMap::new(vec![
         ("resource:/schemas/telemetry/".into(), dir.join("telemetry")),
         ("resource:/schemas/summary/".into(), dir.join("summary")),

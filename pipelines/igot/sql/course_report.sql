@@ -1,7 +1,7 @@
 -- course-report: Sunbird's CourseReportModel, one row per course (and, for a Blended Program,
 -- per batch), one CSV per MDO that provides the course.
 --
--- Sunbird source (read, not copied): ../../../shared/sunbird/source/sunbird-core-dataproducts/
+-- Sunbird source (read, not copied): sunbird-cb/sunbird-core-dataproducts @ c8e3b7d3,
 -- dashboard/report/course/CourseReportModel.scala ("Course:N" below), .../enrolment/UserEnrolmentModel.scala
 -- ("Enr:N"), .../warehouse/DataWarehouseModel.scala ("DW:N"). pipec reads the warehouse tables:
 --   content          written from this report's own rows `fullDF` (Course:191-214), one row per

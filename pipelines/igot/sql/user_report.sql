@@ -1,6 +1,6 @@
 -- user-report: Sunbird's UserReportModel, one row per user, one CSV per MDO.
 --
--- Sunbird source (read, not copied): ../../../shared/sunbird/source/sunbird-core-dataproducts/
+-- Sunbird source (read, not copied): sunbird-cb/sunbird-core-dataproducts @ c8e3b7d3,
 -- dashboard/report/user/UserReportModel.scala ("User:N" below) and .../warehouse/DataWarehouseModel.scala
 -- ("DW:N"). Sunbird builds this report from Cassandra snapshots; pipec builds it from the two
 -- warehouse tables those same snapshots end up in:

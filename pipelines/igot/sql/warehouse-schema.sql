@@ -3,7 +3,7 @@
 -- Source: sunbird-cb/sunbird-core-dataproducts @ c8e3b7d32a576dc3f2eb95b3e7979b83605871f6,
 --   batch-models/src/main/resources/warehouse-schema.sql (original sha256
 --   28a934374a7b70dcd10d3666d6eac66c32c2f120f16527b46a22a4e6daf5bb74),
---   MIT licensed (../../../shared/sunbird/LICENSE.sunbird-core-dataproducts).
+--   MIT licensed (LICENSE.sunbird-core-dataproducts beside this file).
 --
 -- Changed so that PostgreSQL 15 loads it (psql -v ON_ERROR_STOP=1 -f) into the database the
 -- connection names; every change comments the original line out with "-- [pipec]" and keeps it:

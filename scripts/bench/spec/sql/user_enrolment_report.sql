@@ -1,7 +1,7 @@
 -- user-enrolment-report: Sunbird's UserEnrolmentModel, one row per enrolment (user, course,
 -- batch), one CSV per MDO of the enrolled user.
 --
--- Sunbird source (read, not copied): ../../../shared/sunbird/source/sunbird-core-dataproducts/
+-- Sunbird source (read, not copied): sunbird-cb/sunbird-core-dataproducts,
 -- dashboard/report/enrolment/UserEnrolmentModel.scala ("Enr:N" below), .../course/CourseReportModel.scala
 -- ("Course:N"), .../user/UserReportModel.scala ("User:N"), .../warehouse/DataWarehouseModel.scala ("DW:N").
 -- pipec reads the warehouse tables:
