@@ -4,7 +4,7 @@
 //! Exit codes: 0 done, 1 a report failed (with the reason), 2 usage.
 
 use std::io::IsTerminal;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use pipec_compiler::civil::Date;
@@ -118,7 +118,7 @@ pub fn run(args: Args) -> u8 {
         }
         None => manifest.reports.keys().cloned().collect(),
     };
-    let opts = match options(&args, &manifest, &path) {
+    let opts = match options(&args, &manifest) {
         Ok(o) => o,
         Err(e) => {
             eprintln!("error: {e}");
@@ -196,8 +196,7 @@ fn now_ms() -> i64 {
 }
 
 /// The run's options from the flags and the environment.
-fn options(args: &Args, manifest: &Manifest, path: &Path) -> Result<ReportOptions, String> {
-    let _ = path;
+fn options(args: &Args, manifest: &Manifest) -> Result<ReportOptions, String> {
     let data = data_root(args.data_dir.as_deref())?;
     let topics = if args.kafka || !args.brokers.is_empty() {
         TopicSink::Kafka(brokers(manifest, &args.brokers)?)

@@ -10,8 +10,8 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use datafusion::arrow::array::{
-    Array, ArrayRef, AsArray, BooleanBuilder, Date32Array, Date32Builder, Float64Builder,
-    Int32Builder, Int64Builder, RecordBatch, StringBuilder, TimestampMicrosecondBuilder,
+    Array, ArrayRef, AsArray, BooleanBuilder, Date32Array, Date32Builder, RecordBatch,
+    StringBuilder, TimestampMicrosecondBuilder,
 };
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use datafusion::catalog::Session;
@@ -325,6 +325,24 @@ async fn cursor(
     Ok(())
 }
 
+/// Column `i` of `rows` parsed as numbers of type `T` (NULL stays NULL).
+fn parsed<T>(
+    rows: &[&tokio_postgres::SimpleQueryRow],
+    i: usize,
+    bad: &dyn Fn(&str) -> String,
+) -> Result<ArrayRef, String>
+where
+    T: datafusion::arrow::datatypes::ArrowPrimitiveType,
+    T::Native: std::str::FromStr,
+{
+    let mut b = datafusion::arrow::array::PrimitiveBuilder::<T>::with_capacity(rows.len());
+    for r in rows {
+        let v: Option<&str> = r.get(i);
+        b.append_option(v.map(|v| v.parse().map_err(|_| bad(v))).transpose()?);
+    }
+    Ok(Arc::new(b.finish()))
+}
+
 /// Rows of text values as a batch of `schema`'s types.
 fn to_batch(
     schema: &SchemaRef,
@@ -343,38 +361,10 @@ fn to_batch(
             )
         };
         let col: ArrayRef = match f.data_type() {
-            DataType::Int32 => {
-                let mut b = Int32Builder::with_capacity(rows.len());
-                for r in rows {
-                    b.append_option(
-                        text(r, i)
-                            .map(|v| v.parse().map_err(|_| bad(v)))
-                            .transpose()?,
-                    );
-                }
-                Arc::new(b.finish())
-            }
-            DataType::Int64 => {
-                let mut b = Int64Builder::with_capacity(rows.len());
-                for r in rows {
-                    b.append_option(
-                        text(r, i)
-                            .map(|v| v.parse().map_err(|_| bad(v)))
-                            .transpose()?,
-                    );
-                }
-                Arc::new(b.finish())
-            }
+            DataType::Int32 => parsed::<datafusion::arrow::datatypes::Int32Type>(rows, i, &bad)?,
+            DataType::Int64 => parsed::<datafusion::arrow::datatypes::Int64Type>(rows, i, &bad)?,
             DataType::Float64 => {
-                let mut b = Float64Builder::with_capacity(rows.len());
-                for r in rows {
-                    b.append_option(
-                        text(r, i)
-                            .map(|v| v.parse().map_err(|_| bad(v)))
-                            .transpose()?,
-                    );
-                }
-                Arc::new(b.finish())
+                parsed::<datafusion::arrow::datatypes::Float64Type>(rows, i, &bad)?
             }
             DataType::Boolean => {
                 let mut b = BooleanBuilder::with_capacity(rows.len());
