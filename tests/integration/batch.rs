@@ -548,7 +548,7 @@ fn a_kafka_backup_killed_and_restarted_writes_every_record_once() {
         .args(args("30"))
         .current_dir(&dir)
         .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
+        .stderr(std::fs::File::create(dir.join("first.log")).expect("log"))
         .spawn()
         .expect("spawn");
     let backup = dir.join("data/backups/telemetry.unique");
@@ -571,13 +571,22 @@ fn a_kafka_backup_killed_and_restarted_writes_every_record_once() {
     );
     assert!(done.status.success(), "{}", text(&done));
     let (mut got, hidden) = backup_contents(&backup);
-    assert!(hidden.is_empty(), "hidden files left: {hidden:?}");
+    let logs = format!(
+        "first run:\n{}\nsecond run:\n{}",
+        std::fs::read_to_string(dir.join("first.log")).unwrap_or_default(),
+        text(&done)
+    );
+    assert!(hidden.is_empty(), "hidden files left: {hidden:?}\n{logs}");
     got.dedup();
     let (all, _) = backup_contents(&backup);
-    assert_eq!(all.len(), got.len(), "a record is in two visible files");
+    assert_eq!(
+        all.len(),
+        got.len(),
+        "a record is in two visible files\n{logs}"
+    );
     let mut want = sent.clone();
     want.sort();
-    assert_eq!(got.len(), want.len(), "records lost");
+    assert_eq!(got.len(), want.len(), "records lost\n{logs}");
     assert_eq!(got, want);
 }
 

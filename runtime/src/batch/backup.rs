@@ -103,6 +103,10 @@ pub struct BackupWriter {
     spool: PathBuf,
     /// Part of every file name: tells the writers of one backup apart.
     instance: String,
+    /// Part of every file name too: when this writer started (epoch microseconds, made
+    /// distinct within a process), so that a restarted writer of the same instance never
+    /// reuses a name.
+    started: u64,
     open: BTreeMap<String, OpenFile>,
     seq: u64,
     /// Records written, in total.
@@ -136,6 +140,7 @@ impl BackupWriter {
             root,
             spool,
             instance,
+            started: start_stamp(),
             open: BTreeMap::new(),
             seq: 0,
             written: 0,
@@ -189,7 +194,7 @@ impl BackupWriter {
     pub fn append(&mut self, record: &[u8], ms: i64) -> Result<(), RuntimeError> {
         let folder = self.folder(ms);
         if !self.open.contains_key(&folder) {
-            let f = self.start(&folder, ms)?;
+            let f = self.start(&folder)?;
             self.open.insert(folder.clone(), f);
         }
         let Some(f) = self.open.get_mut(&folder) else {
@@ -217,14 +222,19 @@ impl BackupWriter {
     }
 
     /// Opens a new file in `folder`.
-    fn start(&mut self, folder: &str, ms: i64) -> Result<OpenFile, RuntimeError> {
+    fn start(&mut self, folder: &str) -> Result<OpenFile, RuntimeError> {
         self.seq += 1;
         let ext = match (self.def.format, self.def.compression) {
             (FileFormat::Parquet, _) => "parquet",
             (_, Compression::Gzip) => "ndjson.gz",
             _ => "ndjson",
         };
-        let file = format!("part-{}-{ms}-{:06}.{ext}", self.instance, self.seq);
+        // The writer's start, not the record's time: two runs of one instance over records
+        // of the same millisecond must not name a file alike (a rename would replace it).
+        let file = format!(
+            "part-{}-{}-{:06}.{ext}",
+            self.instance, self.started, self.seq
+        );
         let key = join(folder, &file);
         let hidden = join(folder, &format!(".{file}.open"));
         let path = match self.root.local_path(&hidden) {
@@ -353,6 +363,21 @@ impl BackupWriter {
         }
         Ok(removed)
     }
+}
+
+/// The current time in epoch microseconds, above every stamp given before in this process.
+fn start_stamp() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static LAST: AtomicU64 = AtomicU64::new(0);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_micros()).unwrap_or(u64::MAX));
+    let prev = LAST
+        .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |l| {
+            Some(now.max(l + 1))
+        })
+        .unwrap_or(0);
+    now.max(prev + 1)
 }
 
 /// Hidden files in `dir` and its sub-folders.
@@ -484,6 +509,31 @@ mod tests {
         );
         let first = root.read(&listed[0].key).await.expect("read");
         assert_eq!(first, [&day1[..], b"\n", &day1[..], b"\n"].concat());
+    }
+
+    /// A restarted writer of the same instance, given records of the same millisecond,
+    /// names its files apart: the second run's rename must not replace the first's file.
+    #[tokio::test]
+    async fn a_restarted_writer_never_replaces_a_file() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let root = Root::Local(dir.path().to_path_buf());
+        let d = def(
+            FileFormat::Ndjson,
+            Compression::None,
+            BackupPartition::Daily,
+        );
+        let mut keys = Vec::new();
+        for run in ["a", "b"] {
+            let mut w = BackupWriter::new("unique", &d, root.clone(), dir.path().into(), "w1");
+            let r = format!("{{\"mid\":\"{run}\",\"syncts\":1534636800000}}");
+            w.append(r.as_bytes(), 1_534_636_800_000).expect("append");
+            let staged = w.close().await.expect("close");
+            publish(&root, &staged).await.expect("publish");
+            keys.extend(staged.into_iter().map(|s| s.to));
+        }
+        assert_ne!(keys[0], keys[1]);
+        let listed = root.list("backups").await.expect("list");
+        assert_eq!(listed.len(), 2, "{listed:?}");
     }
 
     #[tokio::test]

@@ -232,14 +232,36 @@ impl Root {
         }
     }
 
-    /// Moves `from` to `to` (both keys), replacing `to`.
+    /// Moves `from` to `to` (both keys). Never replaces a file: a `to` that exists is an
+    /// error, except on an object store when it has `from`'s size (a move that stopped
+    /// between its copy and its delete; the delete is finished).
     pub async fn rename(&self, from: &str, to: &str) -> Result<(), RuntimeError> {
         match self {
-            Root::Local(root) => rename_synced(&root.join(from), &root.join(to)),
-            Root::Object { store, prefix, .. } => store
-                .rename(&Root::key(prefix, from), &Root::key(prefix, to))
-                .await
-                .map_err(|e| object("renaming", from, &e)),
+            Root::Local(root) => rename_new(&root.join(from), &root.join(to)),
+            Root::Object { store, prefix, .. } => {
+                let (f, t) = (Root::key(prefix, from), Root::key(prefix, to));
+                let size = |r: Result<object_store::ObjectMeta, object_store::Error>, k| match r {
+                    Ok(m) => Ok(Some(m.size)),
+                    Err(object_store::Error::NotFound { .. }) => Ok(None),
+                    Err(e) => Err(object("looking up", k, &e)),
+                };
+                if let Some(had) = size(store.head(&t).await, to)? {
+                    return match size(store.head(&f).await, from)? {
+                        Some(s) if s == had => store
+                            .delete(&f)
+                            .await
+                            .map_err(|e| object("deleting", from, &e)),
+                        _ => Err(RuntimeError::Io {
+                            what: format!("renaming `{from}`"),
+                            reason: format!("`{to}` exists already; it is left as it is"),
+                        }),
+                    };
+                }
+                store
+                    .rename(&f, &t)
+                    .await
+                    .map_err(|e| object("renaming", from, &e))
+            }
         }
     }
 
@@ -331,6 +353,31 @@ pub fn rename_synced(from: &Path, to: &Path) -> Result<(), RuntimeError> {
     Ok(())
 }
 
+/// Moves `from` to `to`, which must not exist (a hard link then an unlink, so that no
+/// moment replaces a file), and syncs `to`'s folder.
+fn rename_new(from: &Path, to: &Path) -> Result<(), RuntimeError> {
+    if let Some(dir) = to.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| io("creating", dir, &e))?;
+    }
+    match std::fs::hard_link(from, to) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            return Err(RuntimeError::Io {
+                what: format!("renaming `{}`", from.display()),
+                reason: format!("`{}` exists already; it is left as it is", to.display()),
+            });
+        }
+        Err(e) => return Err(io("renaming", from, &e)),
+    }
+    std::fs::remove_file(from).map_err(|e| io("renaming", from, &e))?;
+    if let Some(dir) = to.parent()
+        && let Ok(d) = std::fs::File::open(dir)
+    {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
 fn walk(dir: &Path, key: &str, out: &mut Vec<Listed>) -> Result<(), RuntimeError> {
     let entries = std::fs::read_dir(dir).map_err(|e| io("listing", dir, &e))?;
     for e in entries {
@@ -388,6 +435,20 @@ mod tests {
             .await
             .expect("rename");
         assert!(root.exists("b/x.ndjson").await.expect("exists"));
+        root.write_atomic("a/z.ndjson", b"other\n".to_vec())
+            .await
+            .expect("write");
+        let refused = root.rename("a/z.ndjson", "b/x.ndjson").await;
+        assert!(
+            refused
+                .as_ref()
+                .is_err_and(|e| e.to_string().contains("exists already")),
+            "a rename never replaces a file: {refused:?}"
+        );
+        assert!(
+            root.exists("a/z.ndjson").await.expect("exists"),
+            "nor loses its own"
+        );
         assert_eq!(root.read("b/x.ndjson").await.expect("read"), b"{}\n");
         root.delete("b/x.ndjson").await.expect("delete");
         root.delete("b/x.ndjson")
