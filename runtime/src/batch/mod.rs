@@ -6,6 +6,7 @@
 //! ([`storage`]: a local directory or an object store).
 
 pub mod backup;
+pub mod buckets;
 pub mod ddl;
 pub mod engine;
 pub mod events;

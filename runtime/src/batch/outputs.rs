@@ -56,7 +56,7 @@ pub async fn write(
     let rows: u64 = batches.iter().map(|b| b.num_rows() as u64).sum();
     if let Some(t) = &output.topic {
         let lines = batches_to_lines(batches)?;
-        let to = write_topic(manifest, t, lines, topics).await?;
+        let to = write_topic(manifest, t, lines.into_iter().map(Ok), topics).await?;
         return Ok(Written {
             name: name.into(),
             rows,
@@ -335,11 +335,12 @@ fn io(what: &str, p: &Path, e: &std::io::Error) -> RuntimeError {
 }
 
 /// Writes records to a topic: the topic file of the embedded transport (replaced whole),
-/// or Kafka (an idempotent producer, flushed before returning).
+/// or Kafka (an idempotent producer, flushed before returning). The records are taken one
+/// at a time, so that they need not all be in memory.
 pub async fn write_topic(
     manifest: &Manifest,
     topic: &str,
-    lines: Vec<Vec<u8>>,
+    lines: impl IntoIterator<Item = Result<Vec<u8>, RuntimeError>>,
     sink: &TopicSink,
 ) -> Result<String, RuntimeError> {
     let def = manifest
@@ -350,14 +351,27 @@ pub async fn write_topic(
         })?;
     match sink {
         TopicSink::Files(dir) => {
+            use std::io::Write;
             let p = dir.join(format!("{topic}.ndjson"));
-            let mut buf = Vec::with_capacity(lines.iter().map(|l| l.len() + 1).sum());
-            for l in &lines {
-                buf.extend_from_slice(l);
-                buf.push(b'\n');
-            }
             let tmp = hidden_sibling(&p, "tmp");
-            write_synced(&tmp, &buf)?;
+            let written = (|| {
+                if let Some(d) = tmp.parent() {
+                    std::fs::create_dir_all(d).map_err(|e| io("creating", d, &e))?;
+                }
+                let f = std::fs::File::create(&tmp).map_err(|e| io("creating", &tmp, &e))?;
+                let mut w = std::io::BufWriter::with_capacity(1 << 18, f);
+                for l in lines {
+                    let l = l?;
+                    w.write_all(&l).map_err(|e| io("writing", &tmp, &e))?;
+                    w.write_all(b"\n").map_err(|e| io("writing", &tmp, &e))?;
+                }
+                let f = w.into_inner().map_err(|e| io("writing", &tmp, e.error()))?;
+                f.sync_all().map_err(|e| io("syncing", &tmp, &e))
+            })();
+            if let Err(e) = written {
+                let _ = std::fs::remove_file(&tmp);
+                return Err(e);
+            }
             super::storage::rename_synced(&tmp, &p)?;
             Ok(format!("{}", p.display()))
         }

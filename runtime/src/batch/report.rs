@@ -68,7 +68,7 @@ pub async fn run(
     })?;
     let result = async {
         let (sources, counts, outs) = if report.model.is_some() {
-            super::summary::run(manifest, name, report, date, opts).await?
+            super::summary::run(manifest, name, report, date, opts, &spill).await?
         } else {
             let ctx = context(&EngineOptions {
                 spill_dir: Some(spill.clone()),

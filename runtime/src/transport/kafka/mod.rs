@@ -398,14 +398,32 @@ pub(super) fn servers_of(opts: &KafkaRunOptions, cluster: &str) -> Result<String
     servers(opts, cluster).map(str::to_owned)
 }
 
+/// Records a report's producer awaits acknowledgements for at a time.
+const IN_FLIGHT: usize = 10_000;
+
+/// A delivery's outcome: `Ok` when the broker acknowledged the record.
+fn delivered(
+    d: Result<
+        rdkafka::producer::future_producer::OwnedDeliveryResult,
+        futures::channel::oneshot::Canceled,
+    >,
+) -> Result<(), String> {
+    match d {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err((e, _))) => Err(e.to_string()),
+        Err(_) => Err("the producer went away".into()),
+    }
+}
+
 /// Produces `records` to topic `topic` of the manifest on `servers` (a report's output):
 /// each keyed by the topic's key expression, through an idempotent producer, every
-/// acknowledgement awaited.
+/// acknowledgement awaited. At most [`IN_FLIGHT`] records wait for theirs at a time, so
+/// that the records need not all be in memory.
 pub async fn produce_all(
     manifest: &Manifest,
     topic: &str,
     servers: &str,
-    records: Vec<Vec<u8>>,
+    records: impl IntoIterator<Item = Result<Vec<u8>, RuntimeError>>,
 ) -> Result<(), RuntimeError> {
     use rdkafka::error::{KafkaError, RDKafkaErrorCode};
     use rdkafka::producer::FutureRecord;
@@ -418,9 +436,10 @@ pub async fn produce_all(
         system: format!("kafka ({servers})"),
         reason: format!("producing to `{}`: {e}", def.name),
     };
-    let mut pending = Vec::with_capacity(records.len());
-    for r in &records {
-        let key = topics.key(topic, r);
+    let mut pending = std::collections::VecDeque::new();
+    for r in records {
+        let r = r?;
+        let key = topics.key(topic, &r);
         let mut record = FutureRecord::to(def.name.as_str()).payload(r.as_slice());
         if let Some(k) = &key {
             record = record.key(k.as_slice());
@@ -435,14 +454,15 @@ pub async fn produce_all(
                 Err((e, _)) => return Err(unavailable(&e)),
             }
         };
-        pending.push(delivery);
+        pending.push_back(delivery);
+        while pending.len() >= IN_FLIGHT {
+            if let Some(d) = pending.pop_front() {
+                delivered(d.await).map_err(|e| unavailable(&e))?;
+            }
+        }
     }
     for d in pending {
-        match d.await {
-            Ok(Ok(_)) => {}
-            Ok(Err((e, _))) => return Err(unavailable(&e)),
-            Err(_) => return Err(unavailable(&"the producer went away")),
-        }
+        delivered(d.await).map_err(|e| unavailable(&e))?;
     }
     let flushed = tokio::task::spawn_blocking(move || {
         rdkafka::producer::Producer::flush(&p, Timeout::After(Duration::from_secs(30)))
