@@ -1,7 +1,7 @@
 //! A cluster with `sasl` and `tls` in the spec: the job logs in with SCRAM-SHA-512 over TLS
 //! (the broker's certificate checked against the spec's CA) and gives what the embedded run
-//! gives; a wrong password stops the job with the broker's reason instead of leaving it
-//! retrying. Against the SASL_SSL listener that `scripts/test` starts
+//! gives; a wrong password, or a CA that did not sign the broker's certificate, stops the
+//! job with the reason instead of leaving it retrying. Against the SASL_SSL listener that `scripts/test` starts
 //! (`PIPEC_TEST_SASL_BROKERS`, its CA in `PIPEC_TEST_KAFKA_CA`, user `pipec`).
 
 use std::time::{Duration, Instant};
@@ -85,20 +85,70 @@ fn kafka_a_wrong_sasl_password_stops_the_job_with_the_reason() {
     let Some((sasl, ca)) = sasl_listener() else {
         return;
     };
+    let log = refused_job("kbadpw", &sasl, &ca, "not-the-password");
+    assert!(
+        log.contains("Authentication failed"),
+        "the job's error does not say that the login was refused:\n{log}"
+    );
+}
+
+/// The broker's certificate checked against a CA that did not sign it: the job stops with
+/// the reason (the certificate is not trusted) instead of retrying the handshake forever.
+#[test]
+fn kafka_a_wrong_ca_stops_the_job_with_the_reason() {
+    let Some((sasl, _)) = sasl_listener() else {
+        return;
+    };
+    let dir = crate::support::scratch("kafka-wrong-ca");
+    let made = std::process::Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=not the broker's CA",
+            "-keyout",
+        ])
+        .arg(dir.join("key.pem"))
+        .arg("-out")
+        .arg(dir.join("ca.pem"))
+        .output()
+        .expect("openssl runs");
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let other = dir.join("ca.pem").to_string_lossy().into_owned();
+    let log = refused_job("kbadca", &sasl, &other, "pipec-secret");
+    assert!(
+        log.contains("certificate verify failed"),
+        "the job's error does not say that the broker's certificate was not trusted:\n{log}"
+    );
+}
+
+/// Runs igot's preprocessor against the SASL_SSL listener with `ca` and `password`, which
+/// the broker or the client must refuse: the job stops by itself, within two minutes, and
+/// fails. Gives its log.
+fn refused_job(tag: &str, sasl: &str, ca: &str, password: &str) -> String {
     let b = brokers();
-    let env = crate::support::unique_env("kbadpw");
+    let env = crate::support::unique_env(tag);
     apply_topics(&b, &env);
-    let spec = igot_with_sasl(&format!("badpw-spec-{env}"), &ca);
+    let spec = igot_with_sasl(&format!("{tag}-spec-{env}"), ca);
     let port = free_port();
     let started = Instant::now();
     // No --idle-exit: a job that kept retrying would run until the limit below.
     let mut child = start_preprocessor_env(
         &spec,
         &env,
-        &sasl,
+        sasl,
         &["--stores", "memory"],
         port,
-        &[("PIPEC_SECRET_KAFKA_PASSWORD", "not-the-password")],
+        &[("PIPEC_SECRET_KAFKA_PASSWORD", password)],
     );
     let deadline = Instant::now() + Duration::from_secs(120);
     let status = loop {
@@ -114,12 +164,8 @@ fn kafka_a_wrong_sasl_password_stops_the_job_with_the_reason() {
     };
     let mut log = String::new();
     read_job_log(port, &mut log);
-    let status =
-        status.unwrap_or_else(|| panic!("the job kept running with a wrong password:\n{log}"));
+    let status = status.unwrap_or_else(|| panic!("the job kept running:\n{log}"));
     eprintln!("stopped after {:?}: {status}", started.elapsed());
     assert!(!status.success(), "{log}");
-    assert!(
-        log.contains("Authentication failed"),
-        "the job's error does not say that the login was refused:\n{log}"
-    );
+    log
 }
