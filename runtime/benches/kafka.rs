@@ -458,21 +458,28 @@ fn main() {
             println!("{:<64} {:>12.0}", "Kafka's ProducerPerformance (acks=all, idempotent)", median(&mut tp));
             println!("{:<64} {:>12.0}", "Kafka's ConsumerPerformance (fetch rate)", median(&mut tc));
         }
-        println!("{:<64} {:>12.0}", "(a) consume -> produce copy, acks awaited per batch, commit", ma);
-        println!("{:<64} {:>12.0}", "(b) pipeline-preprocessor, --unacked-batches 0", m0);
-        println!("{:<64} {:>12.0}", "(b) pipeline-preprocessor, --unacked-batches 4 (default)", m4);
-        println!("{:<64} {:>12.0}", "(c) pipeline-preprocessor, --exactly-once", me);
-        println!("{:<64} {:>12.2}", "(b, 0) / (a)", m0 / ma);
-        println!("{:<64} {:>12.2}", "(b, 4) / (a)", m4 / ma);
-        println!("{:<64} {:>12.2}", "(c) / (b, 4)", me / m4);
+        // The four cases and their ratios, once from the first record, once from the first
+        // commit (its start-up, e.g. the recovery scan, left out).
         let (qa, q0, q4, qe) = (median(&mut sa), median(&mut s0), median(&mut s4), median(&mut sc));
-        println!("from each run's first commit on (its start-up, e.g. the recovery scan, left out):");
-        println!("{:<64} {:>12.0}", "(a) consume -> produce copy", qa);
-        println!("{:<64} {:>12.0}", "(b) pipeline-preprocessor, --unacked-batches 0", q0);
-        println!("{:<64} {:>12.0}", "(b) pipeline-preprocessor, --unacked-batches 4 (default)", q4);
-        println!("{:<64} {:>12.0}", "(c) pipeline-preprocessor, --exactly-once", qe);
-        println!("{:<64} {:>12.2}", "(b, 4) / (a)", q4 / qa);
-        println!("{:<64} {:>12.2}", "(c) / (b, 4)", qe / q4);
+        for (title, [a, b0, b4, c]) in [("", [ma, m0, m4, me]), (
+            "from each run's first commit on (its start-up, e.g. the recovery scan, left out):",
+            [qa, q0, q4, qe],
+        )] {
+            if !title.is_empty() {
+                println!("{title}");
+            }
+            for (label, v, digits) in [
+                ("(a) consume -> produce copy, acks awaited per batch, commit", a, 0),
+                ("(b) pipeline-preprocessor, --unacked-batches 0", b0, 0),
+                ("(b) pipeline-preprocessor, --unacked-batches 4 (default)", b4, 0),
+                ("(c) pipeline-preprocessor, --exactly-once", c, 0),
+                ("(b, 0) / (a)", b0 / a, 2),
+                ("(b, 4) / (a)", b4 / a, 2),
+                ("(c) / (b, 4)", c / b4, 2),
+            ] {
+                println!("{label:<64} {v:>12.digits$}");
+            }
+        }
         let _ = admin.delete_topics(&names.iter().map(String::as_str).collect::<Vec<_>>()).await;
     });
 }
