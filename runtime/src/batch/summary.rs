@@ -359,10 +359,22 @@ fn bucket_count(files: &[Listed], memory_limit: usize, threads: usize) -> usize 
         })
         .sum();
     let per = (memory_limit as u64 / (3 * threads as u64)).max(1 << 20);
-    usize::try_from(bytes / per + 1)
-        .unwrap_or(usize::MAX)
-        .clamp(2 * threads, 4096)
+    let wanted = usize::try_from(bytes / per + 1).unwrap_or(usize::MAX);
+    // Each thread keeps every bucket file open while it reads: within the 1,024 open files
+    // a process commonly may have.
+    let most = (MAX_OPEN_BUCKETS / threads).max(2 * threads);
+    if wanted > most {
+        tracing::warn!(
+            buckets = most,
+            wanted,
+            "the day is large for the memory limit: buckets will be larger than planned"
+        );
+    }
+    wanted.clamp(2 * threads, most)
 }
+
+/// Bucket files open at once, over all threads.
+const MAX_OPEN_BUCKETS: usize = 960;
 
 /// The first pass: each event of `files` (kept by the filter, summarized by the model) into
 /// the bucket of its group. Gives each thread's bucket files.
@@ -559,6 +571,34 @@ pub async fn run_test(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn buckets_fit_the_limit_and_the_open_file_budget() {
+        let files = |bytes: u64, key: &str| {
+            vec![Listed {
+                key: key.into(),
+                size: bytes,
+            }]
+        };
+        let mib = 1u64 << 20;
+        // The 5-million-event day of the bench (3,520 MiB) at 512 MiB on 2 threads: buckets
+        // of at most 85 MiB.
+        assert_eq!(
+            bucket_count(&files(3520 * mib, "a.ndjson"), 512 << 20, 2),
+            42
+        );
+        // Compressed input counts eight times its size.
+        assert_eq!(
+            bucket_count(&files(440 * mib, "a.ndjson.gz"), 512 << 20, 2),
+            42
+        );
+        // At least two a thread; at most the open-file budget.
+        assert_eq!(bucket_count(&files(mib, "a.ndjson"), 1 << 30, 2), 4);
+        assert_eq!(
+            bucket_count(&files(1 << 50, "a.ndjson"), 512 << 20, 2),
+            MAX_OPEN_BUCKETS / 2
+        );
+    }
 
     /// The narrow parses give the model what the whole parse gives: the same groups, order
     /// and summaries over Sunbird's eight WFS test inputs, plus records the narrow parse
