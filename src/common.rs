@@ -1,5 +1,6 @@
 //! What the commands that run a pipeline share: loading a spec or a compiled manifest,
-//! Kafka bootstrap servers per cluster, this process's instance name, and logs.
+//! Kafka bootstrap servers per cluster, this process's instance name, logs, and the tokio
+//! runtime the long-running commands work on.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -102,4 +103,18 @@ pub fn init_logs() {
     } else {
         builder.try_init()
     };
+}
+
+/// A multi-threaded tokio runtime (every core), or the reason it could not start, printed.
+pub fn multi_thread_runtime() -> Option<tokio::runtime::Runtime> {
+    match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => Some(rt),
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            None
+        }
+    }
 }

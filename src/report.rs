@@ -129,15 +129,8 @@ pub fn run(args: Args) -> u8 {
     if !progress.bar() {
         init_logs();
     }
-    let rt = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: cannot start the runtime: {e}");
-            return FAILED;
-        }
+    let Some(rt) = crate::common::multi_thread_runtime() else {
+        return FAILED;
     };
     let mut failed = 0;
     let mut summaries = Vec::new();

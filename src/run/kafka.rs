@@ -73,15 +73,8 @@ pub fn run(manifest: &Manifest, args: &Args) -> u8 {
         });
     }
     opts.run_jobs = args.backup.is_empty() || !args.jobs.is_empty();
-    let rt = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: cannot start the runtime: {e}");
-            return FAILED;
-        }
+    let Some(rt) = crate::common::multi_thread_runtime() else {
+        return FAILED;
     };
     rt.block_on(async {
         let metrics = Arc::new(Metrics::default());
