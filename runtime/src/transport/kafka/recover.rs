@@ -41,29 +41,71 @@ pub(crate) fn now_ms() -> i64 {
 }
 
 /// Where the scan starts: the earliest commit time recorded in the group's offsets of
-/// `partitions` (the metadata `commit()` writes), less a margin; when the group has no such
-/// commit, a fixed look-back from now.
+/// `partitions` (the metadata `commit()` writes), less a margin. `None`: there is nothing to
+/// scan, because the group has no commit of any of them, and so never produced an output
+/// from them (see [`start_points`]). A commit without a time (made by another tool) or
+/// offsets that cannot be read give a fixed look-back from now.
 pub(crate) fn since<C: Consumer<X>, X: ConsumerContext>(
     consumer: &C,
     partitions: &[(String, i32)],
     timeout: Duration,
-) -> i64 {
-    let earliest = (|| {
-        let mut tpl = TopicPartitionList::new();
-        for (topic, p) in partitions {
-            tpl.add_partition(topic, *p);
-        }
-        let committed = consumer.committed_offsets(tpl, timeout).ok()?;
-        committed
-            .elements()
-            .iter()
-            .filter_map(|e| e.metadata().parse::<i64>().ok())
-            .min()
-    })();
-    match earliest {
-        Some(t) => t - MARGIN_MS,
-        None => now_ms() - NO_COMMIT_LOOKBACK_MS,
+) -> Option<i64> {
+    let mut tpl = TopicPartitionList::new();
+    for (topic, p) in partitions {
+        tpl.add_partition(topic, *p);
     }
+    let Ok(committed) = consumer.committed_offsets(tpl, timeout) else {
+        return Some(now_ms() - NO_COMMIT_LOOKBACK_MS);
+    };
+    let mut earliest: Option<i64> = None;
+    let mut untimed = false;
+    let mut fresh = Vec::new();
+    for e in committed.elements() {
+        match (e.offset(), e.metadata().parse::<i64>()) {
+            (Offset::Offset(_), Ok(t)) => earliest = Some(earliest.map_or(t, |m| m.min(t))),
+            (Offset::Offset(_), Err(_)) => untimed = true,
+            _ => fresh.push((e.topic().to_owned(), e.partition())),
+        }
+    }
+    if !fresh.is_empty()
+        && let Err(e) = start_points(consumer, &fresh, timeout)
+    {
+        // The next start of the job would not scan these partitions' outputs: records of
+        // them consumed again after a crash before the first commit would be produced again
+        // (at-least-once still holds).
+        tracing::warn!(error = %e, "committing where partitions start");
+    }
+    if untimed {
+        return Some(now_ms() - NO_COMMIT_LOOKBACK_MS);
+    }
+    earliest.map(|t| t - MARGIN_MS)
+}
+
+/// Commits, for partitions the group has never committed, the offset the job starts reading
+/// them from (their low watermark: the consumer reads from the earliest record), with the
+/// time. Done before any of their records is run, it makes "no commit" mean "no output
+/// produced from this partition", so a job's first start scans nothing, and one killed before
+/// its first regular commit scans from here.
+fn start_points<C: Consumer<X>, X: ConsumerContext>(
+    consumer: &C,
+    partitions: &[(String, i32)],
+    timeout: Duration,
+) -> Result<(), String> {
+    let mut tpl = TopicPartitionList::new();
+    let now = now_ms().to_string();
+    for (topic, p) in partitions {
+        let (low, _) = consumer
+            .fetch_watermarks(topic, *p, timeout)
+            .map_err(|e| format!("start of `{topic}`[{p}]: {e}"))?;
+        tpl.add_partition_offset(topic, *p, Offset::Offset(low))
+            .map_err(|e| e.to_string())?;
+        if let Some(mut e) = tpl.find_partition(topic, *p) {
+            e.set_metadata(now.as_str());
+        }
+    }
+    consumer
+        .commit(&tpl, rdkafka::consumer::CommitMode::Sync)
+        .map_err(|e| e.to_string())
 }
 
 /// Adds what a scan found to what earlier scans found: a record counted by both is the same
@@ -75,8 +117,9 @@ pub(crate) fn merge(into: &mut Written, found: Written) {
     }
 }
 
-/// How long a scan that has reached every high watermark waits for more records.
-const QUIET: Duration = Duration::from_secs(1);
+/// How long a scan that has reached every high watermark waits for more records (the rest of
+/// a record batch already fetched: see `scan`).
+const QUIET: Duration = Duration::from_millis(200);
 
 /// Reads every record `topics` received from `since_ms` to their current end, counting those
 /// with a source header. Gives up at `deadline` (what was read is kept: a record missed here

@@ -141,6 +141,7 @@ impl Runner {
         // produced (or they are in flight, and a failed delivery stops the job before their
         // offsets are committed), so they are not run through the steps again.
         let mut handed = Offsets::new();
+        let mut time = Timings::default();
         tracing::info!(job = %name, exactly_once = self.txn.is_some(), "consuming");
         loop {
             if *stop.borrow() {
@@ -163,6 +164,7 @@ impl Runner {
             } else {
                 self.opts.batch_wait
             };
+            let waited = Instant::now();
             let first = tokio::select! {
                 _ = stop.changed() => break,
                 m = tokio::time::timeout(wait, self.consumer.recv()) => m,
@@ -197,6 +199,8 @@ impl Runner {
                 }
                 Ok(Ok(m)) => m.detach(),
             };
+            time.first_record += waited.elapsed();
+            let filling = Instant::now();
             let mut batch = vec![first];
             let deadline = tokio::time::Instant::now() + self.opts.batch_wait;
             while batch.len() < self.opts.max_batch {
@@ -206,6 +210,7 @@ impl Runner {
                 }
             }
             last_record = Instant::now();
+            time.filling += filling.elapsed();
             let gained = self.consumer.context().take_gained();
             if self.txn.is_some() {
                 // Exactly-once: a transaction that spans a rebalance may hold records of
@@ -225,7 +230,9 @@ impl Runner {
                 // At-least-once: the outputs of the gained partitions' records since their
                 // last commit may be on the broker already (produced by the member that had
                 // them, or by this process before a restart): found before they are run.
+                let t = Instant::now();
                 self.recover(gained).await;
+                time.recovering += t.elapsed();
             }
             let next = next_offsets(&batch);
             if self.txn.is_none() {
@@ -255,7 +262,11 @@ impl Runner {
                         .or_insert(m.offset());
                 }
             }
-            let processed = match self.process(&batch, &mut out, stop).await {
+            let t = Instant::now();
+            let processed = self.process(&batch, &mut out, stop).await;
+            time.steps += t.elapsed();
+            let t = Instant::now();
+            let processed = match processed {
                 Ok(sent) if self.txn.is_some() => self.settle(sent).await.map(|()| Vec::new()),
                 other => other,
             };
@@ -278,10 +289,13 @@ impl Runner {
                 self.settle_until(&mut unacked, &mut pending, self.opts.unacked_batches)
                     .await?;
             }
+            time.acks += t.elapsed();
+            let t = Instant::now();
             // With snapshotting stores, offsets move only with a snapshot.
             if self.snapshot(false)? {
                 self.commit_point(&mut pending, false).await?;
             }
+            time.committing += t.elapsed();
         }
         // Stopping: what is in flight is acknowledged, windows still open give their
         // aggregates now.
@@ -293,6 +307,7 @@ impl Runner {
         self.snapshot(true)?;
         self.commit_point(&mut pending, true).await?;
         tracing::info!(job = %name, consumed, "stopped");
+        time.log(&name);
         Ok((name, std::mem::take(&mut out.counters), consumed))
     }
 
@@ -309,6 +324,9 @@ impl Runner {
             let since =
                 super::recover::since(consumer.as_ref(), &partitions, Duration::from_secs(10));
             let mut all = super::recover::Written::new();
+            let Some(since) = since else {
+                return Ok((None, all));
+            };
             for (config, topics) in &clusters {
                 let found =
                     super::recover::scan(config, &group, topics, since, Duration::from_secs(120))?;
@@ -316,11 +334,14 @@ impl Runner {
                     *all.entry(k).or_default() += n;
                 }
             }
-            Ok::<_, String>((since, all))
+            Ok::<_, String>((Some(since), all))
         })
         .await;
         match scanned {
-            Ok(Ok((since, found))) => {
+            Ok(Ok((None, _))) => {
+                tracing::info!(job = %self.job.name(), partitions = count, took = ?started.elapsed(), "no recovery scan: the group never committed these partitions, so produced nothing from them");
+            }
+            Ok(Ok((Some(since), found))) => {
                 let records: u32 = found.values().sum();
                 tracing::info!(job = %self.job.name(), partitions = count, since_ms = since, records, took = ?started.elapsed(), "recovery scan of the outputs");
                 super::recover::merge(
@@ -426,6 +447,37 @@ impl Runner {
         if let Ok(Some(lag)) = lag {
             self.metrics.lag(name, lag);
         }
+    }
+}
+
+/// Where a job's consume loop spent its time, logged when it stops: waiting for a batch's
+/// first record (waits that timed out with nothing are left out), filling the batch, the
+/// recovery scan,
+/// the steps (with their stores and handing outputs to the producer), waiting for
+/// acknowledgements (with exactly-once, the transaction's records), and committing.
+#[derive(Debug, Default)]
+struct Timings {
+    first_record: Duration,
+    filling: Duration,
+    recovering: Duration,
+    steps: Duration,
+    acks: Duration,
+    committing: Duration,
+}
+
+impl Timings {
+    fn log(&self, job: &str) {
+        let ms = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+        tracing::info!(
+            job,
+            first_record_ms = ms(self.first_record),
+            filling_ms = ms(self.filling),
+            recovering_ms = ms(self.recovering),
+            steps_ms = ms(self.steps),
+            acks_ms = ms(self.acks),
+            committing_ms = ms(self.committing),
+            "where the consume loop spent its time"
+        );
     }
 }
 
