@@ -61,7 +61,7 @@ pub struct Args {
     #[arg(long, value_name = "[CLUSTER=]HOST:PORT")]
     pub(crate) brokers: Vec<String>,
     /// Memory the query engine may hold (`512MiB`, `4GiB`); past it, sorts and
-    /// aggregations spill to disk. Default: a quarter of the machine's memory.
+    /// aggregations spill to disk. Default: half of the memory the process may use (the machine's, or its container's limit when less).
     #[arg(long, value_name = "SIZE")]
     pub(crate) memory_limit: Option<String>,
     /// Where spill files go (default: the system's temporary directory).

@@ -31,7 +31,7 @@ pub struct EngineOptions {
 }
 
 impl Default for EngineOptions {
-    /// A quarter of the machine's memory (at least 256 MiB), every core.
+    /// Half of the memory the process may use (see [`default_memory_limit`]), every core.
     fn default() -> Self {
         EngineOptions {
             memory_limit: default_memory_limit(),
@@ -42,18 +42,37 @@ impl Default for EngineOptions {
     }
 }
 
-/// A quarter of the machine's memory as `/proc/meminfo` has it (1 GiB when unknown), at
-/// least 256 MiB.
+/// Half of the memory this process may use: the machine's (`/proc/meminfo`) or, when less,
+/// its cgroup's limit (a container's); 4 GiB when neither can be read; at least 256 MiB.
+///
+/// Half, not all: the limit is what DataFusion's pool accounts, which charges batches at
+/// their buffers' capacity and a sort's input twice, so it runs well ahead of what the
+/// process holds (the user-enrolment report at a 12 GiB limit peaks at 6.9 GB resident,
+/// and fails at 6 GiB: BENCHMARKS.md).
 pub fn default_memory_limit() -> usize {
-    let total = std::fs::read_to_string("/proc/meminfo")
-        .ok()
-        .and_then(|t| {
-            t.lines()
-                .find_map(|l| l.strip_prefix("MemTotal:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<usize>().ok())
-        })
-        .map_or(4 << 30, |kb| kb * 1024);
-    (total / 4).max(256 << 20)
+    let machine = std::fs::read_to_string("/proc/meminfo").ok().and_then(|t| {
+        t.lines()
+            .find_map(|l| l.strip_prefix("MemTotal:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<usize>().ok())
+            .map(|kb| kb.saturating_mul(1024))
+    });
+    let cgroup = [
+        "/sys/fs/cgroup/memory.max",                   // cgroup v2
+        "/sys/fs/cgroup/memory/memory.limit_in_bytes", // cgroup v1
+    ]
+    .iter()
+    .find_map(|p| {
+        std::fs::read_to_string(p)
+            .ok()?
+            .trim()
+            .parse::<usize>()
+            .ok()
+    });
+    let total = match (machine, cgroup) {
+        (Some(m), Some(c)) => m.min(c),
+        (m, c) => m.or(c).unwrap_or(4 << 30),
+    };
+    (total / 2).max(256 << 20)
 }
 
 /// A session for one run.
@@ -73,6 +92,15 @@ pub fn context(opts: &EngineOptions) -> Result<SessionContext, RuntimeError> {
         .with_target_partitions(opts.threads.max(1))
         .with_information_schema(false);
     config.options_mut().sql_parser.collect_spans = true;
+    // Parquet strings as plain `Utf8`, not views: a view array points into the buffers it was
+    // read from, and what joins and sorts cut from it keeps them (and is charged for them).
+    // Measured on the user-enrolment report over 10 million Parquet rows (BENCHMARKS.md):
+    // 65.5 s and 6.3 GB peak with views, 46.0 s and 5.2 GB without.
+    config
+        .options_mut()
+        .execution
+        .parquet
+        .schema_force_view_types = false;
     let ctx = SessionContext::new_with_config_rt(config, runtime);
     if let Some(ms) = opts.now_ms {
         ctx.register_udf(fixed_now(ms));
