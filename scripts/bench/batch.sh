@@ -4,6 +4,9 @@
 #   1. the user-enrolment report (scripts/bench/spec, a copy of pipelines/igot's SQL) over a
 #      generated warehouse of 2 million users and 10 million enrolments, as CSV and as
 #      Parquet, one CSV per MDO: pipec report, DuckDB, PySpark local[2];
+#   1b. the same report as pipelines/igot runs it, reading the warehouse from PostgreSQL
+#      (the generated CSV files loaded with COPY into a database of its own), beside
+#      PostgreSQL running the same SQL itself (psql \copy of the query to a file);
 #   2. the workflow summary of pipelines/igot over a 2-million-event day of the `unique`
 #      backup (events/s), and over a 5-million-event day with --memory-limit 512MiB (peak
 #      RSS); PySpark local[2] doing only the grouping of the 2-million-event day.
@@ -16,9 +19,12 @@
 # Environment: PIPEC (default target/release/pipec), VENV (default
 # ~/.cache/pipec-bench-venv; made and filled with numpy, pyarrow, duckdb, pyspark when
 # missing), USERS/ENROLMENTS (2000000/10000000), EVENTS/BIG_EVENTS (2000000/5000000),
-# ONLY (a space-separated subset of: pipec duckdb spark wfs wfs-big wfs-spark), FORMATS
+# ONLY (a space-separated subset of: pipec duckdb spark pg wfs wfs-big wfs-spark), FORMATS
 # (default "csv parquet"), PIPEC_ARGS (more flags for the pipec report runs), NICE
-# (default "nice -n 10"). Generated data is kept and reused when its size matches.
+# (default "nice -n 10"), BENCH_PG (the server for the `pg` case, default
+# postgres://pipec:pipec@127.0.0.1:5432; the script makes and fills the database
+# pipec_bench_warehouse on it, and reuses it while the data is the same). Generated data is
+# kept and reused when its size matches.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -33,7 +39,8 @@ users=${USERS:-2000000}
 enrolments=${ENROLMENTS:-10000000}
 events=${EVENTS:-2000000}
 big_events=${BIG_EVENTS:-5000000}
-only=${ONLY:-pipec duckdb spark wfs wfs-big wfs-spark}
+only=${ONLY:-pipec duckdb spark pg wfs wfs-big wfs-spark}
+bench_pg=${BENCH_PG:-postgres://pipec:pipec@127.0.0.1:5432}
 formats=${FORMATS:-csv parquet}
 read -r -a pipec_args <<< "${PIPEC_ARGS:-}"
 nice=${NICE:-nice -n 10}
@@ -108,6 +115,31 @@ for fmt in $formats; do
         outputs "$wh/out/duckdb-$fmt"
     fi
 done
+if want pg; then
+    # The warehouse in PostgreSQL: igot's DDL, then each table's CSV with COPY (the files
+    # carry the DDL's columns in its order). Loaded once per generated warehouse.
+    db=pipec_bench_warehouse
+    url=$bench_pg/$db
+    if [[ $(psql "$url" -Atc "SELECT stamp FROM bench_stamp" 2>/dev/null) != "$stamp" ]]; then
+        log "loading the warehouse into $url"
+        psql "$bench_pg/postgres" -qc "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
+        psql "$url" -q -v ON_ERROR_STOP=1 -f "$repo/pipelines/igot/sql/warehouse-schema.sql"
+        for t in user_enrolments user_detail org_hierarchy content; do
+            psql "$url" -q -v ON_ERROR_STOP=1 -c "\\copy $t FROM '$wh/csv/$t.csv' CSV HEADER"
+        done
+        psql "$url" -q -v ON_ERROR_STOP=1 -c "VACUUM ANALYZE" \
+            -c "CREATE TABLE bench_stamp(stamp text)" -c "INSERT INTO bench_stamp VALUES ('$stamp')"
+    fi
+    WAREHOUSE_URL=$url measure "pipec-report-postgres${PIPEC_ARGS:+ $PIPEC_ARGS}" "$pipec" report user-enrolment-report \
+        "$repo/pipelines/igot" --date "$date" --data-dir "$wh/out/pg" --spill-dir "$data/spill" "${pipec_args[@]}"
+    outputs "$wh/out/pg"
+    # PostgreSQL runs the same SQL and writes one CSV (it has no partitioned COPY); to_char
+    # takes PostgreSQL's pattern for the same format.
+    pg_sql=$(grep -v '^ *--' "$sql" | sed -e 's/--.*$//' -e "s|to_char(now(), '%d/%m/%Y %H:%M:%S %p')|to_char(now(), 'DD/MM/YYYY HH12:MI:SS AM')|" | tr '\n' ' ')
+    mkdir -p "$wh/out/pg-psql"
+    measure "postgres-itself" psql "$url" -v ON_ERROR_STOP=1 -c "\\copy ($pg_sql) TO '$wh/out/pg-psql/report.csv' CSV HEADER"
+    outputs "$wh/out/pg-psql"
+fi
 if want wfs; then
     d=$data/wfs-$events
     warm "$d/backups/telemetry.unique/$date"/*
