@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use super::de::{Sink, from_node};
+use super::files::{MAX_SPEC_FILES, SpecRoot};
 use super::model::SpecFile;
 use super::vars::{SubstProblem, Vars, substitute};
 use super::yaml::{self, Node, NodeKind};
@@ -42,6 +43,10 @@ pub struct Loaded {
     pub files: Vec<LoadedFile>,
     /// Variables after `--env` and environment substitution.
     pub vars: BTreeMap<String, String>,
+    /// Where the files the spec names must lie, and their size budget.
+    pub root: SpecRoot,
+    /// Every spec file read (canonical), so that a file included twice is read once.
+    read: std::collections::HashSet<PathBuf>,
 }
 
 /// Finds the root spec file of a path: the file itself, or `pipeline.yaml` in a directory.
@@ -80,6 +85,7 @@ pub fn load(path: &Path, opts: &LoadOptions<'_>, diags: &mut Diagnostics) -> Loa
             return loaded;
         }
     };
+    loaded.root = SpecRoot::for_spec(&root);
     let mut stack = Vec::new();
     load_file(&root, None, None, opts, &mut loaded, &mut stack, diags);
     loaded
@@ -93,7 +99,10 @@ pub fn load_text(
     opts: &LoadOptions<'_>,
     diags: &mut Diagnostics,
 ) -> Loaded {
-    let mut loaded = Loaded::default();
+    let mut loaded = Loaded {
+        root: SpecRoot::for_spec(path),
+        ..Loaded::default()
+    };
     let mut stack = Vec::new();
     load_file(path, None, Some(text), opts, &mut loaded, &mut stack, diags);
     loaded
@@ -243,15 +252,44 @@ fn load_file(
         diags.push(d);
         return;
     }
+    // A file included from several places (a diamond) is read once: its definitions are
+    // the same each time.
+    if loaded.read.contains(&canonical) {
+        return;
+    }
+    if loaded.read.len() >= MAX_SPEC_FILES {
+        let mut d = catalog::over_budget(format!(
+            "the spec includes more than {MAX_SPEC_FILES} files"
+        ));
+        if let Some(s) = include_span {
+            d = d.at(s, "one too many");
+        }
+        diags.push(d);
+        return;
+    }
     let read = match given_text {
         Some(t) => Ok(t),
-        None => std::fs::read_to_string(path),
+        // The root file is the spec itself; what it includes must be under its root.
+        None if include_span.is_none() => std::fs::metadata(path)
+            .map_err(|e| super::files::Refused::Io(e.to_string()))
+            .and_then(|m| {
+                if m.len() > super::files::MAX_FILE_BYTES {
+                    Err(super::files::Refused::TooLarge(m.len()))
+                } else {
+                    std::fs::read_to_string(path)
+                        .map_err(|e| super::files::Refused::Io(e.to_string()))
+                }
+            }),
+        None => loaded.root.read_text(path),
     };
     let text = match read {
         Ok(t) => t,
         Err(e) => {
-            let mut d =
-                catalog::cannot_read("spec file", &path.display().to_string(), &e.to_string());
+            let mut d = if e.is_missing() || matches!(e, super::files::Refused::Io(_)) {
+                catalog::cannot_read("spec file", &path.display().to_string(), &e.to_string())
+            } else {
+                catalog::file_refused("spec file", &path.display().to_string(), &e)
+            };
             if let Some(s) = include_span {
                 d = d.at(s, "included here");
             }
@@ -259,6 +297,7 @@ fn load_file(
             return;
         }
     };
+    loaded.read.insert(canonical.clone());
     let id = loaded.sources.add(path, text);
     let text = loaded
         .sources
@@ -267,7 +306,15 @@ fn load_file(
         .unwrap_or_default();
     let (node, problems) = yaml::parse(id, &text);
     for p in problems {
-        if p.fatal {
+        if p.fatal && p.message == yaml::ALIAS_BUDGET_MESSAGE {
+            diags.push(
+                catalog::over_budget(format!(
+                    "YAML aliases expand to more than {} nodes",
+                    yaml::MAX_ALIAS_NODES
+                ))
+                .at(p.span, "this alias goes over"),
+            );
+        } else if p.fatal {
             diags.push(catalog::yaml_syntax(&p.message).at(p.span, "here"));
         } else if p.first.is_some() {
             diags.push(catalog::duplicate_key(&p.message, p.span, p.first));
