@@ -28,10 +28,8 @@ pub fn check(ix: &Index<'_>, diags: &mut Diagnostics) {
             );
         }
     };
-    if let Some(root) = ix.root {
-        if let Some(p) = &root.spec.pipeline {
-            name("pipeline", p);
-        }
+    if let Some(p) = ix.root.and_then(|r| r.spec.pipeline.as_ref()) {
+        name("pipeline", p);
     }
     for (env, _) in ix.root.iter().flat_map(|r| r.spec.environments.iter()) {
         name("environment", env);
