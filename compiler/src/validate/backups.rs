@@ -64,8 +64,14 @@ pub fn check(ix: &Index<'_>, diags: &mut Diagnostics) {
         let ok =
             v.starts_with("postgres://") || v.starts_with("postgresql://") || v.starts_with("${");
         if !ok {
+            // A malformed URL may still hold a password: it is not quoted then.
+            let what = if super::credentials::may_hold_credentials(v) {
+                "the database's `postgres`".to_string()
+            } else {
+                format!("`{v}`")
+            };
             diags.push(
-                catalog::invalid_value(format!("`{v}` is not a PostgreSQL URL"))
+                catalog::invalid_value(format!("{what} is not a PostgreSQL URL"))
                     .at(url.span, "expected `postgres://user@host:port/database`")
                     .help("write `postgres://user@host:5432/database`; the password goes in `password`"),
             );

@@ -2,6 +2,7 @@
 //! the problems it finds; none stops the others.
 
 mod backups;
+mod credentials;
 mod environments;
 mod exprs;
 mod flow;
@@ -12,6 +13,8 @@ mod reports;
 mod resolve;
 pub(crate) mod schemas;
 mod secrets;
+#[cfg(test)]
+mod secrets_tests;
 pub mod sql;
 mod stores;
 mod streams;
