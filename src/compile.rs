@@ -276,6 +276,13 @@ fn forget_stale(
 }
 
 fn write(out: &Path, a: &codegen::Artifact) -> std::io::Result<()> {
+    // Never outside `--out`, whatever the artifact's name says.
+    if !codegen::is_contained(&a.path) {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "the path would leave the output directory",
+        ));
+    }
     let path = out.join(&a.path);
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent)?;

@@ -8,6 +8,7 @@
 
 pub mod context;
 mod graph;
+mod quote;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -140,6 +141,10 @@ impl Templates {
         env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
         env.add_filter("json", json_filter);
         env.add_filter("shquote", shquote);
+        env.add_filter("comment", quote::comment);
+        env.add_filter("cron_word", quote::cron_word);
+        env.add_filter("cron_dq", quote::cron_dq);
+        env.add_filter("cron_schedule", quote::cron_schedule);
         env.add_filter("env_name", env_name);
         env.add_filter("dns", |s: String| dns_label(&s));
         for (name, (text, _)) in &self.files {
@@ -296,7 +301,27 @@ pub fn generate(m: &Manifest, templates: &Templates) -> Result<Vec<Artifact>, Co
             executable: false,
         });
     }
+    for a in &out {
+        if !is_contained(&a.path) {
+            return Err(CodegenError {
+                template: a.path.clone(),
+                line: None,
+                message: "this path would leave the output directory".into(),
+            });
+        }
+    }
     Ok(out)
+}
+
+/// Whether an artifact's path stays under the output directory: relative, made of plain
+/// components only (no `..`, `.`, empty or absolute parts). Names are checked where the
+/// spec declares them (PC0012); this is the last line, where paths are made.
+pub fn is_contained(path: &str) -> bool {
+    !path.is_empty()
+        && !path.contains(['\\', '\0'])
+        && path
+            .split('/')
+            .all(|c| !c.is_empty() && c != "." && c != "..")
 }
 
 fn compact(m: &Manifest) -> String {
@@ -313,15 +338,9 @@ fn json_filter(v: minijinja::Value) -> Result<String, minijinja::Error> {
 }
 
 /// Quotes a string for POSIX `sh` when it needs it: `abc` stays, `a b` becomes `'a b'`.
-fn shquote(s: String) -> String {
-    let plain = !s.is_empty()
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "._-/:=,@%+".contains(c));
-    if plain {
-        s
-    } else {
-        format!("'{}'", s.replace('\'', r"'\''"))
-    }
+/// A NUL cannot be in a shell word, and is an error.
+fn shquote(s: String) -> Result<String, minijinja::Error> {
+    quote::sh_word(&s)
 }
 
 /// `processing` → `PROCESSING`, `redis-auth` → `REDIS_AUTH`: an environment variable name.
@@ -358,5 +377,7 @@ pub fn dns_label(s: &str) -> String {
     }
 }
 
+#[cfg(test)]
+mod proptests;
 #[cfg(test)]
 mod tests;

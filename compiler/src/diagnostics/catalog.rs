@@ -107,6 +107,33 @@ pub fn include_cycle(path: &str) -> Diagnostic {
     .help("include each file once")
 }
 
+/// PC0012: a name that ends up in a file path, a shell or cron line or a Kubernetes
+/// object, and is not safe there.
+pub fn invalid_name(what: &str, name: &str) -> Diagnostic {
+    Diagnostic::error(
+        "PC0012",
+        format!("`{}` is not a valid {what} name", name.escape_debug()),
+    )
+    .help(format!(
+        "a {what} name is 1 to {} letters, digits, `_`, `.` and `-`, starting with a letter or digit",
+        crate::validate::names::MAX_NAME_LEN
+    ))
+}
+
+/// PC0013: a file the spec names that is not read. Says why, never what it holds.
+pub fn file_refused(what: &str, path: &str, why: &crate::spec::files::Refused) -> Diagnostic {
+    Diagnostic::error("PC0013", format!("refused to read {what} `{path}`: {why}")).help(
+        "name a regular file under the spec's root directory (relative to the spec file that names it)",
+    )
+}
+
+/// PC0014: the spec goes over one of the reader's budgets.
+pub fn over_budget(message: String) -> Diagnostic {
+    Diagnostic::error("PC0014", message).help(
+        "write the spec out plainly; anchors and includes are for sharing, not for multiplying",
+    )
+}
+
 /// PC0011.
 pub fn one_kind_key(keys: &[String], kinds: &[&str]) -> Diagnostic {
     let list = keys

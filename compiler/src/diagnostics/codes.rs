@@ -42,6 +42,12 @@ codes! {
 "Spec files include each other in a circle.\n\nFix: include each file once, from one place.";
 "PC0011" "step with several kinds"
 "A step is a mapping with exactly one key, its kind. A step with more keys is usually a mis-indented setting.\n\nExample:\n    steps:\n      - dedup: { key: mid, store: dedup, ttl: 1h }\n        duplicates: dup     # belongs inside the braces\n\nFix: move the extra keys into the step's settings.";
+"PC0012" "invalid name"
+"A name that ends up in a file path, a shell script, a crontab line or a Kubernetes object (the pipeline, an environment, a cluster, a stream, a report or a backup) has characters that are not safe there. Such names are checked where they are declared, so that no generated file ever has to guess how to quote them.\n\nExample:\n    reports:\n      \"daily; rm -rf /\": { ... }\n\nFix: use 1 to 63 letters, digits, `_`, `.` and `-`, starting with a letter or digit.";
+"PC0013" "file refused"
+"A file the spec names (an include, a schema, a SQL or DDL file) is not read: it lies outside the spec's root directory once symlinks are resolved, it is not a regular file (a directory, FIFO or device), or it is larger than the budget (8 MiB a file, 128 MiB for all the spec's files). The spec is untrusted input in CI, so it may only read its own files; nothing of a refused file is shown.\n\nThe root is the working directory when the spec lies under it, else the spec file's directory.\n\nFix: keep the spec's files together under its root, as regular files.";
+"PC0014" "over a budget"
+"The spec goes over one of the reader's budgets: YAML aliases that expand to more than 100,000 nodes (an alias of an alias of an alias multiplies), or more than 1,000 spec files included.\n\nFix: write the values out instead of aliasing aliases; include each file once.";
 "PC0101" "duplicate name"
 "Two definitions of the same kind share a name (two topics, two streams, ...), possibly in different included files, or two topics resolve to the same Kafka topic name on one cluster.\n\nFix: rename one of them.";
 "PC0102" "unknown topic"
@@ -74,6 +80,8 @@ codes! {
 "A `$ref` in a schema points at a file or a fragment that does not exist. Sunbird's schemas refer to each other as `resource:/schemas/telemetry/3.0/x.json`; such a prefix must be mapped to a local directory with `events.refs`.\n\nFix: correct the reference, or map its prefix:\n    events:\n      refs: { \"resource:/schemas/telemetry/3.0/\": schemas/telemetry/3.0 }";
 "PC0205" "schema directory not found"
 "`events.schemas` or a validate step's `schemas` names a directory that does not exist.\n\nFix: correct the path (relative to the spec file).";
+"PC0206" "schema refers only to itself"
+"A schema (or a `$ref` chain in it) refers to itself and to nothing else, so it constrains nothing: every event would be valid.\n\nExample:\n    { \"$ref\": \"#\" }\n\nFix: write the schema's constraints, or point `$ref` at another schema.";
 "PC0301" "invalid topic name"
 "Kafka topic names are at most 249 characters of letters, digits, `.`, `_` and `-`, and not `.` or `..`.\n\nFix: rename the topic.";
 "PC0302" "count out of range"
@@ -91,7 +99,7 @@ codes! {
 "PC0308" "unknown topic config"
 "A topic's `config` names a setting that is not a Kafka topic config, so the broker would reject the topic.\n\nExample:\n    config: { max.messages.bytes: 5242880 }   # `max.message.bytes`\n\nFix: use the suggested config name; `retention` and `partitions` have keys of their own.";
 "PC0309" "secret written in the spec"
-"A password or key stands in the spec: in a Redis URL (`redis://:password@host`) or in a Kafka client setting such as `sasl.password`. The spec is reviewed, committed and compiled into files that are shared (manifest, Helm values), so secrets must not be in it.\n\nExample:\n    stores:\n      users: { redis: \"redis://:hunter2@redis:6379\", db: 12 }\n\nFix: keep the secret in a Kubernetes Secret and reference it:\n    stores:\n      users: { redis: \"redis://redis:6379\", db: 12, password: { secret: redis-auth, key: password } }\nThe manifest and the Helm values then carry only the reference (secretKeyRef); the process reads the value from the environment variable `PIPEC_SECRET_<SECRET>_<KEY>` (or the `env` you name).";
+"A password or key stands in the spec, or reaches it through a variable: in a URL (any user information, such as `redis://:password@host` or `redis://PASSWORD@host`; a query parameter such as `?password=` or `&token=`), in a broker list (`user:password@host:9092`), in a Kafka client setting whose name says credential whatever its case (`sasl.password`, `ssl.keystore.key`, `ssl.key.pem`, `sasl.jaas.config`, `sasl.oauthbearer.config`, ...; paths such as `ssl.key.location` are fine), in a variable named as one, or in a description that takes `${NAME}` or a variable set from the environment (descriptions take only variables written in the spec). The spec is reviewed, committed and compiled into files that are shared (manifest, Helm values), so secrets must not be in it.\n\nExample:\n    stores:\n      users: { redis: \"redis://:hunter2@redis:6379\", db: 12 }\n\nFix: keep the secret in a Kubernetes Secret and reference it:\n    stores:\n      users: { redis: \"redis://redis:6379\", db: 12, password: { secret: redis-auth, key: password } }\nThe manifest and the Helm values then carry only the reference (secretKeyRef); the process reads the value from the environment variable `PIPEC_SECRET_<SECRET>_<KEY>` (or the `env` you name).";
 "PC0401" "topic is consumed but never produced"
 "A stream reads a topic that no stream, report or test of this pipeline writes, and that is not marked `external: true`. Nothing would ever arrive.\n\nFix: mark the topic `external: true` if another system writes it, or route events to it.";
 "PC0402" "unused topic"

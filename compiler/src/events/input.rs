@@ -171,6 +171,9 @@ fn next<'t, T: Deserialize<'t>>(text: &'t str) -> Result<(T, usize), serde_json:
     }
 }
 
+/// How deep arrays of events may nest in a [`Format::Json`] file (`[[{..}]]` is 2).
+pub const MAX_ARRAY_DEPTH: usize = 64;
+
 /// Reading the values of a [`Format::Json`] file.
 struct Json<'t, 'f> {
     type_field: &'f str,
@@ -179,7 +182,10 @@ struct Json<'t, 'f> {
 }
 
 impl Json<'_, '_> {
-    /// The events of array elements scanned from `outer`, which starts at byte `at`.
+    /// The events of array elements scanned from `outer`, which starts at byte `at`. Arrays
+    /// inside arrays are walked with a stack of their own, not by recursion, and at most
+    /// [`MAX_ARRAY_DEPTH`] deep: each level is scanned again, so the depth bounds the work
+    /// as well as the stack.
     fn raw_items(
         &mut self,
         items: &[&RawValue],
@@ -187,12 +193,30 @@ impl Json<'_, '_> {
         at: usize,
         each: &mut dyn FnMut(usize, &Value),
     ) {
-        for item in items {
+        // Each frame: the elements left to read (reversed), the text they lie in, where that
+        // text starts in the file, and how deep it is.
+        let first: Vec<&RawValue> = items.iter().rev().copied().collect();
+        let mut stack: Vec<(Vec<&RawValue>, &str, usize, usize)> = vec![(first, outer, at, 1)];
+        while let Some((pending, text, start, depth)) = stack.last_mut() {
+            let Some(item) = pending.pop() else {
+                stack.pop();
+                continue;
+            };
+            let (text, start, depth) = (*text, *start, *depth);
             let raw = item.get();
-            let offset = at + (raw.as_ptr() as usize).saturating_sub(outer.as_ptr() as usize);
+            let offset = start + (raw.as_ptr() as usize).saturating_sub(text.as_ptr() as usize);
             if raw.starts_with('[') {
+                if depth >= MAX_ARRAY_DEPTH {
+                    self.error_at_message(
+                        offset,
+                        format!("arrays nested more than {MAX_ARRAY_DEPTH} deep"),
+                    );
+                    return;
+                }
                 match serde_json::from_str::<Vec<&RawValue>>(raw) {
-                    Ok(inner) => self.raw_items(&inner, raw, offset, each),
+                    Ok(inner) => {
+                        stack.push((inner.into_iter().rev().collect(), raw, offset, depth + 1));
+                    }
                     Err(e) => self.error_at(offset, &e),
                 }
                 continue;
@@ -203,6 +227,16 @@ impl Json<'_, '_> {
                 Err(e) => self.error_at(offset, &e),
             }
         }
+    }
+
+    /// Records an error with its own message at byte `at` of the file.
+    fn error_at_message(&mut self, at: usize, message: String) {
+        let (line, column) = self.lines.position(at);
+        self.errors.push(SyntaxError {
+            line,
+            column: column.max(1),
+            message,
+        });
     }
 
     /// Records an error of the text that starts at byte `at`, placed in the file.

@@ -14,6 +14,8 @@ mod report;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_hostile;
 
 use std::collections::HashMap;
 use std::sync::Arc;

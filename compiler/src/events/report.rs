@@ -132,9 +132,9 @@ impl<'s> Report<'s> {
         match std::str::from_utf8(&bytes) {
             Ok(text) => self.add_text(schemas, &path.display().to_string(), text, Format::Json),
             Err(e) => {
+                // Through `add_error`, so that a streamed report shows it with its place.
                 let file = self.new_file(path.display().to_string());
-                self.file_errors
-                    .push(not_utf8(file, &bytes, e.valid_up_to(), 1));
+                self.add_error(not_utf8(file, &bytes, e.valid_up_to(), 1, 0));
             }
         }
     }
@@ -147,11 +147,17 @@ impl<'s> Report<'s> {
         let file = self.new_file(path.display().to_string());
         let mut buf = Vec::new();
         let (mut line, mut index) = (0, 0);
+        // Byte offset in the file of the next line.
+        let mut next_at = 0;
         loop {
+            let line_at = next_at;
             buf.clear();
             match reader.read_until(b'\n', &mut buf) {
                 Ok(0) => return,
-                Ok(_) => line += 1,
+                Ok(n) => {
+                    line += 1;
+                    next_at += n;
+                }
                 Err(e) => {
                     return self.add_error(FileError {
                         file,
@@ -165,7 +171,7 @@ impl<'s> Report<'s> {
                 Ok(t) if line == 1 => t.strip_prefix('\u{feff}').unwrap_or(t),
                 Ok(t) => t,
                 Err(e) => {
-                    self.add_error(not_utf8(file, bytes, e.valid_up_to(), line));
+                    self.add_error(not_utf8(file, bytes, e.valid_up_to(), line, line_at));
                     continue;
                 }
             };
@@ -316,8 +322,15 @@ fn not_json(file: usize, e: SyntaxError) -> FileError {
     }
 }
 
-/// The error for `bytes` (starting on line `first_line`) whose UTF-8 breaks at `valid_up_to`.
-fn not_utf8(file: usize, bytes: &[u8], valid_up_to: usize, first_line: usize) -> FileError {
+/// The error for `bytes` (starting on line `first_line`, at byte `at` of the file) whose
+/// UTF-8 breaks at `valid_up_to`.
+fn not_utf8(
+    file: usize,
+    bytes: &[u8],
+    valid_up_to: usize,
+    first_line: usize,
+    at: usize,
+) -> FileError {
     let before = bytes.get(..valid_up_to).unwrap_or(bytes);
     let line = first_line + before.iter().filter(|&&b| b == b'\n').count();
     let line_start = before
@@ -330,7 +343,7 @@ fn not_utf8(file: usize, bytes: &[u8], valid_up_to: usize, first_line: usize) ->
     FileError {
         file,
         position: Some((line, column)),
-        message: "not UTF-8 text".into(),
+        message: format!("not UTF-8 text (byte {} of the file)", at + valid_up_to),
     }
 }
 

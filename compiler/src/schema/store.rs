@@ -18,6 +18,7 @@ use super::refs::{
 };
 use super::text::{char_span, inner, offset_of, value_spans};
 use super::{Draft, LoadedSchema, RefMap, ResolvedSchema, SchemaProblem, SchemaProblemKind};
+use crate::spec::files::SpecRoot;
 use crate::suggest::suggest;
 
 /// Loads schemas, caching every file it reads (text and parsed JSON) and every schema it
@@ -29,6 +30,8 @@ pub struct SchemaStore {
     index: HashMap<PathBuf, usize>,
     files: Vec<CachedFile>,
     loaded: HashMap<PathBuf, LoadedSchema>,
+    /// When set, files are read only under this root, within its budgets.
+    root: Option<SpecRoot>,
 }
 
 #[derive(Debug)]
@@ -69,7 +72,15 @@ impl SchemaStore {
             index: HashMap::new(),
             files: Vec::new(),
             loaded: HashMap::new(),
+            root: None,
         }
+    }
+
+    /// Reads files (schemas and what they `$ref`) only as the spec's files are read: regular
+    /// files under `root`'s directory, within the size budgets (see [`crate::spec::files`]).
+    pub fn within(mut self, root: &SpecRoot) -> Self {
+        self.root = Some(SpecRoot::new(root.dir()));
+        self
     }
 
     /// How many distinct files the store has tried to read.
@@ -223,13 +234,28 @@ impl SchemaStore {
         if let Some(&idx) = self.index.get(path) {
             return idx;
         }
-        let (text, content) = match std::fs::read_to_string(path) {
+        let read = match &self.root {
+            Some(root) => root.read_text(path).map_err(|e| {
+                if e.is_missing() {
+                    FileError::NotFound
+                } else {
+                    FileError::Io(format!("refused: {e}"))
+                }
+            }),
+            None => std::fs::read_to_string(path).map_err(|e| {
+                if e.kind() == ErrorKind::NotFound {
+                    FileError::NotFound
+                } else {
+                    FileError::Io(e.to_string())
+                }
+            }),
+        };
+        let (text, content) = match read {
             Ok(text) => {
                 let content = self.parse(path, &text);
                 (Some(text), content)
             }
-            Err(e) if e.kind() == ErrorKind::NotFound => (None, Err(FileError::NotFound)),
-            Err(e) => (None, Err(FileError::Io(e.to_string()))),
+            Err(e) => (None, Err(e)),
         };
         let idx = self.files.len();
         self.files.push(CachedFile {

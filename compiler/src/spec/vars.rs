@@ -1,8 +1,13 @@
 //! Variable substitution in spec strings: `{name}` from `vars` (and `{env}`), `${NAME}` and
 //! `${NAME:-default}` from the environment, `{{` and `}}` for literal braces. Placeholders
 //! the runtime fills (`{date}`, `{hour}`) are left alone.
+//!
+//! Free text (descriptions) is copied into the manifest and the chart as written, and could
+//! publish a secret there: it takes `{name}` of variables written in the spec, but neither
+//! `${NAME}` nor a variable whose value came from the environment; those are left as
+//! written and reported ([`SubstProblem::EnvInText`]).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 
 /// Placeholders filled at run time, never by the compiler.
@@ -15,14 +20,20 @@ pub enum SubstProblem {
     UndefinedVar { name: String, range: Range<usize> },
     /// `${NAME}` unset and without default.
     UnsetEnv { name: String, range: Range<usize> },
+    /// `${NAME}`, or `{name}` of a variable set from the environment, in free text.
+    EnvInText { name: String, range: Range<usize> },
 }
 
 /// Where variables come from.
+#[derive(Clone, Copy)]
 pub struct Vars<'a> {
     /// `vars` of the spec, with `env` resolved.
     pub vars: &'a BTreeMap<String, String>,
     /// Reads an environment variable.
     pub env: &'a dyn Fn(&str) -> Option<String>,
+    /// When the string is free text: the variables whose value came from the environment
+    /// (neither they nor `${NAME}` are substituted in it).
+    pub free_text: Option<&'a BTreeSet<String>>,
 }
 
 fn is_ident(s: &str) -> bool {
@@ -53,6 +64,15 @@ pub fn substitute(s: &str, vars: &Vars<'_>) -> (String, Vec<SubstProblem>) {
                 Some((n, d)) => (n, Some(d)),
                 None => (inner, None),
             };
+            if vars.free_text.is_some() {
+                problems.push(SubstProblem::EnvInText {
+                    name: name.to_string(),
+                    range: i..i + close + 1,
+                });
+                out.push_str(&rest[..close + 1]);
+                i += close + 1;
+                continue;
+            }
             match ((vars.env)(name), default) {
                 (Some(v), _) if !v.is_empty() || default.is_none() => out.push_str(&v),
                 (_, Some(d)) => out.push_str(d),
@@ -71,6 +91,13 @@ pub fn substitute(s: &str, vars: &Vars<'_>) -> (String, Vec<SubstProblem>) {
         {
             let name = &rest[1..close];
             match vars.vars.get(name) {
+                Some(_) if vars.free_text.is_some_and(|t| t.contains(name)) => {
+                    problems.push(SubstProblem::EnvInText {
+                        name: name.to_string(),
+                        range: i..i + close + 1,
+                    });
+                    out.push_str(&rest[..close + 1]);
+                }
                 Some(v) => out.push_str(v),
                 None => {
                     if !RUNTIME_PLACEHOLDERS.contains(&name) {
@@ -105,6 +132,7 @@ mod tests {
             &Vars {
                 vars: &vars,
                 env: &env,
+                free_text: None,
             },
         )
     }
@@ -138,5 +166,31 @@ mod tests {
                 range: 0..9
             }]
         );
+    }
+
+    #[test]
+    fn free_text_takes_no_value_from_the_environment() {
+        let mut vars = BTreeMap::new();
+        vars.insert("env".to_string(), "prod".to_string());
+        vars.insert("auth".to_string(), "hunter2".to_string());
+        let from_env = BTreeSet::from(["auth".to_string()]);
+        let env = |_: &str| Some("hunter2".to_string());
+        let (out, p) = substitute(
+            "{env}: ${HOST} {auth} ${X:-y}",
+            &Vars {
+                vars: &vars,
+                env: &env,
+                free_text: Some(&from_env),
+            },
+        );
+        assert_eq!(out, "prod: ${HOST} {auth} ${X:-y}");
+        let names: Vec<_> = p
+            .iter()
+            .map(|p| match p {
+                SubstProblem::EnvInText { name, .. } => name.as_str(),
+                _ => "other",
+            })
+            .collect();
+        assert_eq!(names, ["HOST", "auth", "X"]);
     }
 }

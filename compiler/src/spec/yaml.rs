@@ -123,9 +123,19 @@ pub struct YamlProblem {
     pub first: Option<Span>,
 }
 
+/// How many nodes aliases may copy in one file, in all. Each `*alias` copies the node it
+/// names, so a few lines of aliases of aliases can stand for billions of nodes; a spec
+/// that uses anchors for shared settings copies a few hundred.
+pub const MAX_ALIAS_NODES: usize = 100_000;
+
+/// The message of a file whose aliases copy more than [`MAX_ALIAS_NODES`] nodes.
+pub const ALIAS_BUDGET_MESSAGE: &str = "aliases expand to too many nodes";
+
+/// A collection being read: its items, span, anchor and how many nodes it holds so far
+/// (counting what aliases copied).
 enum Frame {
-    Seq(Vec<Node>, Span, usize),
-    Map(Vec<(Node, Node)>, Span, usize, Option<Node>),
+    Seq(Vec<Node>, Span, usize, usize),
+    Map(Vec<(Node, Node)>, Span, usize, Option<Node>, usize),
 }
 
 struct Builder<'t> {
@@ -134,7 +144,12 @@ struct Builder<'t> {
     /// char index -> byte offset, only when the text is not ASCII.
     char_to_byte: Option<Vec<usize>>,
     stack: Vec<Frame>,
-    anchors: HashMap<usize, Node>,
+    /// Anchored nodes with their sizes in nodes.
+    anchors: HashMap<usize, (Node, usize)>,
+    /// Nodes copied by aliases so far.
+    alias_nodes: usize,
+    /// Where the alias that went over [`MAX_ALIAS_NODES`] stands.
+    over_budget: Option<Span>,
     root: Option<Node>,
     documents: usize,
     problems: Vec<YamlProblem>,
@@ -148,15 +163,25 @@ impl<'t> Builder<'t> {
         }
     }
 
-    fn push_node(&mut self, node: Node, anchor: usize) {
+    /// Adds a node of `size` nodes to the collection being read.
+    fn push_node(&mut self, node: Node, anchor: usize, size: usize) {
         if anchor > 0 {
-            self.anchors.insert(anchor, node.clone());
+            self.anchors.insert(anchor, (node.clone(), size));
         }
         match self.stack.last_mut() {
-            Some(Frame::Seq(items, _, _)) => items.push(node),
-            Some(Frame::Map(entries, _, _, pending)) => match pending.take() {
-                Some(key) => entries.push((key, node)),
-                None => *pending = Some(node),
+            Some(Frame::Seq(items, _, _, n)) => {
+                *n += size;
+                items.push(node);
+            }
+            Some(Frame::Map(entries, _, _, pending, n)) => match pending.take() {
+                Some(key) => {
+                    *n += size;
+                    entries.push((key, node));
+                }
+                None => {
+                    *n += size;
+                    *pending = Some(node);
+                }
             },
             None => {
                 if self.root.is_none() {
@@ -290,11 +315,15 @@ impl MarkedEventReceiver for Builder<'_> {
                 {
                     s.style = Style::Quoted;
                 }
-                self.push_node(node, anchor);
+                self.push_node(node, anchor, 1);
             }
             Event::SequenceStart(anchor, _) => {
-                self.stack
-                    .push(Frame::Seq(Vec::new(), Span::new(self.file, at..at), anchor));
+                self.stack.push(Frame::Seq(
+                    Vec::new(),
+                    Span::new(self.file, at..at),
+                    anchor,
+                    0,
+                ));
             }
             Event::MappingStart(anchor, _) => {
                 self.stack.push(Frame::Map(
@@ -302,15 +331,19 @@ impl MarkedEventReceiver for Builder<'_> {
                     Span::new(self.file, at..at),
                     anchor,
                     None,
+                    0,
                 ));
             }
             Event::SequenceEnd | Event::MappingEnd => {
-                let (kind, mut span, anchor) = match self.stack.pop() {
-                    Some(Frame::Seq(items, span, anchor)) => (NodeKind::Seq(items), span, anchor),
-                    Some(Frame::Map(entries, span, anchor, _)) => (
+                let (kind, mut span, anchor, size) = match self.stack.pop() {
+                    Some(Frame::Seq(items, span, anchor, n)) => {
+                        (NodeKind::Seq(items), span, anchor, n + 1)
+                    }
+                    Some(Frame::Map(entries, span, anchor, _, n)) => (
                         NodeKind::Map(finish_map(entries, &mut self.problems)),
                         span,
                         anchor,
+                        n + 1,
                     ),
                     None => return,
                 };
@@ -338,18 +371,27 @@ impl MarkedEventReceiver for Builder<'_> {
                 } else {
                     last_end.unwrap_or(span.start).max(span.start)
                 };
-                self.push_node(Node { kind, span }, anchor);
+                self.push_node(Node { kind, span }, anchor, size);
             }
             Event::Alias(id) => {
-                let node = self.anchors.get(&id).cloned().unwrap_or(Node {
+                let empty = Node {
                     kind: NodeKind::Scalar(Scalar {
                         value: String::new(),
                         style: Style::Plain,
                         verbatim_at: None,
                     }),
                     span: Span::new(self.file, at..at),
-                });
-                self.push_node(node, 0);
+                };
+                // Past the budget nothing more is copied; the file is refused at the end.
+                let size = self.anchors.get(&id).map_or(1, |(_, n)| *n);
+                self.alias_nodes = self.alias_nodes.saturating_add(size);
+                if self.alias_nodes > MAX_ALIAS_NODES {
+                    self.over_budget
+                        .get_or_insert(Span::new(self.file, at..at + 1));
+                    return self.push_node(empty, 0, 1);
+                }
+                let node = self.anchors.get(&id).map_or(empty, |(n, _)| n.clone());
+                self.push_node(node, 0, size);
             }
             _ => {}
         }
@@ -370,6 +412,8 @@ pub fn parse(file: FileId, text: &str) -> (Option<Node>, Vec<YamlProblem>) {
         char_to_byte,
         stack: Vec::new(),
         anchors: HashMap::new(),
+        alias_nodes: 0,
+        over_budget: None,
         root: None,
         documents: 0,
         problems: Vec::new(),
@@ -385,6 +429,16 @@ pub fn parse(file: FileId, text: &str) -> (Option<Node>, Vec<YamlProblem>) {
         problems.push(YamlProblem {
             span: Span::new(file, at..end),
             message: e.info().to_string(),
+            fatal: true,
+            first: None,
+        });
+        return (None, problems);
+    }
+    if let Some(span) = b.over_budget {
+        let mut problems = b.problems;
+        problems.push(YamlProblem {
+            span,
+            message: ALIAS_BUDGET_MESSAGE.into(),
             fatal: true,
             first: None,
         });
@@ -454,5 +508,32 @@ mod tests {
         let (n, probs) = parse(FileId(0), "a: [1, 2\nb: 3\n");
         assert!(n.is_none());
         assert!(probs[0].fatal);
+    }
+
+    #[test]
+    fn alias_bomb_is_refused_quickly() {
+        // Nine levels of ten aliases each: 10^9 nodes if every alias were copied.
+        let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..10 {
+            let p = i - 1;
+            text.push_str(&format!(
+                "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"
+            ));
+        }
+        assert!(text.len() < 800, "{}", text.len());
+        let started = std::time::Instant::now();
+        let (n, probs) = parse(FileId(0), &text);
+        assert!(n.is_none());
+        assert_eq!(probs.len(), 1, "{probs:?}");
+        assert!(probs[0].fatal);
+        assert_eq!(probs[0].message, ALIAS_BUDGET_MESSAGE);
+        assert!(started.elapsed().as_secs() < 5);
+    }
+
+    #[test]
+    fn ordinary_anchors_are_within_the_budget() {
+        let (n, probs) = p("d: &d {a: 1, b: [1, 2]}\nx: *d\ny: {<<: *d, c: 3}\n");
+        assert!(probs.is_empty(), "{probs:?}");
+        assert_eq!(n.get("x"), n.get("d"));
     }
 }

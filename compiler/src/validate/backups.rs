@@ -1,7 +1,7 @@
 //! Backups (topic, path, format, compression, time field, roll settings) and databases
 //! (PostgreSQL URL, DDL file).
 
-use super::{Index, duration, index::rel, size};
+use super::{Index, duration, size};
 use crate::diagnostics::{Diagnostic, Diagnostics, catalog};
 use crate::spec::{Compression, FileFormat};
 
@@ -64,20 +64,20 @@ pub fn check(ix: &Index<'_>, diags: &mut Diagnostics) {
         let ok =
             v.starts_with("postgres://") || v.starts_with("postgresql://") || v.starts_with("${");
         if !ok {
+            // A malformed URL may still hold a password: it is not quoted then.
+            let what = if super::credentials::may_hold_credentials(v) {
+                "the database's `postgres`".to_string()
+            } else {
+                format!("`{v}`")
+            };
             diags.push(
-                catalog::invalid_value(format!("`{v}` is not a PostgreSQL URL"))
+                catalog::invalid_value(format!("{what} is not a PostgreSQL URL"))
                     .at(url.span, "expected `postgres://user@host:port/database`")
                     .help("write `postgres://user@host:5432/database`; the password goes in `password`"),
             );
         }
-        if let Some(ddl) = &d.def.ddl
-            && !rel(d.dir, &ddl.value).is_file()
-        {
-            diags.push(
-                Diagnostic::error("PC0801", format!("DDL file `{}` not found", ddl.value))
-                    .at(ddl.span, "no such file")
-                    .help("paths are relative to the spec file"),
-            );
+        if let Some(ddl) = &d.def.ddl {
+            super::spec_file(ix, d.dir, ddl, "DDL", diags);
         }
     }
 }

@@ -142,6 +142,8 @@ pub struct Index<'a> {
     pub vars: &'a BTreeMap<String, String>,
     /// The text of every file, for positions inside strings.
     pub sources: &'a crate::source::SourceMap,
+    /// Where the files the spec names must lie; read them through it.
+    pub files: &'a crate::spec::files::SpecRoot,
 }
 
 impl<'a> Index<'a> {
@@ -161,6 +163,7 @@ impl<'a> Index<'a> {
             tests: Vec::new(),
             vars: &loaded.vars,
             sources: &loaded.sources,
+            files: &loaded.root,
         };
         let mut seen_types: BTreeMap<&str, Span> = BTreeMap::new();
         for (i, f) in loaded.files.iter().enumerate() {

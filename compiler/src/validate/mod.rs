@@ -2,15 +2,19 @@
 //! the problems it finds; none stops the others.
 
 mod backups;
+mod credentials;
 mod environments;
 mod exprs;
 mod flow;
 mod graph;
 pub mod index;
+pub mod names;
 mod reports;
 mod resolve;
 pub(crate) mod schemas;
 mod secrets;
+#[cfg(test)]
+mod secrets_tests;
 pub mod sql;
 mod stores;
 mod streams;
@@ -47,6 +51,7 @@ pub fn validate_with_schemas(loaded: &mut Loaded, diags: &mut Diagnostics) -> Ev
         tests::check(&ix, diags);
         environments::check(&ix, diags);
         secrets::check(&ix, diags);
+        names::check(&ix, diags);
         let schemas = schemas::check(&ix, diags, &mut schema_sources);
         exprs::check(&ix, &schemas.shapes, diags);
         EventSchemas::new(ix.type_field(), schemas.validators)
@@ -69,6 +74,29 @@ pub(crate) fn sub_span(
         text.span.sub(offset + range.start..offset + range.end)
     } else {
         text.span
+    }
+}
+
+/// Checks a SQL or DDL file the spec names at `path` (relative to `dir`): PC0801 when it
+/// is not there, PC0013 when it is refused (see [`crate::spec::files`]).
+pub(crate) fn spec_file(
+    ix: &Index<'_>,
+    dir: &std::path::Path,
+    path: &Spanned<String>,
+    what: &str,
+    diags: &mut Diagnostics,
+) {
+    match ix.files.admit(&index::rel(dir, &path.value)) {
+        Ok(_) => {}
+        Err(e) if e.is_missing() => diags.push(
+            Diagnostic::error("PC0801", format!("{what} file `{}` not found", path.value))
+                .at(path.span, "no such file")
+                .help("paths are relative to the spec file"),
+        ),
+        Err(e) => diags.push(
+            crate::diagnostics::catalog::file_refused(&format!("{what} file"), &path.value, &e)
+                .at(path.span, "refused"),
+        ),
     }
 }
 

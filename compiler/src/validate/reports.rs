@@ -1,7 +1,7 @@
 //! Report models: models and their parameters, SQL files, inputs (backups, files, tables),
 //! outputs (topics, files, tables) and cron schedules.
 
-use super::{Index, duration, index::rel};
+use super::{Index, duration};
 use crate::diagnostics::{Diagnostic, Diagnostics, catalog};
 use crate::spec::Spanned;
 
@@ -37,14 +37,8 @@ pub fn check(ix: &Index<'_>, diags: &mut Diagnostics) {
             ),
             _ => {}
         }
-        if let Some(sql) = &rep.sql
-            && !rel(r.dir, &sql.value).is_file()
-        {
-            diags.push(
-                Diagnostic::error("PC0801", format!("SQL file `{}` not found", sql.value))
-                    .at(sql.span, "no such file")
-                    .help("paths are relative to the spec file"),
-            );
+        if let Some(sql) = &rep.sql {
+            super::spec_file(ix, r.dir, sql, "SQL", diags);
         }
         if let Some(m) = &rep.model {
             match MODELS.iter().find(|b| b.name == m.value) {

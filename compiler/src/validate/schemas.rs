@@ -96,7 +96,7 @@ pub fn check(ix: &Index<'_>, diags: &mut Diagnostics, pending: &mut Vec<Pending>
         }
         p
     });
-    let mut store = SchemaStore::new(RefMap::new(prefixes), draft);
+    let mut store = SchemaStore::new(RefMap::new(prefixes), draft).within(ix.files);
     for t in &ix.types {
         let explicit = t.def.and_then(|d| d.schema.as_ref());
         let path: Option<(PathBuf, Span)> = match explicit {
@@ -135,6 +135,21 @@ pub fn check(ix: &Index<'_>, diags: &mut Diagnostics, pending: &mut Vec<Pending>
         }
         match store.load(&path) {
             Ok(loaded) => {
+                if let Ok(resolved) = store.load_resolved(&path)
+                    && refers_only_to_itself(&resolved)
+                {
+                    diags.push(
+                        Diagnostic::error(
+                            "PC0206",
+                            format!(
+                                "the schema of event type `{}` refers only to itself",
+                                t.name.value
+                            ),
+                        )
+                        .at(at, "accepts every event")
+                        .help("write the schema's constraints, or point `$ref` at another schema"),
+                    );
+                }
                 out.validators
                     .push((t.name.value.clone(), Some(loaded.validator)));
                 out.shapes
@@ -156,6 +171,50 @@ pub fn check(ix: &Index<'_>, diags: &mut Diagnostics, pending: &mut Vec<Pending>
     }
     step_schemas(ix, &mut store, pending, diags);
     out
+}
+
+/// Whether following the schema's `$ref`s from its root comes back round without meeting
+/// anything that constrains a value (`{"$ref": "#"}`, or `a` → `b` → `a`): such a schema
+/// accepts every event, which is never what was meant.
+pub(crate) fn refers_only_to_itself(schema: &crate::schema::ResolvedSchema) -> bool {
+    // Keywords that say nothing about the value.
+    const INERT: &[&str] = &[
+        "$ref",
+        "$schema",
+        "id",
+        "$id",
+        "title",
+        "description",
+        "$comment",
+        "definitions",
+        "$defs",
+        "examples",
+        "default",
+    ];
+    let mut seen = std::collections::HashSet::new();
+    let mut target = schema.root_target();
+    let mut node = schema.root();
+    loop {
+        let Some(obj) = node.as_object() else {
+            return false;
+        };
+        let Some(reference) = obj.get("$ref").and_then(|r| r.as_str()) else {
+            return false;
+        };
+        if !obj.keys().all(|k| INERT.contains(&k.as_str())) {
+            return false;
+        }
+        if !seen.insert(target.clone()) {
+            return true;
+        }
+        match schema.follow(reference) {
+            Some((next, value)) => {
+                target = next;
+                node = value;
+            }
+            None => return false,
+        }
+    }
 }
 
 /// Loads the schemas of `validate` steps with a `schemas` directory of their own: the

@@ -56,7 +56,7 @@ pub fn gather(ix: &Index<'_>, sources: &mut SourceMap) -> Vec<SqlCheck> {
     let mut out = Vec::new();
     for r in &ix.reports.items {
         let Some(sql) = &r.def.sql else { continue };
-        let Some((file, text)) = read(sources, &rel(r.dir, &sql.value)) else {
+        let Some((file, text)) = read(ix, sources, &rel(r.dir, &sql.value)) else {
             continue;
         };
         let mut inputs = Vec::new();
@@ -70,7 +70,7 @@ pub fn gather(ix: &Index<'_>, sources: &mut SourceMap) -> Vec<SqlCheck> {
                             .databases
                             .get(db)
                             .and_then(|d| d.def.ddl.as_ref().map(|f| rel(d.dir, &f.value)))
-                            .and_then(|p| read(sources, &p)),
+                            .and_then(|p| read(ix, sources, &p)),
                     },
                     None => SqlColumns::Unknown(format!("`{}` is not `database.table`", t.value)),
                 }
@@ -103,16 +103,13 @@ pub fn gather(ix: &Index<'_>, sources: &mut SourceMap) -> Vec<SqlCheck> {
     out
 }
 
-/// A file's id and text, read once into the source map (at most 16 MiB).
-fn read(sources: &mut SourceMap, path: &Path) -> Option<(FileId, String)> {
+/// A file's id and text, read once into the source map, through the spec's root (see
+/// [`crate::spec::files`]; a refused file was reported by the checks).
+fn read(ix: &Index<'_>, sources: &mut SourceMap, path: &Path) -> Option<(FileId, String)> {
     if let Some(id) = sources.find(path) {
         return sources.get(id).map(|f| (id, f.text.clone()));
     }
-    let meta = std::fs::metadata(path).ok()?;
-    if !meta.is_file() || meta.len() > 16 << 20 {
-        return None;
-    }
-    let text = std::fs::read_to_string(path).ok()?;
+    let text = ix.files.read_text(path).ok()?;
     let id = sources.add(path.to_path_buf(), text.clone());
     Some((id, text))
 }

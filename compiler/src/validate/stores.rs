@@ -26,8 +26,14 @@ pub fn check(ix: &Index<'_>, diags: &mut Diagnostics) {
             let v = url.value.as_str();
             let ok = v.starts_with("redis://") || v.starts_with("rediss://") || v.starts_with("${");
             if !ok {
+                // A malformed URL may still hold a password: it is not quoted then.
+                let what = if super::credentials::may_hold_credentials(v) {
+                    "the store's `redis`".to_string()
+                } else {
+                    format!("`{v}`")
+                };
                 diags.push(
-                    catalog::invalid_value(format!("`{v}` is not a Redis URL"))
+                    catalog::invalid_value(format!("{what} is not a Redis URL"))
                         .at(url.span, "expected `redis://host:port`")
                         .help("write `redis://host:port` (or `rediss://` for TLS)"),
                 );

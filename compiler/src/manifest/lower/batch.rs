@@ -80,7 +80,10 @@ impl Cx<'_, '_> {
     /// Reads and digests a SQL file of the spec.
     fn sql_file(&self, dir: &Path, p: &str) -> Result<SqlFile, String> {
         let path = rel(dir, p);
-        let text = std::fs::read_to_string(&path)
+        let text = self
+            .ix
+            .files
+            .read_text(&path)
             .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
         Ok(SqlFile {
             path: self.id(&path),

@@ -8,7 +8,7 @@
 # KAFKA_TOPICS is the kafka-topics.sh to run; KAFKA_COMMAND_CONFIG, when set, is passed as
 # --command-config (client properties for SASL or TLS).
 set -eu
-: "${BOOTSTRAP_SERVERS:=127.0.0.1:9092}"
+[ -n "${BOOTSTRAP_SERVERS:-}" ] || BOOTSTRAP_SERVERS=127.0.0.1:9092
 : "${KAFKA_TOPICS:=kafka-topics.sh}"
 
 create() {
