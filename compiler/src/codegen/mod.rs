@@ -7,6 +7,7 @@
 //! Output is deterministic: the same manifest and templates give the same bytes.
 
 pub mod context;
+mod druid;
 mod graph;
 
 use std::collections::BTreeMap;
@@ -273,6 +274,15 @@ pub fn generate(m: &Manifest, templates: &Templates) -> Result<Vec<Artifact>, Co
         out.push(Artifact {
             path: format!("helm/{chart}/files/{}/reports.json", m.env),
             contents: compact(&m.for_reports()),
+            executable: false,
+        });
+    }
+
+    // Druid: a Kafka supervisor spec per datasource.
+    for (name, ds) in &m.druid {
+        out.push(Artifact {
+            path: format!("druid/{name}.json"),
+            contents: druid::supervisor(m, name, ds),
             executable: false,
         });
     }

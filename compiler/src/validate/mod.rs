@@ -2,6 +2,7 @@
 //! the problems it finds; none stops the others.
 
 mod backups;
+pub mod druid;
 mod environments;
 mod exprs;
 mod flow;
@@ -49,6 +50,7 @@ pub fn validate_with_schemas(loaded: &mut Loaded, diags: &mut Diagnostics) -> Ev
         secrets::check(&ix, diags);
         let schemas = schemas::check(&ix, diags, &mut schema_sources);
         exprs::check(&ix, &schemas.shapes, diags);
+        druid::check(&ix, &schemas.shapes, diags);
         EventSchemas::new(ix.type_field(), schemas.validators)
     };
     schemas::attach_sources(loaded, schema_sources, diags);
