@@ -8,6 +8,8 @@
 
 pub mod context;
 mod druid;
+#[cfg(test)]
+mod druid_sunbird_tests;
 mod graph;
 
 use std::collections::BTreeMap;
