@@ -186,3 +186,29 @@ fn the_comparison_sees_a_changed_dimension() {
         "{problems:#?}"
     );
 }
+
+#[test]
+fn the_time_column_is_flattened_even_when_it_is_not_a_dimension() {
+    let mut m = igot();
+    let ds = m.druid.get_mut("summary-events").expect("declared");
+    ds.dimensions.retain(|d| d.name != "syncts");
+    let out: Value = serde_json::from_str(&super::druid::supervisor(
+        &m,
+        "summary-events",
+        &m.druid["summary-events"],
+    ))
+    .expect("JSON");
+    let fields = out
+        .pointer("/dataSchema/parser/parseSpec/flattenSpec/fields")
+        .and_then(Value::as_array)
+        .expect("fields");
+    assert_eq!(
+        fields.last(),
+        Some(&serde_json::json!({ "type": "root", "name": "syncts" }))
+    );
+    let dims = out
+        .pointer("/dataSchema/parser/parseSpec/dimensionsSpec/dimensions")
+        .and_then(Value::as_array)
+        .expect("dimensions");
+    assert_eq!(fields.len(), dims.len() + 1);
+}

@@ -150,6 +150,8 @@ codes! {
 "Two dimensions or metrics of one Druid datasource (or a dimension and the time column) have the same column name. A dimension's name is its path with `_` for `.` (`actor.id` is `actor_id`) unless `name` says otherwise.\n\nFix: give one of them another `name`, or remove the repeated one.";
 "PC1003" "Druid metric of an unknown column"
 "A metric of a Druid datasource aggregates a column the datasource does not read: a metric's `field` names one of its dimensions or its time column.\n\nFix: use the suggested column, or add the field to `dimensions`.";
+"PC1004" "Druid consumer without security"
+"A Druid datasource reads a topic whose cluster uses SASL or TLS, but the datasource's `io.consumer` sets no `security.protocol`: the generated supervisor spec carries only `bootstrap.servers`, so Druid could not connect. pipec does not write the cluster's credentials into the Druid spec, since the spec keeps them in Kubernetes Secrets.\n\nFix: add the Kafka consumer properties Druid needs under `io.consumer` (`security.protocol`, `sasl.mechanism`, `sasl.jaas.config`), reading the password from Druid's environment with a dynamic config provider.";
 }
 
 /// The entry of a code, case-insensitive.

@@ -282,6 +282,25 @@ fn datasource(
         }
         consumer.push((k.value.clone(), v.value.clone()));
     }
+    // Druid's consumer needs the cluster's security settings, which hold secrets that the
+    // spec keeps in Kubernetes: say so rather than write a spec that cannot connect.
+    let secured = topic
+        .and_then(|t| super::topic_cluster(ix, t.def))
+        .and_then(|c| ix.clusters.get(c))
+        .is_some_and(|c| c.def.sasl.is_some() || c.def.tls.is_some());
+    if secured && io.consumer.get("security.protocol").is_none() {
+        diags.push(
+            Diagnostic::warning(
+                "PC1004",
+                format!(
+                    "Druid reads `{}` from a cluster with SASL or TLS, but its consumer has no security settings",
+                    def.topic.value
+                ),
+            )
+            .at(def.topic.span, "on a secured cluster")
+            .help("add `security.protocol` and the SASL settings under `io.consumer` (Druid can read secrets from its environment with a dynamic config provider)"),
+        );
+    }
     let mut tuning = Vec::new();
     for (k, v) in def.tuning.iter() {
         if k.value == "type" {

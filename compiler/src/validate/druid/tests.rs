@@ -197,3 +197,36 @@ fn auto_dimensions_come_from_the_schemas_less_excludes() {
     assert_eq!(events.timestamp.format, "millis");
     assert_eq!(events.task_duration_ms, 3_600_000);
 }
+
+#[test]
+fn a_secured_cluster_wants_consumer_security() {
+    let druid = "druid:
+  datasources:
+    events:
+      topic: unique
+      timestamp: syncts
+      dimensions: [eid]
+";
+    let text = spec(druid).replace(
+        r#"main: { brokers: "k1:9092", default: true }"#,
+        r#"main: { brokers: "k1:9092", default: true, tls: {} }"#,
+    );
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/golden/check/druid/pipeline.yaml");
+    let opts = CheckOptions {
+        env: None,
+        env_lookup: &|_| None,
+    };
+    let r = check_text(&path, &text, &opts);
+    let codes: Vec<(&str, bool)> = r
+        .diagnostics
+        .iter()
+        .map(|d| (d.code, d.is_error()))
+        .collect();
+    assert_eq!(codes, [("PC1004", false)]);
+    let with = text.replace(
+        "dimensions: [eid]",
+        "dimensions: [eid]\n      io: { consumer: { security.protocol: SSL } }",
+    );
+    assert!(check_text(&path, &with, &opts).diagnostics.is_empty());
+}
