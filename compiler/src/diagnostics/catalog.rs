@@ -227,3 +227,27 @@ pub fn druid_unknown_column<'a>(
         .at(span, "not a column of this datasource")
         .help(help)
 }
+
+/// PC1002 as a warning: two derived (`auto`) dimensions that would have one column name;
+/// the first is kept.
+pub fn druid_derived_name_clash(path: &str, first: &str, name: &str) -> Diagnostic {
+    Diagnostic::warning(
+        "PC1002",
+        format!("`{path}` and `{first}` would both be the column `{name}`"),
+    )
+    .help("the first is kept; list the dimensions to name both, or `exclude` one")
+}
+
+/// PC1004: a datasource reading a secured cluster without consumer security settings.
+pub fn druid_unsecured_consumer(topic: &str) -> Diagnostic {
+    Diagnostic::warning(
+        "PC1004",
+        format!(
+            "Druid reads `{topic}` from a cluster with SASL or TLS, but its consumer has no security settings"
+        ),
+    )
+    .help(
+        "add `security.protocol` and the SASL settings under `io.consumer` (Druid can read \
+         secrets from its environment with a dynamic config provider)",
+    )
+}

@@ -17,7 +17,7 @@ use super::Index;
 use super::index::Item;
 use super::resolve::{Added, Resolver, Types};
 use super::schemas::Shapes;
-use crate::diagnostics::{Diagnostic, Diagnostics, catalog};
+use crate::diagnostics::{Diagnostics, catalog};
 use crate::expr::Ty;
 use crate::manifest::{DruidDatasource, DruidDimension, DruidMetric, DruidTimestamp, Ordered};
 use crate::schema::Shape;
@@ -290,15 +290,8 @@ fn datasource(
         .is_some_and(|c| c.def.sasl.is_some() || c.def.tls.is_some());
     if secured && io.consumer.get("security.protocol").is_none() {
         diags.push(
-            Diagnostic::warning(
-                "PC1004",
-                format!(
-                    "Druid reads `{}` from a cluster with SASL or TLS, but its consumer has no security settings",
-                    def.topic.value
-                ),
-            )
-            .at(def.topic.span, "on a secured cluster")
-            .help("add `security.protocol` and the SASL settings under `io.consumer` (Druid can read secrets from its environment with a dynamic config provider)"),
+            catalog::druid_unsecured_consumer(&def.topic.value)
+                .at(def.topic.span, "on a secured cluster"),
         );
     }
     let mut tuning = Vec::new();
@@ -421,12 +414,7 @@ fn auto(
         let path = paths::render(&leaf.path);
         if let Some(first) = names.get(&name) {
             diags.push(
-                Diagnostic::warning(
-                    "PC1002",
-                    format!("`{path}` and `{first}` would both be the column `{name}`"),
-                )
-                .at(at, "derived dimensions")
-                .help("the first is kept; list the dimensions to name both, or `exclude` one"),
+                catalog::druid_derived_name_clash(&path, first, &name).at(at, "derived dimensions"),
             );
             continue;
         }
