@@ -7,6 +7,9 @@
 //! Output is deterministic: the same manifest and templates give the same bytes.
 
 pub mod context;
+mod druid;
+#[cfg(test)]
+mod druid_sunbird_tests;
 mod graph;
 mod quote;
 
@@ -278,6 +281,15 @@ pub fn generate(m: &Manifest, templates: &Templates) -> Result<Vec<Artifact>, Co
         out.push(Artifact {
             path: format!("helm/{chart}/files/{}/reports.json", m.env),
             contents: compact(&m.for_reports()),
+            executable: false,
+        });
+    }
+
+    // Druid: a Kafka supervisor spec per datasource.
+    for (name, ds) in &m.druid {
+        out.push(Artifact {
+            path: format!("druid/{name}.json"),
+            contents: druid::supervisor(m, name, ds),
             executable: false,
         });
     }

@@ -218,3 +218,63 @@ pub fn count_too_small(what: &str, span: Span) -> Diagnostic {
 pub fn expr_syntax(message: &str) -> Diagnostic {
     Diagnostic::error("PC0601", format!("invalid expression: {message}"))
 }
+
+/// PC1001: a Druid dimension (or time column) that no event reaching the topic carries;
+/// a warning when the schemas are open and the field may still occur.
+pub fn druid_unknown_field(path: &str, topic: &str, warning: bool) -> Diagnostic {
+    let message = format!("no event on topic `{topic}` carries `{path}`");
+    if warning {
+        Diagnostic::warning("PC1001", message)
+    } else {
+        Diagnostic::error("PC1001", message)
+    }
+}
+
+/// PC1002: two columns of one Druid datasource with the same name.
+pub fn druid_duplicate_column(name: &str, span: Span, first: Span) -> Diagnostic {
+    Diagnostic::error(
+        "PC1002",
+        format!("the datasource has two columns named `{name}`"),
+    )
+    .at(span, "named again here")
+    .also(first, "first named here")
+    .help("give one of them another `name`")
+}
+
+/// PC1003: a Druid metric that reads a column the datasource does not have.
+pub fn druid_unknown_column<'a>(
+    name: &str,
+    span: Span,
+    known: impl IntoIterator<Item = &'a str>,
+) -> Diagnostic {
+    let help = did_you_mean(name, known).unwrap_or_else(|| {
+        "a metric reads one of the datasource's dimensions (or its time column)".to_string()
+    });
+    Diagnostic::error("PC1003", format!("no column `{name}` to aggregate"))
+        .at(span, "not a column of this datasource")
+        .help(help)
+}
+
+/// PC1002 as a warning: two derived (`auto`) dimensions that would have one column name;
+/// the first is kept.
+pub fn druid_derived_name_clash(path: &str, first: &str, name: &str) -> Diagnostic {
+    Diagnostic::warning(
+        "PC1002",
+        format!("`{path}` and `{first}` would both be the column `{name}`"),
+    )
+    .help("the first is kept; list the dimensions to name both, or `exclude` one")
+}
+
+/// PC1004: a datasource reading a secured cluster without consumer security settings.
+pub fn druid_unsecured_consumer(topic: &str) -> Diagnostic {
+    Diagnostic::warning(
+        "PC1004",
+        format!(
+            "Druid reads `{topic}` from a cluster with SASL or TLS, but its consumer has no security settings"
+        ),
+    )
+    .help(
+        "add `security.protocol` and the SASL settings under `io.consumer` (Druid can read \
+         secrets from its environment with a dynamic config provider)",
+    )
+}

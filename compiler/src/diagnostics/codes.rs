@@ -152,6 +152,14 @@ codes! {
 "The root spec file must name the pipeline with `pipeline: <name>`.\n\nFix: add it.";
 "PC0902" "no spec found"
 "The path given to `pipec` is neither a spec file nor a directory holding `pipeline.yaml`.\n\nFix: pass the spec file or its directory.";
+"PC1001" "Druid dimension no event carries"
+"A dimension (or the time column) of a Druid datasource names a field that no event reaching the datasource's topic can carry: the JSON Schemas of the event types that reach the topic do not have it, and no step sets it. Druid would store nulls in that column.\n\nExample:\n    druid:\n      datasources:\n        telemetry:\n          topic: druid-events-telemetry\n          dimensions: [actor.id, edata.typo]   # INTERACT's edata has `type`\n\nFix: use the suggested field. When every schema rejects the field (`additionalProperties: false`) this is an error. When a schema is open, events may carry fields it does not declare: then only a name close to a declared one is reported, as a warning (a likely misspelling).";
+"PC1002" "duplicate Druid column"
+"Two dimensions or metrics of one Druid datasource (or a dimension and the time column) have the same column name. A dimension's name is its path with `_` for `.` (`actor.id` is `actor_id`) unless `name` says otherwise.\n\nFix: give one of them another `name`, or remove the repeated one.";
+"PC1003" "Druid metric of an unknown column"
+"A metric of a Druid datasource aggregates a column the datasource does not read: a metric's `field` names one of its dimensions or its time column.\n\nFix: use the suggested column, or add the field to `dimensions`.";
+"PC1004" "Druid consumer without security"
+"A Druid datasource reads a topic whose cluster uses SASL or TLS, but the datasource's `io.consumer` sets no `security.protocol`: the generated supervisor spec carries only `bootstrap.servers`, so Druid could not connect. pipec does not write the cluster's credentials into the Druid spec, since the spec keeps them in Kubernetes Secrets.\n\nFix: add the Kafka consumer properties Druid needs under `io.consumer` (`security.protocol`, `sasl.mechanism`, `sasl.jaas.config`), reading the password from Druid's environment with a dynamic config provider.";
 }
 
 /// The entry of a code, case-insensitive.

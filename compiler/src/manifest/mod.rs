@@ -9,6 +9,7 @@
 //! `manifest_version` changes when a field changes meaning or is removed.
 
 mod batch;
+mod druid;
 mod lower;
 mod ordered;
 pub mod spec_tests;
@@ -21,6 +22,7 @@ use serde_json::Value;
 
 pub use crate::spec::{BackupPartition, Compatibility, Compression, FileFormat, LookupFormat};
 pub use batch::*;
+pub use druid::*;
 pub use lower::lower;
 pub use ordered::Ordered;
 pub use steps::*;
@@ -67,6 +69,10 @@ pub struct Manifest {
     /// Databases of report inputs and outputs, by name.
     #[serde(default)]
     pub databases: BTreeMap<String, Database>,
+    /// Druid datasources, by name; absent when there are none (which keeps the manifests
+    /// of pipelines without Druid as they were before the field).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub druid: BTreeMap<String, DruidDatasource>,
 }
 
 impl Manifest {
@@ -143,6 +149,7 @@ impl Manifest {
             backups: BTreeMap::new(),
             reports: BTreeMap::new(),
             databases: BTreeMap::new(),
+            druid: BTreeMap::new(),
         })
     }
 
@@ -152,6 +159,7 @@ impl Manifest {
         Manifest {
             jobs: BTreeMap::new(),
             schemas: BTreeMap::new(),
+            druid: BTreeMap::new(),
             ..self.clone()
         }
     }

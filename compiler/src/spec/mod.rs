@@ -1,6 +1,7 @@
 //! The spec format: reading YAML files (with spans) into the spec types.
 
 pub mod de;
+pub mod druid;
 pub mod files;
 pub mod load;
 pub mod model;

@@ -57,6 +57,8 @@ pub struct SpecFile {
     /// Databases reports read tables from and write tables to, by name.
     #[serde(default)]
     pub databases: OrderedMap<Database>,
+    /// Druid datasources fed from topics: `pipec compile` writes their ingestion specs.
+    pub druid: Option<super::druid::Druid>,
     /// Tests of the spec, run by `pipec test`.
     #[serde(default)]
     pub tests: Items<Spanned<SpecTest>>,

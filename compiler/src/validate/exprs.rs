@@ -55,6 +55,23 @@ pub fn check(ix: &Index<'_>, shapes: &Shapes, diags: &mut Diagnostics) {
     }
 }
 
+/// What each topic of the spec carries: the event types that reach it and the fields
+/// streams set on them upstream (for the Druid checks).
+pub(super) fn topic_contents(ix: &Index<'_>, shapes: &Shapes) -> BTreeMap<String, (Types, Added)> {
+    let cx = Ctx {
+        ix,
+        shapes,
+        all: Types::Set(ix.types.iter().map(|t| t.name.value.clone()).collect()),
+        parsed: RefCell::default(),
+    };
+    let flows = cx.topic_flows();
+    ix.topics
+        .items
+        .iter()
+        .map(|t| (t.name.value.clone(), cx.input(&flows, &t.name.value)))
+        .collect()
+}
+
 impl Ctx<'_, '_> {
     /// The types each topic carries and the fields earlier streams set on its events,
     /// computed to a fixed point over the streams.

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use crate::diagnostics::{Diagnostics, catalog};
 use crate::source::Span;
+use crate::spec::druid::Datasource;
 use crate::spec::load::{Loaded, LoadedFile};
 use crate::spec::{
     Backup, Cluster, Database, EventType, OrderedMap, Report, SeqOr, Spanned, SpecFile, SpecTest,
@@ -132,6 +133,8 @@ pub struct Index<'a> {
     pub reports: Named<'a, Report>,
     /// Databases.
     pub databases: Named<'a, Database>,
+    /// Druid datasources.
+    pub datasources: Named<'a, Datasource>,
     /// Declared event types, in order.
     pub types: Vec<TypeDecl<'a>>,
     /// Where `events` is written and the directory of that file.
@@ -158,6 +161,7 @@ impl<'a> Index<'a> {
             backups: Named::new("backup", "backups"),
             reports: Named::new("report", "reports"),
             databases: Named::new("database", "databases"),
+            datasources: Named::new("Druid datasource", "druid.datasources"),
             types: Vec::new(),
             events: None,
             tests: Vec::new(),
@@ -194,6 +198,9 @@ impl<'a> Index<'a> {
             ix.backups.add(&s.backups, dir, diags);
             ix.reports.add(&s.reports, dir, diags);
             ix.databases.add(&s.databases, dir, diags);
+            if let Some(d) = &s.druid {
+                ix.datasources.add(&d.datasources, dir, diags);
+            }
             ix.tests.extend(s.tests.iter().map(|t| (t, dir)));
             if let Some(ev) = &s.events {
                 if ix.events.is_some() {

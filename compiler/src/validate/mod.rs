@@ -3,6 +3,7 @@
 
 mod backups;
 mod credentials;
+pub mod druid;
 mod environments;
 mod exprs;
 mod flow;
@@ -54,6 +55,7 @@ pub fn validate_with_schemas(loaded: &mut Loaded, diags: &mut Diagnostics) -> Ev
         names::check(&ix, diags);
         let schemas = schemas::check(&ix, diags, &mut schema_sources);
         exprs::check(&ix, &schemas.shapes, diags);
+        druid::check(&ix, &schemas.shapes, diags);
         EventSchemas::new(ix.type_field(), schemas.validators)
     };
     schemas::attach_sources(loaded, schema_sources, diags);

@@ -75,6 +75,7 @@ pub fn lower(ix: &Index<'_>) -> Result<Manifest, String> {
         backups: cx.backups(),
         reports,
         databases: cx.databases()?,
+        druid: crate::validate::druid::resolve(ix),
     })
 }
 
