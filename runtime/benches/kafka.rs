@@ -373,6 +373,14 @@ fn main() {
     let rounds = arg("--rounds", 3);
     // Kafka's tools, JVMs, spend their first seconds compiling: they get more records.
     let tool_records = arg("--tool-records", 250_000);
+    if std::env::var_os("PIPEC_BENCH_DEBUG").is_some() {
+        // The jobs' own log lines too: among them, where each job's consume loop spent its
+        // time (logged when it stops).
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new("pipec_runtime=info"))
+            .with_writer(std::io::stderr)
+            .try_init();
+    }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

@@ -134,8 +134,10 @@ if want pg; then
         "$repo/pipelines/igot" --date "$date" --data-dir "$wh/out/pg" --spill-dir "$data/spill" "${pipec_args[@]}"
     outputs "$wh/out/pg"
     # PostgreSQL runs the same SQL and writes one CSV (it has no partitioned COPY); to_char
-    # takes PostgreSQL's pattern for the same format.
-    pg_sql=$(grep -v '^ *--' "$sql" | sed -e 's/--.*$//' -e "s|to_char(now(), '%d/%m/%Y %H:%M:%S %p')|to_char(now(), 'DD/MM/YYYY HH12:MI:SS AM')|" | tr '\n' ' ')
+    # takes PostgreSQL's pattern for the same format, and round(x, 2) a numeric.
+    pg_sql=$(grep -v '^ *--' "$sql" | sed -e 's/--.*$//' \
+        -e "s|to_char(now(), '%d/%m/%Y %H:%M:%S %p')|to_char(now(), 'DD/MM/YYYY HH12:MI:SS AM')|" \
+        -e 's|round(e.content_progress_percentage, 2)|round(e.content_progress_percentage::numeric, 2)|' | tr '\n' ' ')
     mkdir -p "$wh/out/pg-psql"
     measure "postgres-itself" psql "$url" -v ON_ERROR_STOP=1 -c "\\copy ($pg_sql) TO '$wh/out/pg-psql/report.csv' CSV HEADER"
     outputs "$wh/out/pg-psql"
