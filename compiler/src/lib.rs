@@ -18,6 +18,9 @@ pub mod suggest;
 pub mod units;
 pub mod validate;
 
+#[cfg(test)]
+mod test_support;
+
 use std::path::Path;
 
 use diagnostics::Diagnostics;

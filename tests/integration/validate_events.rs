@@ -319,14 +319,14 @@ fn files_that_are_not_json_are_errors_with_places() {
                 "binary.json".into(),
                 1.into(),
                 10.into(),
-                "not UTF-8 text".into()
+                "not UTF-8 text (byte 9 of the file)".into()
             ),
             // Read a line at a time: a broken line does not stop the next.
             (
                 "mixed.ndjson".into(),
                 2.into(),
                 10.into(),
-                "not UTF-8 text".into()
+                "not UTF-8 text (byte 29 of the file)".into()
             ),
             (
                 "text.json".into(),

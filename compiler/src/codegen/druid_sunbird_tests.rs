@@ -10,7 +10,6 @@ use std::path::Path;
 use serde_json::Value;
 
 use crate::manifest::Manifest;
-use crate::{CheckOptions, compile};
 
 const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/sunbird-druid");
 
@@ -64,22 +63,7 @@ const DELIBERATE: &[(&str, &str, &str)] = &[
 ];
 
 fn igot() -> Manifest {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../pipelines/igot");
-    let c = compile(
-        &root,
-        &CheckOptions {
-            env: Some("dev".into()),
-            env_lookup: &|_| None,
-        },
-    );
-    let problems: Vec<String> = c
-        .check
-        .diagnostics
-        .iter()
-        .map(|d| format!("{} {}", d.code, d.message))
-        .collect();
-    assert!(!c.check.diagnostics.has_errors(), "{problems:#?}");
-    c.manifest.expect("igot lowers")
+    crate::test_support::compiled_dev("pipelines/igot")
 }
 
 /// Druid reads a dimension written without a type as a string dimension: the two forms

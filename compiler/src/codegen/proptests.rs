@@ -9,19 +9,9 @@ use proptest::prelude::*;
 
 use super::{Templates, generate, is_contained};
 use crate::manifest::Manifest;
-use crate::{CheckOptions, compile};
 
 fn quickstart() -> Manifest {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/quickstart");
-    let c = compile(
-        &root,
-        &CheckOptions {
-            env: Some("dev".into()),
-            env_lookup: &|_| None,
-        },
-    );
-    assert!(c.manifest.is_some(), "{:?}", c.check.diagnostics);
-    c.manifest.unwrap_or_else(|| unreachable!())
+    crate::test_support::compiled_dev("examples/quickstart")
 }
 
 /// A scratch directory with `bin/` of stubs that log their arguments to `log`.

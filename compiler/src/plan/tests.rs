@@ -1,24 +1,14 @@
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
 
 use serde_json::json;
 
 use super::*;
 use crate::manifest::{Emit, Step};
-use crate::{CheckOptions, compile};
 
 /// The quickstart example, compiled for `dev`: small, with a relative `$ref` between
 /// embedded schemas.
 fn quickstart() -> Manifest {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/quickstart");
-    let c = compile(
-        &root,
-        &CheckOptions {
-            env: Some("dev".into()),
-            env_lookup: &|_| None,
-        },
-    );
-    c.manifest.expect("quickstart compiles")
+    crate::test_support::compiled_dev("examples/quickstart")
 }
 
 fn plan_between(old: &Manifest, new: &Manifest) -> Plan {

@@ -29,14 +29,16 @@ fn igot_datasources_check_clean() {
 }
 
 /// A spec with one datasource reading `unique` (INTERACT and START, both with closed
-/// `edata`), its `druid:` section given.
+/// `edata`), its `druid:` section given. It is checked as if it lay at the repository's top
+/// (`../pipeline.yaml` from this crate, never read from disk), so that the schemas it names,
+/// under `tests/golden/schemas`, are under its root (spec files may not leave it).
 fn spec(druid: &str) -> String {
     format!(
         r#"pipeline: t
 events:
   type_field: eid
-  schemas: ../../schemas
-  refs: {{ "resource:/schemas/telemetry/3.0/": ../../schemas }}
+  schemas: tests/golden/schemas
+  refs: {{ "resource:/schemas/telemetry/3.0/": tests/golden/schemas }}
   types: [START, INTERACT]
 clusters:
   main: {{ brokers: "k1:9092", default: true }}
@@ -56,8 +58,7 @@ streams:
 /// `(code, line:column, severity)` of every diagnostic, and the checked text.
 fn diags(druid: &str) -> Vec<(String, String, bool)> {
     let text = spec(druid);
-    let path =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/golden/check/druid/pipeline.yaml");
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../pipeline.yaml");
     let r = check_text(
         &path,
         &text,
@@ -159,8 +160,7 @@ fn bad_paths_names_and_settings() {
 
 #[test]
 fn auto_dimensions_come_from_the_schemas_less_excludes() {
-    let root =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/golden/check/druid/pipeline.yaml");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../pipeline.yaml");
     let text = spec(
         "druid:
   datasources:
@@ -211,8 +211,7 @@ fn a_secured_cluster_wants_consumer_security() {
         r#"main: { brokers: "k1:9092", default: true }"#,
         r#"main: { brokers: "k1:9092", default: true, tls: {} }"#,
     );
-    let path =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/golden/check/druid/pipeline.yaml");
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../pipeline.yaml");
     let opts = CheckOptions {
         env: None,
         env_lookup: &|_| None,

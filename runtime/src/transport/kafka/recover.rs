@@ -82,25 +82,38 @@ pub(crate) fn since<C: Consumer<X>, X: ConsumerContext>(
 }
 
 /// Commits, for partitions the group has never committed, the offset the job starts reading
-/// them from (their low watermark: the consumer reads from the earliest record), with the
-/// time. Done before any of their records is run, it makes "no commit" mean "no output
-/// produced from this partition", so a job's first start scans nothing, and one killed before
-/// its first regular commit scans from here.
+/// them from, with the time. Done before any of their records is run, it makes "no commit"
+/// mean "no output produced from this partition", so a job's first start scans nothing, and
+/// one killed before its first regular commit scans from here.
+///
+/// The offset is the partition's first record's, found for all partitions in one request
+/// (`offsets_for_times` at time 0; a request per partition for its watermarks took half a
+/// second each). An empty partition gets 0: the job reads from the earliest record, so a
+/// start below the log's start is reset to it, as the job would have started anyway.
 fn start_points<C: Consumer<X>, X: ConsumerContext>(
     consumer: &C,
     partitions: &[(String, i32)],
     timeout: Duration,
 ) -> Result<(), String> {
+    let mut at = TopicPartitionList::new();
+    for (topic, p) in partitions {
+        at.add_partition_offset(topic, *p, Offset::Offset(0))
+            .map_err(|e| e.to_string())?;
+    }
+    let first = consumer
+        .offsets_for_times(at, timeout)
+        .map_err(|e| format!("where partitions start: {e}"))?;
     let mut tpl = TopicPartitionList::new();
     let now = now_ms().to_string();
-    for (topic, p) in partitions {
-        let (low, _) = consumer
-            .fetch_watermarks(topic, *p, timeout)
-            .map_err(|e| format!("start of `{topic}`[{p}]: {e}"))?;
-        tpl.add_partition_offset(topic, *p, Offset::Offset(low))
+    for e in first.elements() {
+        let offset = match e.offset() {
+            Offset::Offset(o) if o >= 0 => o,
+            _ => 0,
+        };
+        tpl.add_partition_offset(e.topic(), e.partition(), Offset::Offset(offset))
             .map_err(|e| e.to_string())?;
-        if let Some(mut e) = tpl.find_partition(topic, *p) {
-            e.set_metadata(now.as_str());
+        if let Some(mut t) = tpl.find_partition(e.topic(), e.partition()) {
+            t.set_metadata(now.as_str());
         }
     }
     consumer
