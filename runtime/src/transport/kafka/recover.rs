@@ -86,10 +86,12 @@ pub(crate) fn since<C: Consumer<X>, X: ConsumerContext>(
 /// mean "no output produced from this partition", so a job's first start scans nothing, and
 /// one killed before its first regular commit scans from here.
 ///
-/// The offset is the partition's first record's, found for all partitions in one request
-/// (`offsets_for_times` at time 0; a request per partition for its watermarks took half a
-/// second each). An empty partition gets 0: the job reads from the earliest record, so a
-/// start below the log's start is reset to it, as the job would have started anyway.
+/// The offset is the partition's log start (its low watermark), found for all partitions in
+/// one ListOffsets request (`offsets_for_times` with the "earliest" marker, not a time: a time
+/// of 0 would pass over records without a timestamp; a request per partition for its
+/// watermarks took half a second each). The job reads a partition without a commit from its
+/// earliest record, so this is where it starts anyway; when the broker gives no offset, 0,
+/// which a log starting later resets to its start.
 fn start_points<C: Consumer<X>, X: ConsumerContext>(
     consumer: &C,
     partitions: &[(String, i32)],
@@ -97,7 +99,7 @@ fn start_points<C: Consumer<X>, X: ConsumerContext>(
 ) -> Result<(), String> {
     let mut at = TopicPartitionList::new();
     for (topic, p) in partitions {
-        at.add_partition_offset(topic, *p, Offset::Offset(0))
+        at.add_partition_offset(topic, *p, Offset::Beginning)
             .map_err(|e| e.to_string())?;
     }
     let first = consumer
