@@ -10,6 +10,7 @@ pub mod events;
 pub mod expr;
 pub mod input;
 pub mod manifest;
+pub mod plain;
 pub mod plan;
 pub mod schema;
 pub mod source;

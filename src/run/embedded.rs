@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use pipec_compiler::civil::Date;
-use pipec_compiler::input::read_input;
+use pipec_compiler::input::{Records, open_input};
 use pipec_compiler::manifest::Manifest;
 use pipec_runtime::batch::backup::BackupOptions;
 use pipec_runtime::batch::events::backup_day;
@@ -47,7 +47,7 @@ pub fn run(manifest: &Manifest, args: &Args) -> u8 {
             return FOUND;
         }
     };
-    let (topic, records) = if let Some(name) = &args.from_backup {
+    let (topic, input) = if let Some(name) = &args.from_backup {
         // A replay: the stored day goes to the backup's topic.
         let def = match pipec_runtime::batch::backup::backup_def(manifest, name) {
             Ok(d) => d,
@@ -61,7 +61,7 @@ pub fn run(manifest: &Manifest, args: &Args) -> u8 {
             return USAGE;
         };
         match rt.block_on(backup_day(manifest, &data, name, day)) {
-            Ok(r) => (def.topic.clone(), r),
+            Ok(r) => (def.topic.clone(), Input::Stored(r)),
             Err(e) => {
                 eprintln!("error: {e}");
                 return FOUND;
@@ -78,8 +78,8 @@ pub fn run(manifest: &Manifest, args: &Args) -> u8 {
                 }
             },
         };
-        match read_input(&args.input) {
-            Ok(r) => (topic, r),
+        match open_input(&args.input) {
+            Ok(r) => (topic, Input::Streamed(r)),
             Err(message) => {
                 eprintln!("error: {message}");
                 return USAGE;
@@ -102,16 +102,87 @@ pub fn run(manifest: &Manifest, args: &Args) -> u8 {
         capture: false,
         backups,
     };
-    let input_count = records.len();
-    match rt.block_on(embedded::run(manifest, &opts, records)) {
+    let (result, input_count, input_error) = match input {
+        Input::Stored(records) => {
+            let n = records.len() as u64;
+            (
+                rt.block_on(embedded::run(manifest, &opts, records)),
+                n,
+                None,
+            )
+        }
+        Input::Streamed(records) => {
+            let reader = Reader::start(records);
+            let result = rt.block_on(embedded::run_stream(manifest, &opts, reader.rx));
+            let (n, error) = match reader.thread.join() {
+                Ok(done) => done,
+                Err(_) => (0, Some("the input reader stopped unexpectedly".to_string())),
+            };
+            (result, n, error)
+        }
+    };
+    match result {
         Ok(report) => {
             print_report(manifest, &report, input_count, &args.out);
-            OK
+            match input_error {
+                // What was read ran through the jobs, and its outputs are written; the
+                // rest of the input was not read.
+                Some(e) => {
+                    eprintln!(
+                        "error: {e} (the {input_count} records before it ran; the rest was not read)"
+                    );
+                    USAGE
+                }
+                None => OK,
+            }
         }
         Err(e) => {
             eprintln!("error: {e}");
             FOUND
         }
+    }
+}
+
+/// The records a run reads: a stored day (a replay) or a stream from files or stdin.
+enum Input {
+    Stored(Vec<Vec<u8>>),
+    Streamed(Records),
+}
+
+/// Reads the input on a thread of its own, so that a slow source (a FIFO, stdin from a
+/// live producer) never blocks the jobs, and a fast one is held back by the bounded queue.
+struct Reader {
+    rx: tokio::sync::mpsc::Receiver<Vec<u8>>,
+    /// Gives the records read and the error that ended the input, if one did.
+    thread: std::thread::JoinHandle<(u64, Option<String>)>,
+}
+
+/// Records read ahead of the jobs.
+const READ_AHEAD: usize = 4096;
+
+impl Reader {
+    fn start(mut records: Records) -> Reader {
+        let (tx, rx) = tokio::sync::mpsc::channel(READ_AHEAD);
+        let thread = std::thread::spawn(move || {
+            let mut n = 0u64;
+            while let Some(r) = records.next() {
+                for note in records.take_notes() {
+                    eprintln!("note: {note}");
+                }
+                match r {
+                    Ok(rec) => {
+                        if tx.blocking_send(rec).is_err() {
+                            // The run stopped (its error is reported by the run).
+                            return (n, None);
+                        }
+                        n += 1;
+                    }
+                    Err(e) => return (n, Some(e)),
+                }
+            }
+            (n, None)
+        });
+        Reader { rx, thread }
     }
 }
 
@@ -145,7 +216,7 @@ fn default_topic(m: &Manifest, jobs: &[String]) -> Result<String, String> {
     }
 }
 
-fn print_report(m: &Manifest, report: &RunReport, input: usize, out: &Path) {
+fn print_report(m: &Manifest, report: &RunReport, input: u64, out: &Path) {
     let width = report
         .topics
         .keys()
@@ -195,10 +266,9 @@ fn print_report(m: &Manifest, report: &RunReport, input: usize, out: &Path) {
             "{job:<jwidth$}  {first:>8}  {routed:>8}  {invalid:>8}  {duplicate:>9}  {dropped:>8}  {errors:>8}"
         );
     }
-    for (job, reasons) in &report.rejected {
+    for (job, (n, reasons)) in &report.rejected {
         println!(
-            "{job}: {} record(s) set aside whole (to its dead-letter topic when it has one); first: {}",
-            reasons.len(),
+            "{job}: {n} record(s) set aside whole (to its dead-letter topic when it has one); first: {}",
             reasons.first().map_or("", String::as_str)
         );
     }

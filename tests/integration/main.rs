@@ -23,6 +23,7 @@ mod parity;
 mod plan;
 mod plan_live;
 mod run;
+mod run_input;
 mod schema;
 mod support;
 mod validate_events;

@@ -29,7 +29,7 @@ pub fn render_graph(
         GraphFormat::Mermaid => "graph/pipeline.mmd.j2",
         GraphFormat::Dot => "graph/pipeline.dot.j2",
     };
-    templates.render(&env, name, &ctx, &minijinja::Value::from_serialize(m))
+    templates.render(&env, name, &ctx, &crate::plain::to_template_value(m))
 }
 
 /// `nodes` (each `id`, `kind`: topic/job/backup/report, `label`, `detail`, `external`)

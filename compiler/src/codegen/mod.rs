@@ -185,7 +185,7 @@ impl Templates {
         let t = env.get_template(name).map_err(|e| self.error(&e))?;
         let ctx = minijinja::context! {
             manifest => manifest.clone(),
-            ..minijinja::Value::from_serialize(ctx)
+            ..minijinja::Value::from_serialize(crate::plain::Plain(ctx))
         };
         t.render(ctx).map_err(|e| self.error(&e))
     }
@@ -221,7 +221,7 @@ pub fn generate(m: &Manifest, templates: &Templates) -> Result<Vec<Artifact>, Co
         executable: false,
     }];
     let base = context::base(m);
-    let mv = minijinja::Value::from_serialize(m);
+    let mv = crate::plain::to_template_value(m);
 
     // Kafka: per cluster.
     for (cluster, ctx) in context::kafka(m, &base) {

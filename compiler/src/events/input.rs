@@ -424,17 +424,16 @@ mod tests {
 
     #[test]
     fn array_elements_are_parsed_one_by_one_and_placed() {
+        // `1e400` is a JSON number: kept as written (pipec reads numbers exactly), not
+        // refused as out of the range of a float.
         let text = "[\n {\"eid\": \"A\"},\n [{\"eid\": \"B\"},\n  {\"eid\": \"C\", \"n\": 1e400}],\n {\"eid\": \"D\"}\n]\n  [1,\n 2,,]";
         let (evs, errs) = events(text, Format::Json);
-        assert_eq!(evs, found(&[(2, "A"), (3, "B"), (5, "D")]));
+        assert_eq!(evs, found(&[(2, "A"), (3, "B"), (4, "C"), (5, "D")]));
         let places: Vec<(usize, usize, &str)> = errs
             .iter()
             .map(|e| (e.line, e.column, e.message.as_str()))
             .collect();
-        assert_eq!(
-            places,
-            vec![(4, 25, "number out of range"), (8, 4, "expected value")]
-        );
+        assert_eq!(places, vec![(8, 4, "expected value")]);
     }
 
     #[test]

@@ -7,6 +7,7 @@ use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::json::reader::{ReaderBuilder, infer_json_schema_from_iterator};
 use datafusion::arrow::json::writer::LineDelimitedWriter;
 use datafusion::arrow::record_batch::RecordBatch;
+use pipec_compiler::plain::Plain;
 use serde_json::Value;
 
 use crate::RuntimeError;
@@ -34,9 +35,13 @@ pub fn json_to_batch(
         .with_batch_size(rows.len().max(1))
         .build_decoder()
         .map_err(|e| internal("a JSON decoder", &e))?;
-    decoder.serialize(rows).map_err(|e| RuntimeError::Config {
-        what: format!("rows do not fit their columns: {e}"),
-    })?;
+    // Plain numbers: serde_json keeps each number's text (see `pipec_compiler::plain`).
+    let plain: Vec<Plain<'_>> = rows.iter().map(Plain).collect();
+    decoder
+        .serialize(&plain)
+        .map_err(|e| RuntimeError::Config {
+            what: format!("rows do not fit their columns: {e}"),
+        })?;
     Ok(decoder
         .flush()
         .map_err(|e| internal("decoding rows", &e))?

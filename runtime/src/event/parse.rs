@@ -227,14 +227,71 @@ impl Parser<'_> {
                 Value::from(n)
             });
         }
-        // Anything else: the token, read by serde_json.
+        // Anything else: the token, kept as written.
         while let Some(b'0'..=b'9' | b'.' | b'e' | b'E' | b'+' | b'-') = self.b.get(i) {
             i += 1;
         }
-        let v: Value = serde_json::from_str(self.s.get(start..i)?).ok()?;
+        let n = exact_number(self.s.get(start..i)?)?;
         self.i = i;
-        v.is_number().then_some(v)
+        Some(Value::Number(n))
     }
+}
+
+/// The JSON number `token` as a `serde_json::Number` that writes back exactly as `token`
+/// (serde_json's own reader, with `arbitrary_precision`, keeps the digits but writes an
+/// exponent as `e+N`: `1E2` would come out as `1e+2`). None when `token` is not a JSON
+/// number.
+pub(crate) fn exact_number(token: &str) -> Option<serde_json::Number> {
+    if !number_syntax(token.as_bytes()) {
+        return None;
+    }
+    let int = !token.contains(['.', 'e', 'E']);
+    if int && token != "-0" {
+        if let Ok(u) = token.parse::<u64>() {
+            return Some(u.into());
+        }
+        if let Ok(i) = token.parse::<i64>() {
+            return Some(i.into());
+        }
+    }
+    // serde_json's way to hold a number's text as it is (with `arbitrary_precision`, which
+    // the workspace turns on): the syntax was checked just above.
+    Some(serde_json::Number::from_string_unchecked(token.to_string()))
+}
+
+/// `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`
+fn number_syntax(b: &[u8]) -> bool {
+    let mut i = usize::from(b.first() == Some(&b'-'));
+    let digits = |i: &mut usize| {
+        let s = *i;
+        while b.get(*i).is_some_and(u8::is_ascii_digit) {
+            *i += 1;
+        }
+        *i - s
+    };
+    match b.get(i) {
+        Some(b'0') => i += 1,
+        Some(b'1'..=b'9') => {
+            digits(&mut i);
+        }
+        _ => return false,
+    }
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        if digits(&mut i) == 0 {
+            return false;
+        }
+    }
+    if matches!(b.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        if matches!(b.get(i), Some(b'+' | b'-')) {
+            i += 1;
+        }
+        if digits(&mut i) == 0 {
+            return false;
+        }
+    }
+    i == b.len()
 }
 
 #[cfg(test)]
@@ -283,6 +340,8 @@ mod unit_tests {
             let ours = parse(c).map(|v| serde_json::to_string(&v).unwrap_or_default());
             let theirs = serde_json::from_str::<Value>(c)
                 .map(|v| serde_json::to_string(&v).unwrap_or_default());
+            // Numbers are kept as written, where serde_json writes an exponent `e+N`.
+            let theirs = theirs.map(|t| t.replace("1e+3,\"e\":1e+3", "1e3,\"e\":1E+3"));
             match (ours, theirs) {
                 (Some(o), Ok(t)) => assert_eq!(o, t, "{c}"),
                 (Some(o), Err(e)) => panic!("{c}: parsed to {o}, serde_json: {e}"),
@@ -295,5 +354,36 @@ mod unit_tests {
         assert!(parse(r#"{"a":"\u00e9","b":1.52,"c":[-3]}"#).is_some());
         let deep = "[".repeat(200) + &"]".repeat(200);
         assert!(parse(&deep).is_none());
+    }
+
+    #[test]
+    fn numbers_come_back_as_written() {
+        for n in [
+            "18446744073709551616",
+            "-18446744073709551616",
+            "1.0e-400",
+            "1e400",
+            "-0",
+            "-0.0",
+            "1E2",
+            "1e+2",
+            "1E-2",
+            "0.10",
+            "123456789012345678901234567890.5",
+            "9223372036854775807",
+            "-9223372036854775808",
+            "0",
+        ] {
+            let text = format!(r#"{{"n":{n},"l":[{n}]}}"#);
+            let v = parse(&text).unwrap_or_else(|| panic!("{text} parses"));
+            assert_eq!(serde_json::to_string(&v).ok(), Some(text.clone()));
+        }
+        for bad in ["01", "1.", ".5", "1e", "1e+", "--1", "1-2", "+1", "-"] {
+            assert!(exact_number(bad).is_none(), "{bad}");
+            assert!(parse(&format!(r#"{{"n":{bad}}}"#)).is_none(), "{bad}");
+        }
+        // Their values are read as numbers all the same.
+        let v = parse(r#"{"n":1E2}"#).expect("parses");
+        assert_eq!(v["n"].as_f64(), Some(100.0));
     }
 }

@@ -6,6 +6,8 @@
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_hostile;
+#[cfg(test)]
 mod tests_raw;
 #[cfg(test)]
 mod tests_replay;
@@ -222,6 +224,15 @@ impl Job {
         for (i, raw) in input.iter().enumerate() {
             let i =
                 u32::try_from(i).map_err(|_| RuntimeError::Internal("batch too large".into()))?;
+            if raw.trim_ascii_start().first() != Some(&b'{') {
+                // Every event is an object: anything else is set aside whole, as it came
+                // (setting a field on `42` would replace it).
+                match parse_record(raw) {
+                    Ok(v) => s.not_an_object(i, json_kind(&v)),
+                    Err(e) => s.unparsable(i, &e.to_string()),
+                }
+                continue;
+            }
             if keep_raw && self.read_doc {
                 if let Some(d) = doc::Doc::read(raw) {
                     evs.push(Ev {
@@ -390,5 +401,17 @@ fn sets_a_local(step: &Step) -> bool {
         Step::Route(r) => r.rules.iter().any(|r| r.set.iter().any(|(k, _)| local(k))),
         Step::Explode(e) => e.set.iter().any(|(k, _)| local(k)),
         _ => false,
+    }
+}
+
+/// What a JSON value is, in a reason: `a number`, `a string`, `a list`...
+pub(crate) fn json_kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
     }
 }

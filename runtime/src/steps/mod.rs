@@ -49,7 +49,7 @@ pub struct StepCounters {
     pub filtered: u64,
     /// Events no rule of a terminal route matched.
     pub unrouted: u64,
-    /// Records that are not JSON.
+    /// Records that are not JSON, or are JSON but not an object (no event).
     pub unparsable: u64,
     /// Events an expression failed on.
     pub errors: u64,
@@ -239,10 +239,24 @@ impl Scratch<'_> {
 
     /// A record that is not JSON: its bytes go to the dead-letter topic, if the job has one.
     pub(crate) fn unparsable(&mut self, input: u32, reason: &str) {
+        self.set_aside(input, format!("not JSON: {reason}"));
+    }
+
+    /// A record that is JSON but no event (not an object): as [`Scratch::unparsable`].
+    pub(crate) fn not_an_object(&mut self, input: u32, kind: &str) {
+        self.set_aside(
+            input,
+            format!("not an event: the record is {kind}, not an object"),
+        );
+    }
+
+    /// A record that cannot be an event goes whole, as it came, to the dead-letter topic
+    /// (when the job has one), with the reason.
+    fn set_aside(&mut self, input: u32, reason: String) {
         self.rejected.push(Rejected {
             input: input as usize,
             step: 0,
-            reason: format!("not JSON: {reason}"),
+            reason,
         });
         if let Some(c) = self.counters.first_mut() {
             c.input += 1;

@@ -219,7 +219,12 @@ impl Unbatch {
                 }
                 _ => {
                     let value: Value = serde_json::from_slice(event).map_err(internal)?;
-                    self.event(value, &carried, check_size, batch.input, sub, step, s, out)?;
+                    if value.is_object() {
+                        self.event(value, &carried, check_size, batch.input, sub, step, s, out)?;
+                    } else {
+                        let kind = crate::job::json_kind(&value);
+                        self.not_an_event(event.to_vec(), kind, batch.input, sub, step, s);
+                    }
                 }
             }
         }
@@ -311,18 +316,40 @@ impl Unbatch {
         s: &mut Scratch<'_>,
         out: &mut Vec<Ev>,
     ) -> Result<(), RuntimeError> {
+        if !value.is_object() {
+            let bytes = super::serialize(&value)?;
+            self.not_an_event(bytes, crate::job::json_kind(&value), input, sub, step, s);
+            return Ok(());
+        }
         for (p, v) in carried {
             fields::set(&mut value, p, v.clone());
         }
-        let ev = Ev::tree(value, input, sub);
-        if !ev.value.is_object() {
-            s.counters[step].invalid += 1;
-            if let Some(t) = &self.invalid {
-                s.send(&ev, step, std::slice::from_ref(t))?;
-            }
-            return Ok(());
+        self.size_checked(Ev::tree(value, input, sub), check_size, step, s, out)
+    }
+
+    /// An item of the list that is no event (not an object) goes to `invalid` as it came:
+    /// nothing is set on it (a field set on `"x"` would replace it).
+    fn not_an_event(
+        &self,
+        bytes: Vec<u8>,
+        kind: &str,
+        input: u32,
+        sub: u32,
+        step: usize,
+        s: &mut Scratch<'_>,
+    ) {
+        s.counters[step].invalid += 1;
+        s.rejected.push(super::Rejected {
+            input: input as usize,
+            step,
+            reason: format!(
+                "item {sub} of the `{}` list is {kind}, not an object",
+                self.field
+            ),
+        });
+        if let Some(t) = &self.invalid {
+            s.push(&Ev::tree(Value::Null, input, sub), step, t, bytes);
         }
-        self.size_checked(ev, check_size, step, s, out)
     }
 
     /// Sets an event over the size limit aside, else passes it on.

@@ -32,6 +32,8 @@ type Batch = Arc<Vec<Vec<u8>>>;
 const QUEUE_BATCHES: usize = 16;
 /// Records per batch handed to a job.
 pub const BATCH_RECORDS: usize = 512;
+/// Reasons kept per job for records set aside.
+pub const REJECTED_KEPT: usize = 100;
 
 /// What to run.
 #[derive(Debug, Clone)]
@@ -61,9 +63,10 @@ pub struct RunReport {
     pub jobs: BTreeMap<String, Vec<StepCounters>>,
     /// Every topic's records, when [`RunOptions::capture`] is set.
     pub records: BTreeMap<String, Vec<Vec<u8>>>,
-    /// Records a job set aside whole (not JSON, and no dead-letter topic to take them),
-    /// with the reason, by job.
-    pub rejected: BTreeMap<String, Vec<String>>,
+    /// Records a job set aside whole (not JSON or not an object, or a batch item that is
+    /// not an object), by job: how many, and the reasons of the first
+    /// [`REJECTED_KEPT`] (a run over a bad input keeps memory flat).
+    pub rejected: BTreeMap<String, (u64, Vec<String>)>,
     /// Records written to each backup, by backup name, and the files made visible.
     pub backups: BTreeMap<String, (u64, Vec<String>)>,
 }
@@ -74,6 +77,62 @@ pub async fn run(
     opts: &RunOptions,
     input: impl IntoIterator<Item = Vec<u8>>,
 ) -> Result<RunReport, RuntimeError> {
+    run_with(manifest, opts, |tx| async move {
+        let mut batch = Vec::with_capacity(BATCH_RECORDS);
+        for record in input {
+            batch.push(record);
+            if batch.len() == BATCH_RECORDS {
+                let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH_RECORDS));
+                if tx.send(Arc::new(full)).await.is_err() {
+                    return;
+                }
+            }
+        }
+        if !batch.is_empty() {
+            let _ = tx.send(Arc::new(batch)).await;
+        }
+    })
+    .await
+}
+
+/// Runs the jobs on records as they arrive on `input` (from a reader thread: a file, a
+/// FIFO, stdin), until it closes. A batch is what has arrived, up to [`BATCH_RECORDS`]:
+/// a slow source's records go through as they come, a fast one's in full batches, and the
+/// bounded queues hold the reader back while the jobs catch up, so memory stays flat.
+pub async fn run_stream(
+    manifest: &Manifest,
+    opts: &RunOptions,
+    mut input: mpsc::Receiver<Vec<u8>>,
+) -> Result<RunReport, RuntimeError> {
+    run_with(manifest, opts, |tx| async move {
+        while let Some(first) = input.recv().await {
+            let mut batch = Vec::with_capacity(BATCH_RECORDS);
+            batch.push(first);
+            while batch.len() < BATCH_RECORDS {
+                match input.try_recv() {
+                    Ok(r) => batch.push(r),
+                    Err(_) => break,
+                }
+            }
+            if tx.send(Arc::new(batch)).await.is_err() {
+                return;
+            }
+        }
+    })
+    .await
+}
+
+/// Runs the jobs; `feed` writes the input topic's batches to the sender it is given and
+/// returns when the input ends.
+async fn run_with<F, Fut>(
+    manifest: &Manifest,
+    opts: &RunOptions,
+    feed: F,
+) -> Result<RunReport, RuntimeError>
+where
+    F: FnOnce(mpsc::Sender<Batch>) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
     let selected = select_jobs(manifest, &opts.jobs)?;
     if !manifest.topics.contains_key(&opts.input_topic) {
         return Err(RuntimeError::Config {
@@ -134,27 +193,14 @@ pub async fn run(
         ));
     }
 
-    // Feed the input in batches, then close it.
-    let mut batch = Vec::with_capacity(BATCH_RECORDS);
-    for record in input {
-        batch.push(record);
-        if batch.len() == BATCH_RECORDS {
-            let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH_RECORDS));
-            if input_tx.send(Arc::new(full)).await.is_err() {
-                break;
-            }
-        }
-    }
-    if !batch.is_empty() {
-        let _ = input_tx.send(Arc::new(batch)).await;
-    }
-    drop(input_tx);
+    // Feed the input in batches; the input topic closes when `feed` is done with it.
+    feed(input_tx).await;
 
     let mut report = RunReport::default();
     let mut first_error = None;
     for t in job_tasks {
         if let Some((name, counters, rejected)) = joined(t.await, "job", &mut first_error) {
-            if !rejected.is_empty() {
+            if rejected.0 > 0 {
                 report.rejected.insert(name.clone(), rejected);
             }
             report.jobs.insert(name, counters);
@@ -176,25 +222,33 @@ pub async fn run(
     }
 }
 
-/// Runs one job until its source closes; returns its counters.
+/// Runs one job until its source closes; returns its counters and what it set aside.
 async fn run_job(
     job: Job,
     mut rx: mpsc::Receiver<Batch>,
     outputs: HashMap<String, mpsc::Sender<Batch>>,
-) -> Result<(String, Vec<StepCounters>, Vec<String>), RuntimeError> {
+) -> Result<(String, Vec<StepCounters>, (u64, Vec<String>)), RuntimeError> {
     let mut out = Output::default();
-    let mut rejected = Vec::new();
+    let mut rejected = (0u64, Vec::new());
+    let mut note = |out: &mut Output| {
+        for r in out.rejected.drain(..) {
+            rejected.0 += 1;
+            if rejected.1.len() < REJECTED_KEPT {
+                rejected.1.push(r.reason);
+            }
+        }
+    };
     while let Some(batch) = rx.recv().await {
         let records: Vec<&[u8]> = batch.iter().map(Vec::as_slice).collect();
         // A store that stays down after its retries stops the run: the batch is not
         // half-processed, and nothing is dropped.
         job.process(&records, &mut out).await?;
-        rejected.extend(out.rejected.drain(..).map(|r| r.reason));
+        note(&mut out);
         send(&job, &mut out, &outputs).await?;
     }
     // The source is done: close every open window.
     job.flush(&mut out).await?;
-    rejected.extend(out.rejected.drain(..).map(|r| r.reason));
+    note(&mut out);
     send(&job, &mut out, &outputs).await?;
     Ok((job.name().to_string(), out.counters, rejected))
 }
