@@ -130,7 +130,10 @@ if want pg; then
         psql "$url" -q -v ON_ERROR_STOP=1 -c "VACUUM ANALYZE" \
             -c "CREATE TABLE bench_stamp(stamp text)" -c "INSERT INTO bench_stamp VALUES ('$stamp')"
     fi
-    WAREHOUSE_URL=$url measure "pipec-report-postgres${PIPEC_ARGS:+ $PIPEC_ARGS}" "$pipec" report user-enrolment-report \
+    # The spec takes the password from WAREHOUSE_PASSWORD, not from the URL.
+    pg_user_url=$(sed -E 's#^(postgres(ql)?://[^:/@]+):[^@]*@#\1@#' <<<"$url")
+    pg_password=$(sed -nE 's#^postgres(ql)?://[^:/@]+:([^@]*)@.*#\2#p' <<<"$url")
+    WAREHOUSE_URL=$pg_user_url WAREHOUSE_PASSWORD=$pg_password measure "pipec-report-postgres${PIPEC_ARGS:+ $PIPEC_ARGS}" "$pipec" report user-enrolment-report \
         "$repo/pipelines/igot" --date "$date" --data-dir "$wh/out/pg" --spill-dir "$data/spill" "${pipec_args[@]}"
     outputs "$wh/out/pg"
     # PostgreSQL runs the same SQL and writes one CSV (it has no partitioned COPY); to_char

@@ -250,6 +250,18 @@ fn postgres() -> String {
         .unwrap_or_else(|_| "postgres://pipec:pipec@127.0.0.1:5432/pipec_test".into())
 }
 
+/// `url` without its password, and the password (empty when it has none): specs take a
+/// database's password from a variable (`password: { secret, key, env }`), never from the URL.
+fn without_password(url: &str) -> (String, String) {
+    if let Some((scheme, rest)) = url.split_once("://")
+        && let Some((userinfo, host)) = rest.split_once('@')
+        && let Some((user, pw)) = userinfo.split_once(':')
+    {
+        return (format!("{scheme}://{user}@{host}"), pw.to_string());
+    }
+    (url.to_string(), String::new())
+}
+
 fn psql(url: &str, args: &[&str]) {
     let out = Command::new("psql")
         .arg(url)
@@ -330,6 +342,7 @@ fn every_crontab_command_runs_on_compiled_igot() {
     let b = brokers();
     let db = format!("warehouse_{}", std::process::id());
     let url = warehouse(&db);
+    let (url_no_pw, pw) = without_password(&url);
     let compiled = pipec_in(
         &dir,
         &[
@@ -340,7 +353,7 @@ fn every_crontab_command_runs_on_compiled_igot() {
             "--out",
             "compiled",
         ],
-        &[("WAREHOUSE_URL", &url)],
+        &[("WAREHOUSE_URL", &url_no_pw), ("WAREHOUSE_PASSWORD", &pw)],
     );
     assert!(compiled.status.success(), "{}", text(&compiled));
     // The workflow summary writes `derived` on Kafka: the topics exist first.
@@ -402,6 +415,7 @@ fn every_crontab_command_runs_on_compiled_igot() {
             .env("PIPEC_MANIFEST", dir.join("compiled/manifest.json"))
             .env("PIPEC_DATA_DIR", dir.join("data"))
             .env(cluster_var, &b)
+            .env("WAREHOUSE_PASSWORD", &pw)
             .env("NO_COLOR", "1")
             .output()
             .expect("sh");
@@ -625,7 +639,7 @@ fn a_table_output_replaces_the_dates_rows_in_postgres_and_a_table_input_reads_th
     let mut yaml = std::fs::read_to_string(&spec).expect("yaml");
     yaml = yaml.replacen(
         "reports:\n",
-        "databases:\n  dw: { postgres: \"${DW_URL}\", ddl: dw.sql }\n\nreports:\n  page-views:\n    schedule: \"0 6 * * *\"\n    sql: sql/page_views.sql\n    inputs:\n      events: { backup: unique, date: yesterday }\n    outputs:\n      counts: { table: dw.page_views, date_column: day }\n  top-pages:\n    schedule: \"0 7 * * *\"\n    sql: sql/top_pages.sql\n    inputs:\n      page_views: { table: dw.page_views }\n    outputs:\n      top: { path: \"top/{date}/\", format: ndjson }\n",
+        "databases:\n  dw: { postgres: \"${DW_URL}\", ddl: dw.sql, password: { secret: dw, key: password, env: DW_PASSWORD } }\n\nreports:\n  page-views:\n    schedule: \"0 6 * * *\"\n    sql: sql/page_views.sql\n    inputs:\n      events: { backup: unique, date: yesterday }\n    outputs:\n      counts: { table: dw.page_views, date_column: day }\n  top-pages:\n    schedule: \"0 7 * * *\"\n    sql: sql/top_pages.sql\n    inputs:\n      page_views: { table: dw.page_views }\n    outputs:\n      top: { path: \"top/{date}/\", format: ndjson }\n",
         1,
     );
     std::fs::write(&spec, yaml).expect("yaml");
@@ -648,7 +662,8 @@ fn a_table_output_replaces_the_dates_rows_in_postgres_and_a_table_input_reads_th
         .collect();
     std::fs::write(backup.join("part-1.ndjson"), ndjson).expect("backup");
     let views_in_sample = 4;
-    let envs = [("DW_URL", url.as_str())];
+    let (url_no_pw, pw) = without_password(&url);
+    let envs = [("DW_URL", url_no_pw.as_str()), ("DW_PASSWORD", pw.as_str())];
     let check = pipec_in(&dir, &["check", "."], &envs);
     assert!(check.status.success(), "{}", text(&check));
     let table = || -> Vec<String> {

@@ -45,9 +45,24 @@ pub fn check(ix: &Index<'_>, diags: &mut Diagnostics) {
             secret_ref(p, diags);
         }
     }
-    // Not yet PostgreSQL URLs: pipelines/igot/batch.yaml's default URL carries the local
-    // test server's password, and moving it to `password:` changes the igot golden outputs
-    // and the batch integration test (see `postgres_urls_carry_a_user_at_most`).
+    // PostgreSQL: a user name in the URL is fine (`postgres://pipec@host/db`), its password
+    // is not; it belongs in `password: { secret, key }`.
+    for d in &ix.databases.items {
+        let url = &d.def.postgres;
+        for range in credentials::url_credentials(&url.value, &|_| UserInfo::User) {
+            let span = super::sub_span(ix.sources, url, range);
+            diags.push(
+                written(ix, url, "a password")
+                    .at(span, "the password of this PostgreSQL URL")
+                    .help(
+                        "remove it from the URL and add `password: { secret: <k8s secret>, key: <key> }` to the database",
+                    ),
+            );
+        }
+        if let Some(p) = &d.def.password {
+            secret_ref(p, diags);
+        }
+    }
     for c in &ix.clusters.items {
         let brokers = &c.def.brokers;
         for range in credentials::broker_credentials(&brokers.value) {

@@ -194,8 +194,6 @@ fn passwords_and_tokens_in_url_queries_are_refused() {
 }
 
 #[test]
-#[ignore = "pipelines/igot/batch.yaml's default warehouse URL carries the test server's password; \
-            enable with the spec moved to `password: { secret, key, env }` and its goldens re-blessed"]
 fn postgres_urls_carry_a_user_at_most() {
     let db = |url: &str| {
         spec(
