@@ -5,7 +5,8 @@
 //!   one record per element of a top-level array, or one record per top-level value. A
 //!   `.json` file whose first line is a whole JSON value with more after it is NDJSON (as
 //!   Sunbird's own fixtures are): it is read one record per line, and a note says so.
-//! - Any other source (`.ndjson`, `.jsonl`, a stream) holds one record per non-empty line.
+//! - Any other file (`.ndjson`, `.jsonl`, `.log`, ...), and a stream that does not start
+//!   with `[` or `{`, holds one record per non-empty line.
 //! - Sunbird's `.tmpl` fixtures get their dates filled in.
 //!
 //! Records are the bytes as they came (never parsed and written again here): bytes that
@@ -53,8 +54,9 @@ pub fn open_input(input: &str) -> Result<Records, String> {
     Ok(Records::new(vec![Source::File(path.to_path_buf())]))
 }
 
-/// The records of `bytes` read as a source named `name` (its extension decides how, as
-/// for a file), each `Ok`, up to an `Err` that ends them; and the notes.
+/// The records of `bytes` read as a source named `name`: as a file when named `.json`,
+/// `.ndjson` or `.jsonl`, else as a stream (sniffed); each `Ok`, up to an `Err` that ends
+/// them; and the notes.
 pub fn split(name: &str, bytes: Vec<u8>) -> (Vec<Result<Vec<u8>, String>>, Vec<String>) {
     let kind = if name.ends_with(".json") {
         Kind::Json
@@ -149,12 +151,18 @@ impl Records {
             }
             None => (bytes_in, file_name.as_str()),
         };
+        // A stream (stdin, a FIFO, a process substitution) has no name to go by: it is
+        // sniffed. A regular file is JSON when named `.json`, else one record per line.
+        let stream = match &source {
+            Source::Stdin => true,
+            Source::File(p) => !std::fs::metadata(p).is_ok_and(|m| m.is_file()),
+        };
         let kind = if file_name.ends_with(".json") {
             Kind::Json
-        } else if file_name.ends_with(".ndjson") || file_name.ends_with(".jsonl") {
-            Kind::Lines
-        } else {
+        } else if stream && !file_name.ends_with(".ndjson") && !file_name.ends_with(".jsonl") {
             Kind::Sniff
+        } else {
+            Kind::Lines
         };
         Ok(Reader::new(name, r, kind))
     }

@@ -165,13 +165,14 @@ fn igot_sample_goes_where_the_spec_says() {
         ("ingest", 7),
         // Lines 2 and 4 repeat line 1's msgid.
         ("extractor-duplicate", 2),
-        // Line 6 has no event list, line 7 is not JSON.
-        ("extractor-failed", 2),
-        // Lines 1, 3 and 5 are unpacked: 21 + 25 + 0 = 46 events; the 38 LOG events go to
-        // druid-events-log with one audit LOG event per unpacked batch (3), the other 8 to
+        // Line 7 is not JSON. (Line 6, without `events`, is an empty batch, as Sunbird's
+        // extractor reads it.)
+        ("extractor-failed", 1),
+        // Lines 1, 3, 5 and 6 are unpacked: 21 + 25 + 0 + 0 = 46 events; the 38 LOG events go
+        // to druid-events-log with one audit LOG event per unpacked batch (4), the other 8 to
         // raw. (The 5 ASSESS/RESPONSE go to assess-raw only when their question is marked
         // "Registration" in the content cache, empty here.)
-        ("druid-events-log", 41),
+        ("druid-events-log", 42),
         ("raw", 8),
         // pipeline-preprocessor: one RESPONSE event of line 3 fails its schema; the ERROR
         // event goes to `error`; the other 6 (2 START, 3 ASSESS, 1 RESPONSE) are unique

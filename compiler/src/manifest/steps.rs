@@ -104,6 +104,10 @@ pub struct Unbatch {
     pub carry: Assignments,
     /// Topic for batches without an event list.
     pub invalid: Option<String>,
+    /// Whether a batch without its list field (or `null` there) is a batch of no events
+    /// rather than an invalid one.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub missing_is_empty: bool,
     /// Largest serialized event, bytes.
     pub max_event_size: Option<u64>,
     /// Topic for larger events.

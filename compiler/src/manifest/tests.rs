@@ -291,3 +291,53 @@ fn test_settings_override_steps_with_units() {
     )];
     assert!(spec_tests::apply_set(&m, &bad).is_err());
 }
+
+#[test]
+fn unbatch_reads_a_batch_without_its_list_as_empty_when_asked() {
+    let m = crate::test_support::compiled_dev("pipelines/igot");
+    let Some(Step::Unbatch(u)) = m.jobs["telemetry-extractor"]
+        .steps
+        .iter()
+        .find(|s| s.kind() == "unbatch")
+    else {
+        panic!("an unbatch step");
+    };
+    assert!(u.missing_is_empty);
+    // Not said: such a batch is invalid, as before.
+    let mini = mini().manifest.expect("manifest");
+    let Some(Step::Unbatch(u)) = mini.jobs["telemetry-extractor"]
+        .steps
+        .iter()
+        .find(|s| s.kind() == "unbatch")
+    else {
+        panic!("an unbatch step");
+    };
+    assert!(!u.missing_is_empty);
+    // Anything but `empty` or `invalid` is reported where it is written.
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/sunbird-mini/pipeline.yaml");
+    let text = std::fs::read_to_string(&path).expect("mini spec");
+    let text = text.replacen(
+        "          field: events\n",
+        "          field: events\n          missing: emtpy\n",
+        1,
+    );
+    let r = crate::check_text(
+        &path,
+        &text,
+        &CheckOptions {
+            env: None,
+            env_lookup: &|_| None,
+        },
+    );
+    let found: Vec<String> = r
+        .diagnostics
+        .iter()
+        .map(|d| format!("{} {} {:?}", d.code, d.message, d.help))
+        .collect();
+    assert!(
+        found
+            .iter()
+            .any(|d| d.contains("unknown kind `emtpy`") && d.contains("empty")),
+        "{found:#?}"
+    );
+}

@@ -70,6 +70,10 @@ pub struct Unbatch {
     pub carry: OrderedMap<ExprText>,
     /// Topic for batches that are not JSON or have no event list.
     pub invalid: Option<Text>,
+    /// What a batch without its list field (or with `null` there) is: `invalid` (the
+    /// default: it goes to `invalid`) or `empty` (a batch of no events, whose summary counts
+    /// 0, as Sunbird's extractor reads it). A list field that is not a list is invalid.
+    pub missing: Option<Text>,
     /// Largest serialized event; larger ones go to `oversized`.
     pub max_event_size: Option<Text>,
     /// Topic for events over `max_event_size`.

@@ -111,6 +111,14 @@ fn check_step(
                         .help("write them as a mapping: `event: { eid: LOG, ver: \"3.0\" }`"),
                 );
             }
+            if let Some(m) = &u.missing
+                && !matches!(m.value.as_str(), "empty" | "invalid")
+            {
+                diags.push(
+                    catalog::unknown_variant(&m.value, &["empty", "invalid"])
+                        .at(m.span, "`empty` or `invalid`"),
+                );
+            }
             if let Some(sz) = &u.max_event_size {
                 size(sz, diags);
                 if u.oversized.is_none() {

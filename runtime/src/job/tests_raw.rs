@@ -49,7 +49,9 @@ fn batches() -> Vec<Vec<u8>> {
     }
     // A repeated msgid: the batch dedup finds it.
     out.push(out[0].clone());
-    out.push(b"{\"id\":1}".to_vec());
+    // No `events`: an empty batch (igot's `missing: empty`); with its sync time, so that
+    // its audit event's times do not come from the clock.
+    out.push(b"{\"id\":1,\"syncts\":1700000000000}".to_vec());
     out.push(b"{\"events\":{}}".to_vec());
     out.push(b"not json".to_vec());
     out

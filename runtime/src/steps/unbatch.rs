@@ -16,6 +16,8 @@ pub(crate) struct Unbatch {
     field: String,
     carry: Vec<(FieldPath, Expr)>,
     invalid: Option<Arc<str>>,
+    /// Whether a batch without its list (or `null` there) is a batch of no events.
+    missing_is_empty: bool,
     max_event_size: Option<u64>,
     oversized: Option<Arc<str>>,
     oversized_flags: Vec<(FieldPath, Value)>,
@@ -70,6 +72,7 @@ impl Unbatch {
             field: u.field.clone(),
             carry,
             invalid: topic(&u.invalid)?,
+            missing_is_empty: u.missing_is_empty,
             max_event_size: u.max_event_size,
             oversized: topic(&u.oversized)?,
             oversized_flags: fields::flags(&u.oversized_flags)?,
@@ -146,6 +149,17 @@ impl Unbatch {
             _ => raw::split(bytes, &self.field_key),
         };
         let Some((list, elements)) = split.list else {
+            let absent = split
+                .others
+                .iter()
+                .find(|(k, _)| *k == self.field_key.as_slice())
+                .is_none_or(|(_, v)| *v == b"null");
+            if self.missing_is_empty && absent {
+                // A batch of no events: read as a tree, where the summary is built.
+                batch.raw = Some(owned.map_or(Raw::Record, Raw::Owned));
+                batch.materialize(s.input)?;
+                return self.run_tree(batch, step, s, out);
+            }
             self.reject(&batch, step, s);
             return Ok(());
         };
@@ -274,8 +288,9 @@ impl Unbatch {
         s: &mut Scratch<'_>,
         out: &mut Vec<Ev>,
     ) -> Result<(), RuntimeError> {
-        let has_list = batch.value.get(&self.field).is_some_and(Value::is_array);
-        if !has_list {
+        let list = batch.value.get(&self.field);
+        let empty = self.missing_is_empty && list.is_none_or(Value::is_null);
+        if !list.is_some_and(Value::is_array) && !empty {
             self.reject(&batch, step, s);
             return Ok(());
         }

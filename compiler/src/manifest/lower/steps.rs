@@ -91,6 +91,7 @@ impl Cx<'_, '_> {
                     .map_or_else(|| "events".into(), |f| f.value.clone()),
                 carry: exprs(&u.carry),
                 invalid: text(&u.invalid),
+                missing_is_empty: u.missing.as_ref().is_some_and(|m| m.value == "empty"),
                 max_event_size: match &u.max_event_size {
                     Some(s) => Some(
                         crate::units::parse_size(&s.value).map_err(|_| bad("size", &s.value))?,
