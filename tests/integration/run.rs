@@ -50,7 +50,7 @@ fn pipec_in(args: &[&str], stdin: Option<&[u8]>) -> Output {
     out
 }
 
-fn show(out: &Output) -> String {
+pub(crate) fn show(out: &Output) -> String {
     format!(
         "exit {:?}\n--- stdout\n{}\n--- stderr\n{}",
         out.status.code(),

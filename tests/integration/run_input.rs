@@ -5,16 +5,8 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
+use crate::run::show;
 use crate::support::{root, scratch};
-
-fn show(out: &Output) -> String {
-    format!(
-        "exit {:?}\n--- stdout\n{}\n--- stderr\n{}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
 
 fn p(path: &Path) -> &str {
     path.to_str().expect("utf-8 path")
