@@ -460,6 +460,12 @@ impl Reader {
                 return Err(self.error("the top-level array is not closed"));
             }
         }
+        if matches!(self.peek_past_ws()?, Some(b',' | b']')) {
+            return Err(self.error(&format!(
+                "expected element {} of the top-level array, found no value",
+                self.count + 1
+            )));
+        }
         let mut out = Vec::new();
         if !self.value(&mut out, true)? {
             return Err(self.error("the top-level array is not closed"));

