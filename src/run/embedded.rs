@@ -158,7 +158,7 @@ struct Reader {
 }
 
 /// Records read ahead of the jobs.
-const READ_AHEAD: usize = 4096;
+const READ_AHEAD: usize = 1024;
 
 impl Reader {
     fn start(mut records: Records) -> Reader {

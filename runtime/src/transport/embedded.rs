@@ -29,7 +29,7 @@ use crate::job::{Job, Output, StepCounters};
 type Batch = Arc<Vec<Vec<u8>>>;
 
 /// Batches buffered per queue before producers wait.
-const QUEUE_BATCHES: usize = 16;
+const QUEUE_BATCHES: usize = 4;
 /// Records per batch handed to a job.
 pub const BATCH_RECORDS: usize = 512;
 /// Reasons kept per job for records set aside.
