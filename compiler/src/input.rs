@@ -58,14 +58,11 @@ pub fn open_input(input: &str) -> Result<Records, String> {
 /// `.ndjson` or `.jsonl`, else as a stream (sniffed); each `Ok`, up to an `Err` that ends
 /// them; and the notes.
 pub fn split(name: &str, bytes: Vec<u8>) -> (Vec<Result<Vec<u8>, String>>, Vec<String>) {
-    let kind = if name.ends_with(".json") {
-        Kind::Json
-    } else if name.ends_with(".ndjson") || name.ends_with(".jsonl") {
-        Kind::Lines
-    } else {
-        Kind::Sniff
-    };
-    let mut r = Reader::new(name.into(), Box::new(Cursor::new(bytes)), kind);
+    let mut r = Reader::new(
+        name.into(),
+        Box::new(Cursor::new(bytes)),
+        Kind::of(name, true),
+    );
     let mut out = Vec::new();
     loop {
         match r.next_record() {
@@ -157,14 +154,7 @@ impl Records {
             Source::Stdin => true,
             Source::File(p) => !std::fs::metadata(p).is_ok_and(|m| m.is_file()),
         };
-        let kind = if file_name.ends_with(".json") {
-            Kind::Json
-        } else if stream && !file_name.ends_with(".ndjson") && !file_name.ends_with(".jsonl") {
-            Kind::Sniff
-        } else {
-            Kind::Lines
-        };
-        Ok(Reader::new(name, r, kind))
+        Ok(Reader::new(name, r, Kind::of(file_name, stream)))
     }
 }
 
@@ -244,6 +234,20 @@ enum Kind {
     /// Top-level values one after the other.
     Values,
     Done,
+}
+
+impl Kind {
+    /// How a source named `name` is read: JSON when named `.json`, lines when named
+    /// `.ndjson` or `.jsonl`; otherwise a stream is sniffed and a file read as lines.
+    fn of(name: &str, stream: bool) -> Kind {
+        if name.ends_with(".json") {
+            Kind::Json
+        } else if name.ends_with(".ndjson") || name.ends_with(".jsonl") || !stream {
+            Kind::Lines
+        } else {
+            Kind::Sniff
+        }
+    }
 }
 
 /// One source being read.
