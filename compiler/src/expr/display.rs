@@ -154,4 +154,35 @@ mod tests {
         assert_eq!(canon("f( a , g(b) )"), "f(a, g(b))");
         assert_eq!(canon("2e3 + 1.5"), "2000.0 + 1.5");
     }
+
+    /// Whatever the parser accepts, up to its nesting limit, prints as text it accepts
+    /// again: printing may add parentheses (`- not x` is `-(not x)`), and the nesting check
+    /// counts them in advance. Found by the `expr` fuzzer with nested `- not` pairs.
+    #[test]
+    fn deep_inputs_print_back_within_the_limit() {
+        let patterns: [(&str, &str, &str); 8] = [
+            ("- not ", "x", ""),
+            ("-(not ", "x", ")"),
+            ("x == not ", "x", ""),
+            ("x + not ", "x", ""),
+            ("x in not ", "x", ""),
+            ("not - not ", "x", ""),
+            ("- - not not ", "x", ""),
+            ("[not -", "x", "]"),
+        ];
+        let mut accepted = 0;
+        for (open, atom, close) in patterns {
+            for n in 1..=80 {
+                let src = format!("{}{atom}{}", open.repeat(n), close.repeat(n));
+                let Ok(e) = parse(&src) else { continue };
+                accepted += 1;
+                let shown = e.to_string();
+                let again = parse(&shown)
+                    .unwrap_or_else(|err| panic!("`{src}` printed as `{shown}`: {err:?}"));
+                assert_eq!(again.to_string(), shown, "{src}");
+            }
+        }
+        // Each pattern is accepted at small depths, so the loop tested something.
+        assert!(accepted >= 8 * 10, "only {accepted} inputs parsed");
+    }
 }

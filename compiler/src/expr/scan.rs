@@ -41,6 +41,11 @@ pub(crate) fn prescan(src: &str) -> Result<(), ExprError> {
     // Prefix operators (`-`, `not`) waiting for their operand at this level.
     let mut run = 0usize;
     let mut expect_operand = true;
+    // The operand expected next follows an operator that binds tighter than `not` (a
+    // comparison, arithmetic, `in`, a prefix `-`). A `not` there is printed back in
+    // parentheses (`a == (not b)`, `-(not b)`), so it counts as two levels: whatever this
+    // pass accepts must read back once printed.
+    let mut tight = false;
     let mut after_dot = false;
     let mut i = 0;
     while let Some(&c) = bytes.get(i) {
@@ -67,15 +72,20 @@ pub(crate) fn prescan(src: &str) -> Result<(), ExprError> {
                 } else {
                     match word {
                         "not" if expect_operand => {
-                            level.nots += 1;
+                            level.nots += if tight { 2 } else { 1 };
+                            tight = false;
                             check_depth(&level, run, start)?;
                         }
                         "and" | "or" => {
                             expect_operand = true;
+                            tight = false;
                             run = 0;
                             level.nots = 0;
                         }
-                        "in" | "not" => expect_operand = true,
+                        "in" | "not" => {
+                            expect_operand = true;
+                            tight = true;
+                        }
                         _ => {
                             expect_operand = false;
                             run = 0;
@@ -93,6 +103,7 @@ pub(crate) fn prescan(src: &str) -> Result<(), ExprError> {
                 };
                 run = 0;
                 expect_operand = true;
+                tight = false;
                 check_depth(&level, run, i)?;
                 i += 1;
             }
@@ -138,6 +149,7 @@ pub(crate) fn prescan(src: &str) -> Result<(), ExprError> {
                 } else {
                     expect_operand = true;
                 }
+                tight = true;
                 i += 1;
             }
             b'&' | b'|' => {
@@ -166,10 +178,12 @@ pub(crate) fn prescan(src: &str) -> Result<(), ExprError> {
             b'!' | b'=' | b'<' | b'>' => {
                 i += if next == Some(b'=') { 2 } else { 1 };
                 expect_operand = true;
+                tight = true;
                 run = 0;
             }
             b',' => {
                 expect_operand = true;
+                tight = false;
                 run = 0;
                 level.nots = 0;
                 i += 1;
@@ -180,6 +194,7 @@ pub(crate) fn prescan(src: &str) -> Result<(), ExprError> {
             }
             b'+' | b'*' | b'/' | b'%' => {
                 expect_operand = true;
+                tight = true;
                 run = 0;
                 i += 1;
             }
