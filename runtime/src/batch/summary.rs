@@ -413,6 +413,16 @@ async fn key_into_buckets(
                     handle.block_on(super::events::RecordReader::open(&data, &f.key))?;
                 while let Some(raw) = reader.next_record()? {
                     read.fetch_add(1, Ordering::Relaxed);
+                    // Without a filter, a record in canonical form is keyed on its tape.
+                    if filter.is_none()
+                        && let Some(doc) = wfs::tape::Doc::new(raw)
+                    {
+                        if let Some(k) = wfs::group_key_of_doc(&doc, &params) {
+                            let (ets, mid) = wfs::order_of_doc(&doc);
+                            w.push(group_text(&k).as_bytes(), ets, mid.as_bytes(), raw)?;
+                        }
+                        continue;
+                    }
                     // A filter may read any field: it gets the whole event.
                     let v = match filter.as_ref() {
                         Some(_) => serde_json::from_slice::<Value>(raw).ok(),
@@ -503,11 +513,22 @@ fn summarize_bucket(
     let bucket = Bucket::read(paths)?;
     let mut lines = Vec::new();
     let mut count = 0;
-    let mut events: Vec<Value> = Vec::new();
     for group in bucket.groups() {
-        events.clear();
-        events.extend(group.iter().filter_map(|e| model_view(e.raw)));
-        for s in wfs::summarize_group(&events, p) {
+        // Records in canonical form are bound from their tapes, the others from their trees.
+        let records: Vec<_> = group
+            .iter()
+            .map(|e| {
+                let doc = wfs::tape::Doc::new(e.raw);
+                let parts = doc.as_ref().map(wfs::tape::parts);
+                (doc, parts)
+            })
+            .collect();
+        let trees: Vec<Option<Value>> = group
+            .iter()
+            .zip(&records)
+            .map(|(e, (doc, _))| doc.is_none().then(|| model_view(e.raw)).flatten())
+            .collect();
+        for s in wfs::summarize_records(&records, &trees, p) {
             serde_json::to_writer(&mut lines, &s)
                 .map_err(|e| RuntimeError::Internal(format!("a summary as JSON: {e}")))?;
             lines.push(b'\n');

@@ -22,9 +22,11 @@ pub(super) type Text<'a> = Option<Cow<'a, str>>;
 pub(super) type Object = Map<String, Value>;
 
 /// The field's type does not bind (Jackson throws, Sunbird drops the event).
+#[derive(Debug, PartialEq)]
 pub(super) struct Unbound;
 
 /// `V3PData`: the producer of an event.
+#[derive(Debug, PartialEq)]
 pub(super) struct PData<'a> {
     pub id: Text<'a>,
     pub ver: Text<'a>,
@@ -32,6 +34,7 @@ pub(super) struct PData<'a> {
 }
 
 /// `V3Context`, the part of the event both bindings read.
+#[derive(Debug, PartialEq)]
 pub(super) struct Context<'a> {
     pub channel: Text<'a>,
     pub env: Text<'a>,
@@ -45,6 +48,7 @@ pub(super) struct Context<'a> {
 }
 
 /// `WFSInputEvent`: what the model reads of one event.
+#[derive(Debug, PartialEq)]
 pub(super) struct Event<'a> {
     pub eid: Cow<'a, str>,
     pub ets: i64,
@@ -70,6 +74,7 @@ pub(super) struct Event<'a> {
 }
 
 /// What `WorkFlowIndexEvent` reads: the fields of the grouping key.
+#[derive(Debug, PartialEq)]
 pub(super) struct Index<'a> {
     pub eid: Text<'a>,
     pub actor_id: Text<'a>,
@@ -98,7 +103,7 @@ pub(super) fn bind(event: &Value) -> Option<Event<'_>> {
 }
 
 /// The fields `WFSInputEvent` declares, in the order [`bind_fields`] reads them.
-const EVENT_FIELDS: [&str; 9] = [
+pub(super) const EVENT_FIELDS: [&str; 9] = [
     "eid",
     "ets",
     "@timestamp",
@@ -111,7 +116,7 @@ const EVENT_FIELDS: [&str; 9] = [
 ];
 
 /// The fields `WFSInputEData` declares.
-const EDATA_FIELDS: [&str; 8] = [
+pub(super) const EDATA_FIELDS: [&str; 8] = [
     "type",
     "mode",
     "pageid",
@@ -178,7 +183,8 @@ pub(super) fn ets(event: &Value) -> Option<i64> {
 }
 
 /// The fields `V3Context` declares.
-const CONTEXT_FIELDS: [&str; 7] = ["channel", "env", "sid", "did", "pdata", "cdata", "rollup"];
+pub(super) const CONTEXT_FIELDS: [&str; 7] =
+    ["channel", "env", "sid", "did", "pdata", "cdata", "rollup"];
 
 /// `V3Context`; absent or null is `None`.
 fn context(v: Option<&Value>) -> Result<Option<Context<'_>>, Unbound> {
@@ -226,7 +232,7 @@ fn pick<'a, const N: usize>(o: &'a Object, names: &[&str; N]) -> [Option<&'a Val
 }
 
 /// `RollUp(l1, l2, l3, l4)`.
-fn rollup(v: Option<&Value>) -> Result<Option<&Object>, Unbound> {
+pub(super) fn rollup(v: Option<&Value>) -> Result<Option<&Object>, Unbound> {
     let r = object(v)?;
     if let Some(r) = r {
         texts(r, &["l1", "l2", "l3", "l4"])?;
@@ -235,7 +241,7 @@ fn rollup(v: Option<&Value>) -> Result<Option<&Object>, Unbound> {
 }
 
 /// `V3Object(id, type, ver, rollup, subtype, parent: CommonObject(id, type, ver))`.
-fn v3_object(o: &Object) -> Result<(), Unbound> {
+pub(super) fn v3_object(o: &Object) -> Result<(), Unbound> {
     texts(o, &["id", "type", "ver", "subtype"])?;
     rollup(o.get("rollup"))?;
     if let Some(parent) = object(o.get("parent"))? {
@@ -246,7 +252,7 @@ fn v3_object(o: &Object) -> Result<(), Unbound> {
 
 /// `Question(id, maxscore: Int, exlength: Int, params: Array[Map], uri, desc, title,
 /// mmc: Array[String], mc: Array[String])`.
-fn question(q: &Object) -> Result<(), Unbound> {
+pub(super) fn question(q: &Object) -> Result<(), Unbound> {
     texts(q, &["id", "uri", "desc", "title"])?;
     int(q.get("maxscore"))?;
     int(q.get("exlength"))?;
@@ -260,7 +266,7 @@ fn question(q: &Object) -> Result<(), Unbound> {
 }
 
 /// Checks that the named fields of an object bind as strings.
-fn texts(o: &Object, names: &[&str]) -> Result<(), Unbound> {
+pub(super) fn texts(o: &Object, names: &[&str]) -> Result<(), Unbound> {
     o.iter()
         .filter(|(key, _)| names.contains(&key.as_str()))
         .try_for_each(|(_, v)| text(Some(v)).map(drop))
@@ -279,7 +285,7 @@ pub(super) fn text(v: Option<&Value>) -> Result<Text<'_>, Unbound> {
 
 /// A primitive `Long`: null or absent is 0, a float truncates (Java's cast), an integer string
 /// parses; anything else, or an integer out of range, fails.
-fn long(v: Option<&Value>) -> Result<i64, Unbound> {
+pub(super) fn long(v: Option<&Value>) -> Result<i64, Unbound> {
     match v {
         None | Some(Value::Null) => Ok(0),
         Some(Value::Number(n)) => match (n.as_i64(), n.as_f64()) {
@@ -300,7 +306,7 @@ fn long(v: Option<&Value>) -> Result<i64, Unbound> {
 }
 
 /// A primitive `Int`, as [`long`] with the range of an `Int`; a float saturates (Java's cast).
-fn int(v: Option<&Value>) -> Result<i32, Unbound> {
+pub(super) fn int(v: Option<&Value>) -> Result<i32, Unbound> {
     if let Some(Value::Number(n)) = v
         && n.as_i64().is_none()
         && !n.is_u64()
@@ -311,7 +317,7 @@ fn int(v: Option<&Value>) -> Result<i32, Unbound> {
 }
 
 /// A nested class: absent or null is `None`, anything but an object fails.
-fn object(v: Option<&Value>) -> Result<Option<&Object>, Unbound> {
+pub(super) fn object(v: Option<&Value>) -> Result<Option<&Object>, Unbound> {
     match v {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Object(o)) => Ok(Some(o)),
@@ -320,7 +326,7 @@ fn object(v: Option<&Value>) -> Result<Option<&Object>, Unbound> {
 }
 
 /// A `List` or `Array`: absent or null is `None`, anything but an array fails.
-fn array(v: Option<&Value>) -> Result<Option<&[Value]>, Unbound> {
+pub(super) fn array(v: Option<&Value>) -> Result<Option<&[Value]>, Unbound> {
     match v {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Array(a)) => Ok(Some(a.as_slice())),
@@ -329,7 +335,7 @@ fn array(v: Option<&Value>) -> Result<Option<&[Value]>, Unbound> {
 }
 
 /// An `Array[Map[String, AnyRef]]`: an array of objects or nulls.
-fn objects(v: Option<&Value>) -> Result<Option<&[Value]>, Unbound> {
+pub(super) fn objects(v: Option<&Value>) -> Result<Option<&[Value]>, Unbound> {
     let a = array(v)?;
     for entry in a.unwrap_or_default() {
         object(Some(entry))?;

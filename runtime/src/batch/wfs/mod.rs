@@ -10,6 +10,7 @@ mod input;
 mod joda;
 mod jvm;
 mod output;
+pub(crate) mod tape;
 mod tree;
 mod walk;
 
@@ -108,7 +109,22 @@ pub fn group_key(event: &Value) -> Option<GroupKey> {
 /// logs and drops such an event), or no `context` (Sunbird's run fails with a
 /// `NullPointerException` there; here the event is skipped).
 pub fn group_key_with(event: &Value, params: &WfsParams) -> Option<GroupKey> {
-    let index = input::bind_index(event)?;
+    key_of(input::bind_index(event)?, params)
+}
+
+/// [`group_key_with`] for a record in canonical form, read from its tape
+/// ([`tape::Doc`]).
+pub(crate) fn group_key_of_doc(doc: &tape::Doc<'_>, params: &WfsParams) -> Option<GroupKey> {
+    key_of(tape::bind_index(doc)?, params)
+}
+
+/// [`OrderKey`]'s `ets` and `mid` for a record in canonical form.
+pub(crate) fn order_of_doc<'a>(doc: &tape::Doc<'a>) -> (i64, std::borrow::Cow<'a, str>) {
+    tape::order(doc)
+}
+
+/// The key of the index fields of an event.
+fn key_of(index: input::Index<'_>, params: &WfsParams) -> Option<GroupKey> {
     let eid = index.eid?;
     if params.exclude.iter().any(|x| *x == eid) {
         return None;
@@ -170,9 +186,32 @@ pub fn order_key(event: &Value) -> OrderKey<'_> {
 /// counts as no interaction, no item response, no response value. The events come out in the
 /// order the model appends them, without repeats.
 pub fn summarize_group(events: &[Value], params: &WfsParams) -> Vec<Value> {
-    let bound: Vec<input::Event<'_>> = events
+    summarize_bound(events.iter().filter_map(input::bind).collect(), params)
+}
+
+/// A group's events as records: each bound from its tape when it has one, else from its
+/// tree (given for the records without a tape, in the same order: see
+/// [`summarize_group`]).
+pub(crate) fn summarize_records(
+    records: &[(Option<tape::Doc<'_>>, Option<tape::Parts>)],
+    trees: &[Option<Value>],
+    params: &WfsParams,
+) -> Vec<Value> {
+    let bound = records
         .iter()
-        .filter_map(input::bind)
+        .zip(trees)
+        .filter_map(|(r, t)| match r {
+            (Some(doc), Some(parts)) => tape::bind(doc, parts),
+            _ => t.as_ref().and_then(input::bind),
+        })
+        .collect();
+    summarize_bound(bound, params)
+}
+
+/// The summaries of a group's bound events.
+fn summarize_bound(bound: Vec<input::Event<'_>>, params: &WfsParams) -> Vec<Value> {
+    let bound: Vec<input::Event<'_>> = bound
+        .into_iter()
         .filter(|e| !params.exclude.iter().any(|x| *x == e.eid))
         .collect();
     if bound.is_empty() {
