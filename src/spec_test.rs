@@ -123,9 +123,11 @@ fn run_one(
         capture: true,
         backups: None,
     };
-    let report = rt
-        .block_on(embedded::run(&m, &opts, t.records.clone()))
-        .map_err(|e| format!("  the run failed: {e}"))?;
+    // The test's `now:` fixes the clock for its run only.
+    pipec_compiler::expr::clock::fix(t.now_ms);
+    let report = rt.block_on(embedded::run(&m, &opts, t.records.clone()));
+    pipec_compiler::expr::clock::fix(None);
+    let report = report.map_err(|e| format!("  the run failed: {e}"))?;
     let mut problems = Vec::new();
     for e in &t.expect {
         let records = report.records.get(&e.topic).map_or(&[][..], Vec::as_slice);

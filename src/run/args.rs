@@ -86,6 +86,12 @@ pub struct Args {
     /// The day `--from-backup` replays (`YYYY-MM-DD`).
     #[arg(long, value_name = "DATE", requires = "from_backup")]
     pub(crate) date: Option<String>,
+    /// Fix the clock that `now_ms()` reads (expiry filters, the `syncts` of batches that
+    /// carry none) at this instant: epoch milliseconds, `YYYY-MM-DD` or
+    /// `YYYY-MM-DDTHH:MM:SSZ`. For replays of old data and reproducible runs; the system
+    /// clock when not given.
+    #[arg(long, value_name = "MS|DATE|INSTANT")]
+    pub(crate) now: Option<String>,
 }
 
 /// The directory relative paths of the spec (store snapshots, lookup data) are resolved

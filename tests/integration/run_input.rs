@@ -185,3 +185,50 @@ fn records_that_are_no_events_reach_the_dead_letter_topic_whole() {
         "{stdout}"
     );
 }
+
+/// `pipec run --now` fixes the clock the spec's `now_ms()` reads: the extractor stamps a
+/// batch without `syncts` with that time, on every run, whatever the day.
+#[test]
+fn now_fixes_the_clock_of_the_run() {
+    let dir = scratch("run-input-now");
+    let out = dir.join("out");
+    let batch = r#"{"id":"api.telemetry","mid":"b-1","params":{"msgid":"b-1"},"events":[{"eid":"START","ets":1718460000000,"mid":"s-1","ver":"3.0","actor":{"id":"u","type":"User"},"context":{"channel":"c","pdata":{"id":"p","ver":"1"},"env":"e","did":"d","sid":"s"},"edata":{"type":"app"}}]}"#;
+    let input = dir.join("batch.ndjson");
+    std::fs::write(&input, format!("{batch}\n")).expect("input");
+    let run = |now: &str| {
+        Command::new(env!("CARGO_BIN_EXE_pipec"))
+            .args([
+                "run",
+                "pipelines/igot",
+                "--job",
+                "telemetry-extractor",
+                "--topic",
+                "ingest",
+            ])
+            .args(["--stores", "memory", "--no-backups", "--now", now])
+            .args(["--out", p(&out), "--input", p(&input)])
+            .current_dir(root())
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("pipec runs")
+    };
+    let o = run("2024-06-15T14:30:00Z");
+    assert!(o.status.success(), "{}", show(&o));
+    let raw = lines(&out, "raw");
+    assert_eq!(raw.len(), 1, "{raw:?}");
+    let e: serde_json::Value = serde_json::from_str(&raw[0]).expect("json");
+    assert_eq!(e["syncts"], 1_718_461_800_000_i64, "{e}");
+    assert_eq!(e["@timestamp"], "2024-06-15T14:30:00.000Z", "{e}");
+    // Epoch milliseconds work too; a time that is none is a usage error that says so.
+    let o = run("1718461800001");
+    assert!(o.status.success(), "{}", show(&o));
+    let e: serde_json::Value = serde_json::from_str(&lines(&out, "raw")[0]).expect("json");
+    assert_eq!(e["syncts"], 1_718_461_800_001_i64, "{e}");
+    let o = run("tomorrow");
+    assert_eq!(o.status.code(), Some(2), "{}", show(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("--now `tomorrow` is not epoch milliseconds"),
+        "{err}"
+    );
+}

@@ -1,7 +1,6 @@
 //! Run-time implementations of the built-in functions declared in [`super::functions`].
 
 use std::ops::Range;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::Value;
 
@@ -240,7 +239,15 @@ fn apply(a: &Args<'_>, span: Range<usize>) -> Result<Value, EvalError> {
                 return float(n.as_f64(), span);
             }
         },
-        "now_ms" => Value::from(now_ms()),
+        "now_ms" => Value::from(super::clock::now_ms()),
+        "add_months" => match time::add_months(a.int(0)?, a.int(1)?) {
+            Some(ms) => Value::from(ms),
+            None => return err("the date is out of range".to_string()),
+        },
+        "end_of_day" => match time::end_of_day(a.int(0)?) {
+            Some(ms) => Value::from(ms),
+            None => return err("the date is out of range".to_string()),
+        },
         "iso8601" => match time::format_iso8601(a.int(0)?) {
             Some(s) => Value::String(s),
             None => return err("timestamp is outside the years 0000 to 9999".to_string()),
@@ -288,14 +295,6 @@ fn parse_int(s: &str) -> Option<i64> {
         let f = s.parse::<f64>().ok()?;
         float_to_int(f.trunc())
     })
-}
-
-/// Milliseconds since the epoch, by the system clock.
-fn now_ms() -> i64 {
-    match SystemTime::now().duration_since(UNIX_EPOCH) {
-        Ok(d) => i64::try_from(d.as_millis()).unwrap_or(i64::MAX),
-        Err(e) => i64::try_from(e.duration().as_millis()).map_or(i64::MIN, |ms| -ms),
-    }
 }
 
 #[cfg(test)]

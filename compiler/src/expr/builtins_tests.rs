@@ -211,3 +211,52 @@ fn bad_calls_are_errors_not_panics() {
         "wrong number of arguments: if(cond: bool or null, then: any, else: any) -> type of then/else"
     );
 }
+
+#[test]
+fn the_clock_can_be_fixed_and_months_are_calendar_months() {
+    // 2024-03-31T10:00:00Z: past 1.7e12, so that `time_functions`, which may run meanwhile
+    // in another thread, still holds.
+    super::super::clock::fix(Some(1_711_879_200_000));
+    let fixed = ok("now_ms()");
+    let expiry = ok("iso8601(add_months(now_ms(), -3))");
+    super::super::clock::fix(None);
+    assert_eq!(fixed, json!(1_711_879_200_000_i64));
+    assert_eq!(expiry, json!("2023-12-31T10:00:00.000Z"));
+    let months = |at: &str, n: i64| ok(&format!("iso8601(add_months(from_iso8601('{at}'), {n}))"));
+    // The day of the month is kept, or clamped to the month's last day.
+    assert_eq!(
+        months("2024-03-31T10:00:00Z", -1),
+        json!("2024-02-29T10:00:00.000Z")
+    );
+    assert_eq!(
+        months("2024-02-29T00:00:00Z", -12),
+        json!("2023-02-28T00:00:00.000Z")
+    );
+    assert_eq!(
+        months("2024-01-15T23:59:59.999Z", 11),
+        json!("2024-12-15T23:59:59.999Z")
+    );
+    assert_eq!(
+        months("2024-01-31T00:00:00Z", 13),
+        json!("2025-02-28T00:00:00.000Z")
+    );
+    assert_eq!(
+        months("2024-05-31T08:00:00Z", 0),
+        json!("2024-05-31T08:00:00.000Z")
+    );
+    // Before 1970 too.
+    assert_eq!(
+        ok("iso8601(add_months(-1, 1))"),
+        json!("1970-01-31T23:59:59.999Z")
+    );
+    assert_eq!(
+        fails("add_months(9223372036854775807, 1)"),
+        "the date is out of range"
+    );
+    assert_eq!(
+        ok("iso8601(end_of_day(from_iso8601('2024-06-15T14:30:00Z')))"),
+        json!("2024-06-15T23:59:59.999Z")
+    );
+    assert_eq!(ok("end_of_day(-1)"), json!(-1));
+    assert_eq!(ok("end_of_day(0)"), json!(86_399_999));
+}

@@ -83,6 +83,7 @@
 pub mod ast;
 mod builtins;
 pub mod check;
+pub mod clock;
 mod display;
 pub mod eval;
 pub mod functions;

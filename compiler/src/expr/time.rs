@@ -15,6 +15,33 @@ fn days_in_month(year: i64, month: i64) -> i64 {
     }
 }
 
+/// The instant `n` calendar months after `ms` (before, when negative), in UTC: the same
+/// time of day and day of the month, or the month's last day when it is shorter (as
+/// Joda-Time's `plusMonths`). `None` past the years ±10^9.
+pub fn add_months(ms: i64, n: i64) -> Option<i64> {
+    let (year, month, day) = civil_from_days(ms.div_euclid(MS_PER_DAY));
+    let months = year
+        .checked_mul(12)?
+        .checked_add(i64::from(month) - 1)?
+        .checked_add(n)?;
+    let (y, m) = (months.div_euclid(12), months.rem_euclid(12) + 1);
+    if y.abs() > 1_000_000_000 {
+        return None;
+    }
+    let d = i64::from(day).min(days_in_month(y, m));
+    days_from_civil(y, m, d)
+        .checked_mul(MS_PER_DAY)?
+        .checked_add(ms.rem_euclid(MS_PER_DAY))
+}
+
+/// The last millisecond of the UTC day of `ms`.
+pub fn end_of_day(ms: i64) -> Option<i64> {
+    ms.div_euclid(MS_PER_DAY)
+        .checked_add(1)?
+        .checked_mul(MS_PER_DAY)?
+        .checked_sub(1)
+}
+
 /// `ms` since the epoch as `YYYY-MM-DDTHH:MM:SS.sssZ`; `None` outside years 0000–9999.
 pub fn format_iso8601(ms: i64) -> Option<String> {
     let (year, month, day) = civil_from_days(ms.div_euclid(MS_PER_DAY));

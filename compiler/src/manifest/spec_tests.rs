@@ -30,6 +30,9 @@ pub struct SpecTest {
     /// For a report test: the report, its date and its inputs (the stream fields above
     /// are then empty).
     pub report: Option<ReportTest>,
+    /// "Now" for a stream test's run (what `now_ms()` gives), epoch milliseconds; the
+    /// system clock when not said.
+    pub now_ms: Option<i64>,
 }
 
 /// A report test's run.
@@ -162,6 +165,10 @@ pub fn resolve(ix: &Index<'_>, m: &Manifest) -> Result<Vec<SpecTest>, String> {
             jobs: test.streams.iter().map(|s| s.value.clone()).collect(),
             set,
             expect,
+            now_ms: test
+                .now
+                .as_ref()
+                .and_then(|n| crate::civil::parse_instant(&n.value)),
             report,
         });
     }

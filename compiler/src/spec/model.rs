@@ -515,7 +515,8 @@ pub struct SpecTest {
     /// The report's `--date` (`2018-08-20`).
     pub date: Option<Text>,
     /// "Now" for the run (`2024-06-15T14:30:00Z`, `2024-06-15` or epoch milliseconds):
-    /// what `now()` gives in a report's SQL.
+    /// what `now()` gives in a report's SQL, and `now_ms()` in a stream test's
+    /// expressions.
     pub now: Option<Text>,
     /// The report's inputs, by input name.
     #[serde(default)]

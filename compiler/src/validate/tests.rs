@@ -19,6 +19,22 @@ pub fn check(ix: &Index<'_>, diags: &mut Diagnostics) {
         } else {
             names.push((&test.name.value, test.name.span));
         }
+        // Stream and report tests alike may fix the clock.
+        if let Some(n) = &test.now
+            && crate::civil::parse_instant(&n.value).is_none()
+        {
+            diags.push(
+                crate::diagnostics::catalog::invalid_value(format!(
+                    "`{}` is not an instant",
+                    n.value
+                ))
+                .at(
+                    n.span,
+                    "expected `YYYY-MM-DDTHH:MM:SSZ`, `YYYY-MM-DD` or epoch milliseconds",
+                )
+                .help("write the run's \"now\" in UTC, e.g. `2024-06-15T14:30:00Z`"),
+            );
+        }
         match (&test.input, &test.report) {
             (Some(input), None) => {
                 ix.topics.resolve("PC0102", &input.topic, diags);
@@ -92,18 +108,6 @@ fn report_test(
             crate::diagnostics::catalog::invalid_value(format!("`{}` is not a date", d.value))
                 .at(d.span, "expected YYYY-MM-DD")
                 .help("write the report's run date, e.g. `2018-08-20`"),
-        );
-    }
-    if let Some(n) = &test.now
-        && crate::civil::parse_instant(&n.value).is_none()
-    {
-        diags.push(
-            crate::diagnostics::catalog::invalid_value(format!("`{}` is not an instant", n.value))
-                .at(
-                    n.span,
-                    "expected `YYYY-MM-DDTHH:MM:SSZ`, `YYYY-MM-DD` or epoch milliseconds",
-                )
-                .help("write the run's \"now\" in UTC, e.g. `2024-06-15T14:30:00Z`"),
         );
     }
     for s in &test.streams {
