@@ -113,6 +113,7 @@ fn run_one(
         return run_report_test(rt, manifest, t, r);
     }
     let m = apply_set(manifest, &t.set).map_err(|e| format!("  {e}"))?;
+    let m = with_stores(m, &t.stores)?;
     let opts = RunOptions {
         jobs: t.jobs.clone(),
         input_topic: t.input_topic.clone(),
@@ -143,6 +144,30 @@ fn run_one(
         problems.push(where_events_went(t, &report));
         Err(problems.join("\n"))
     }
+}
+
+/// `m` with a test's lookup data loaded into its stores, each then a memory store.
+fn with_stores(
+    mut m: Manifest,
+    stores: &[(String, std::path::PathBuf, String)],
+) -> Result<Manifest, String> {
+    use pipec_compiler::manifest::{MemoryStore, Store};
+    for (name, file, key) in stores {
+        // Absolute: a store's `load` is read relative to the spec's directory.
+        let file = std::path::absolute(file)
+            .map_err(|e| format!("  store `{name}`: `{}`: {e}", file.display()))?;
+        m.stores.insert(
+            name.clone(),
+            Store::Memory(MemoryStore {
+                max_keys: None,
+                ttl_ms: None,
+                snapshot: None,
+                load: Some(file.to_string_lossy().into_owned()),
+                key: Some(key.clone()),
+            }),
+        );
+    }
+    Ok(m)
 }
 
 /// A report test: the report run on the test's data, each output's rows checked.

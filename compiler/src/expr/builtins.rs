@@ -239,6 +239,22 @@ fn apply(a: &Args<'_>, span: Range<usize>) -> Result<Value, EvalError> {
                 return float(n.as_f64(), span);
             }
         },
+        "parse_json" => match serde_json::from_str::<Value>(a.str(0)?) {
+            Ok(v) => v,
+            Err(e) => return err(format!("not a JSON text: {e}")),
+        },
+        "decode_text" => {
+            let s = a.str(0)?;
+            let t = s.trim_start();
+            if t.starts_with('[') || t.starts_with('{') {
+                match json_with_raw_controls(s) {
+                    Ok(v) => v,
+                    Err(e) => return err(format!("not a JSON text: {e}")),
+                }
+            } else {
+                Value::String(s.to_string())
+            }
+        }
         "now_ms" => Value::from(super::clock::now_ms()),
         "add_months" => match time::add_months(a.int(0)?, a.int(1)?) {
             Some(ms) => Value::from(ms),
@@ -295,6 +311,33 @@ fn parse_int(s: &str) -> Option<i64> {
         let f = s.parse::<f64>().ok()?;
         float_to_int(f.trunc())
     })
+}
+
+/// The value of a JSON text that may hold raw control characters (a tab, a newline) inside
+/// its strings, as caches written by Gson do (Gson reads them; strict JSON does not): such
+/// characters are escaped before it is parsed. Anything else must be JSON.
+fn json_with_raw_controls(s: &str) -> Result<Value, serde_json::Error> {
+    let strict = serde_json::from_str::<Value>(s);
+    if strict.is_ok() || !s.bytes().any(|b| b < 0x20) {
+        return strict;
+    }
+    let mut out = String::with_capacity(s.len() + 16);
+    let (mut in_string, mut escaped) = (false, false);
+    for c in s.chars() {
+        if in_string && !escaped && c < ' ' {
+            out.push_str(&format!("\\u{:04x}", u32::from(c)));
+            continue;
+        }
+        out.push(c);
+        if escaped {
+            escaped = false;
+        } else if in_string && c == '\\' {
+            escaped = true;
+        } else if c == '"' {
+            in_string = !in_string;
+        }
+    }
+    serde_json::from_str(&out)
 }
 
 #[cfg(test)]

@@ -260,3 +260,39 @@ fn the_clock_can_be_fixed_and_months_are_calendar_months() {
     assert_eq!(ok("end_of_day(-1)"), json!(-1));
     assert_eq!(ok("end_of_day(0)"), json!(86_399_999));
 }
+
+#[test]
+fn parse_json_reads_texts_of_values() {
+    assert_eq!(
+        ok(r#"parse_json('{"scrn":"5.46","n":[1,2.5]}')"#),
+        json!({"scrn": "5.46", "n": [1, 2.5]})
+    );
+    assert_eq!(ok("parse_json('[]')"), json!([]));
+    assert_eq!(ok("parse_json(' 7 ')"), json!(7));
+    assert_eq!(ok("parse_json(null)"), Value::Null);
+    assert!(fails("parse_json('{')").starts_with("not a JSON text: "));
+    assert_eq!(
+        fails("parse_json(1)"),
+        "`parse_json` needs a string for `s`, found int"
+    );
+}
+
+#[test]
+fn decode_text_reads_lists_and_objects_kept_as_text() {
+    assert_eq!(
+        ok(r#"decode_text('["location-1","location-2"]')"#),
+        json!(["location-1", "location-2"])
+    );
+    assert_eq!(ok("decode_text(' {}')"), json!({}));
+    assert_eq!(ok("decode_text('Telangana')"), json!("Telangana"));
+    assert_eq!(ok("decode_text('7')"), json!("7"));
+    assert_eq!(ok("decode_text('')"), json!(""));
+    assert!(fails("decode_text('[1,')").starts_with("not a JSON text: "));
+    // Raw control characters inside strings, as Gson writes and reads them (Sunbird's
+    // device cache has a tab in `devicespec.cpu`), between tokens as JSON allows them.
+    assert_eq!(
+        ok("decode_text('{\"cpu\":\"abi:\tx\\\\\\\\\",\n\"n\":1}')"),
+        json!({"cpu": "abi:\tx\\", "n": 1})
+    );
+    assert!(fails("parse_json('[\"a\tb\"]')").starts_with("not a JSON text: "));
+}

@@ -33,6 +33,8 @@ pub struct SpecTest {
     /// "Now" for a stream test's run (what `now_ms()` gives), epoch milliseconds; the
     /// system clock when not said.
     pub now_ms: Option<i64>,
+    /// Lookup data preloaded into stores: (store, file, key field).
+    pub stores: Vec<(String, std::path::PathBuf, String)>,
 }
 
 /// A report test's run.
@@ -169,6 +171,17 @@ pub fn resolve(ix: &Index<'_>, m: &Manifest) -> Result<Vec<SpecTest>, String> {
                 .now
                 .as_ref()
                 .and_then(|n| crate::civil::parse_instant(&n.value)),
+            stores: test
+                .stores
+                .iter()
+                .map(|(name, d)| {
+                    (
+                        name.value.clone(),
+                        rel(dir, &d.load.value),
+                        d.key.value.clone(),
+                    )
+                })
+                .collect(),
             report,
         });
     }

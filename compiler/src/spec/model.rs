@@ -527,6 +527,10 @@ pub struct SpecTest {
     /// Stream settings overridden for this test, as `stream.step-index.key: value`.
     #[serde(default)]
     pub set: OrderedMap<Spanned<Value>>,
+    /// Lookup data preloaded into stores for a stream test, by store name (the cache
+    /// contents a job reads, as Sunbird's cache updaters write them).
+    #[serde(default)]
+    pub stores: OrderedMap<TestStore>,
     /// Expected outputs per topic: a count, or a count and field values.
     pub expect: OrderedMap<ScalarOr<Spanned<u64>, Expectation>>,
 }
@@ -543,6 +547,17 @@ pub struct TestInput {
     /// Events written inline.
     #[serde(default)]
     pub events: Vec<Spanned<Value>>,
+}
+
+/// Lookup data a test loads into a store: the records of a file (JSON array, NDJSON or
+/// CSV, as a memory store's `load`), each under the value of its `key` field.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TestStore {
+    /// The file, relative to the spec.
+    pub load: Text,
+    /// The field of each record that is its key in the store.
+    pub key: Text,
 }
 
 /// The data of one report input in a test: files of the input's format, or rows inline.

@@ -64,6 +64,10 @@ pub fn check(ix: &Index<'_>, diags: &mut Diagnostics) {
         for s in &test.streams {
             ix.streams.resolve("PC0106", s, diags);
         }
+        for (store, data) in test.stores.iter() {
+            ix.stores.resolve("PC0103", store, diags);
+            files(dir, std::slice::from_ref(&data.load), diags);
+        }
         for (topic, _) in test.expect.iter() {
             if !ix.topics.knows(&topic.value) {
                 diags.push(crate::diagnostics::catalog::unknown_ref(
