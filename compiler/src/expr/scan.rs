@@ -44,7 +44,7 @@ pub(crate) fn prescan(src: &str) -> Result<(), ExprError> {
     // The operand expected next follows an operator that binds tighter than `not` (a
     // comparison, arithmetic, `in`, a prefix `-`). A `not` there is printed back in
     // parentheses (`a == (not b)`, `-(not b)`), so it counts as two levels: whatever this
-    // pass accepts must read back once printed.
+    // pass accepts must read back once printed. (Found by the `expr` fuzzer.)
     let mut tight = false;
     let mut after_dot = false;
     let mut i = 0;
@@ -72,7 +72,10 @@ pub(crate) fn prescan(src: &str) -> Result<(), ExprError> {
                 } else {
                     match word {
                         "not" if expect_operand => {
-                            level.nots += if tight { 2 } else { 1 };
+                            // The `-`s just before it apply to the whole `not …`: like
+                            // the `not`, they stay open until its operand ends.
+                            level.nots += run + if tight { 2 } else { 1 };
+                            run = 0;
                             tight = false;
                             check_depth(&level, run, start)?;
                         }
