@@ -98,6 +98,12 @@ impl Args<'_> {
             .ok_or_else(|| self.bad(i, "a string"))
     }
 
+    fn obj(&self, i: usize) -> Result<&serde_json::Map<String, Value>, EvalError> {
+        self.value(i)
+            .as_object()
+            .ok_or_else(|| self.bad(i, "an object"))
+    }
+
     fn num(&self, i: usize) -> Result<Num, EvalError> {
         num(self.value(i)).ok_or_else(|| self.bad(i, "a number"))
     }
@@ -270,8 +276,59 @@ fn apply(a: &Args<'_>, span: Range<usize>) -> Result<Value, EvalError> {
         },
         "from_iso8601" => match time::parse_iso8601(a.str(0)?) {
             Some(ms) => Value::from(ms),
+            None if a.values.len() > 1 => Value::from(a.int(1)?),
             None => return err(format!("{:?} is not an ISO 8601 timestamp", a.str(0)?)),
         },
+        "type_of" => return string(super::eval::kind(a.value(0)).to_string()),
+        "pick" => {
+            let keys = a.value(1).as_array().ok_or_else(|| a.bad(1, "a list"))?;
+            let wanted: Vec<&str> = keys.iter().filter_map(Value::as_str).collect();
+            Value::Object(
+                a.obj(0)?
+                    .iter()
+                    .filter(|(k, _)| wanted.contains(&k.as_str()))
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect(),
+            )
+        }
+        "compact" => Value::Object(
+            a.obj(0)?
+                .iter()
+                .filter(|(_, v)| !v.is_null() && v.as_str() != Some(""))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+        ),
+        "lower_keys" => Value::Object(
+            a.obj(0)?
+                .iter()
+                .map(|(k, v)| (k.to_lowercase(), v.clone()))
+                .collect(),
+        ),
+        "replace_keys" => {
+            let (from, to) = (a.str(1)?, a.str(2)?);
+            if from.is_empty() {
+                return err("`from` is empty".to_string());
+            }
+            Value::Object(
+                a.obj(0)?
+                    .iter()
+                    .map(|(k, v)| (k.replace(from, to), v.clone()))
+                    .collect(),
+            )
+        }
+        "merge" => {
+            let mut out = serde_json::Map::new();
+            for (i, v) in a.values.iter().enumerate() {
+                match v {
+                    Value::Null => {}
+                    Value::Object(m) => {
+                        out.extend(m.iter().map(|(k, v)| (k.clone(), v.clone())));
+                    }
+                    _ => return Err(a.bad(i, "an object")),
+                }
+            }
+            Value::Object(out)
+        }
         "abs" => match a.num(0)? {
             Num::Int(n) => match n.checked_abs() {
                 Some(n) => Value::from(n),

@@ -296,3 +296,59 @@ fn decode_text_reads_lists_and_objects_kept_as_text() {
     );
     assert!(fails("parse_json('[\"a\tb\"]')").starts_with("not a JSON text: "));
 }
+
+#[test]
+fn object_functions() {
+    let o = r#"parse_json('{"mimeType":"video","created_By":"u","name":"","x":null,"n":0}')"#;
+    assert_eq!(
+        ok(&format!("pick({o}, ['name', 'n', 'missing'])")),
+        json!({"name": "", "n": 0})
+    );
+    assert_eq!(
+        ok(&format!("compact({o})")),
+        json!({"mimeType": "video", "created_By": "u", "n": 0})
+    );
+    assert_eq!(
+        ok(&format!("replace_keys(lower_keys(compact({o})), '_', '')")),
+        json!({"mimetype": "video", "createdby": "u", "n": 0})
+    );
+    assert_eq!(
+        fails(&format!("replace_keys({o}, '', 'x')")),
+        "`from` is empty"
+    );
+    assert_eq!(ok("merge(null, null)"), json!({}));
+    assert_eq!(
+        ok(r#"merge(parse_json('{"a":1}'), parse_json('{"a":2,"b":3}'))"#),
+        json!({"a": 2, "b": 3})
+    );
+    assert_eq!(
+        fails("merge(null, 'x')"),
+        "`merge` needs an object for `more`, found string"
+    );
+    assert_eq!(
+        fails("pick(1, [])"),
+        "`pick` needs an object for `object`, found int"
+    );
+    for (v, t) in [
+        ("null", "null"),
+        ("true", "bool"),
+        ("1", "int"),
+        ("1.5", "float"),
+        ("'a'", "string"),
+        ("[1]", "list"),
+        ("parse_json('{}')", "object"),
+        ("missing", "null"),
+    ] {
+        assert_eq!(ok(&format!("type_of({v})")), json!(t), "{v}");
+    }
+    // Sunbird's content dates: with an offset, without one (UTC), and not a date at all.
+    assert_eq!(
+        ok("from_iso8601('2019-09-09T10:03:34.416+0000', 0)"),
+        json!(1_568_023_414_416_i64)
+    );
+    assert_eq!(
+        ok("from_iso8601('2019-09-09T10:03:34.416', 0)"),
+        json!(1_568_023_414_416_i64)
+    );
+    assert_eq!(ok("from_iso8601('yesterday', 0)"), json!(0));
+}
