@@ -28,8 +28,12 @@ pub(crate) struct Cli {
 
 #[derive(Clone, Copy, ValueEnum)]
 enum Format {
+    /// Diagnostics with their source lines, on stderr.
     Text,
+    /// A JSON array of diagnostics.
     Json,
+    /// GitHub Actions `::error`/`::warning` commands, then the summary line.
+    Github,
 }
 
 #[derive(Subcommand)]
@@ -145,6 +149,14 @@ fn cmd_check(
             let json = diagnostics::render_json(&diags, &result.sources);
             let _ = writeln!(out, "{json:#}");
         }
+        Format::Github => {
+            let text = diagnostics::render_github(&diags, &result.sources);
+            let _ = out.write_all(text.as_bytes());
+            if !text.is_empty() {
+                let _ = writeln!(out);
+            }
+            let _ = writeln!(out, "{}", summary_line(&path, &result.diagnostics));
+        }
         Format::Text => {
             let color = match color {
                 "always" => true,
@@ -158,18 +170,7 @@ fn cmd_check(
             );
             let mut err = std::io::stderr().lock();
             let _ = err.write_all(text.as_bytes());
-            let errors = result.diagnostics.error_count();
-            let warnings = result.diagnostics.warning_count();
-            let summary = if errors + warnings == 0 {
-                format!("{}: ok", path.display())
-            } else {
-                format!(
-                    "{}: {errors} error{}, {warnings} warning{}",
-                    path.display(),
-                    if errors == 1 { "" } else { "s" },
-                    if warnings == 1 { "" } else { "s" }
-                )
-            };
+            let summary = summary_line(&path, &result.diagnostics);
             let _ = writeln!(err, "{summary}");
         }
     }
@@ -181,6 +182,22 @@ fn cmd_check(
         FOUND
     } else {
         OK
+    }
+}
+
+/// `PATH: ok`, or `PATH: N errors, M warnings`.
+fn summary_line(path: &std::path::Path, diags: &diagnostics::Diagnostics) -> String {
+    let errors = diags.error_count();
+    let warnings = diags.warning_count();
+    if errors + warnings == 0 {
+        format!("{}: ok", path.display())
+    } else {
+        format!(
+            "{}: {errors} error{}, {warnings} warning{}",
+            path.display(),
+            if errors == 1 { "" } else { "s" },
+            if warnings == 1 { "" } else { "s" }
+        )
     }
 }
 

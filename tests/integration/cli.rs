@@ -51,6 +51,45 @@ fn json_format_has_code_and_place() {
     );
 }
 
+/// `--format github`: a workflow command per diagnostic at its whole span, the label and help
+/// as the message's lines (`%0A`), then the summary line; warnings are `::warning`.
+#[test]
+fn github_format_annotates_each_diagnostic() {
+    let case = "tests/golden/check/unknown-topic-in-from";
+    let out = pipec(&["check", case, "--format", "github"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "::error file=tests/golden/check/unknown-topic-in-from/pipeline.yaml,line=20,col=11,\
+         endLine=20,endColumn=15,title=PC0102 unknown topic `raww`::no topic of this name\
+         %0Ahelp: did you mean `raw`?\n\
+         \n\
+         tests/golden/check/unknown-topic-in-from: 1 error, 0 warnings\n"
+    );
+
+    let case = "tests/golden/check/unused-topic";
+    let out = pipec(&["check", case, "--format", "github", "--deny-warnings"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        stdout.lines().next(),
+        Some(
+            "::warning file=tests/golden/check/unused-topic/pipeline.yaml,line=18,col=3,\
+             endLine=18,endColumn=8,title=PC0402 topic `audit` is not used::nothing reads or \
+             writes it%0Ahelp: remove it, or mark it `external: true` if systems outside the \
+             pipeline use it"
+        ),
+        "{stdout}"
+    );
+
+    let out = pipec(&["check", "examples/quickstart", "--format", "github"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "examples/quickstart: ok\n"
+    );
+}
+
 #[test]
 fn deny_warnings_turns_warnings_into_failure() {
     let case = "tests/golden/check/unused-topic";

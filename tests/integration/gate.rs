@@ -1,6 +1,6 @@
 //! The CI recipe (`examples/ci/pipec-gate.sh`) in a real git repository: a compatible change
-//! with valid sample events passes; a narrowed enum and an event using the removed value fail,
-//! with a GitHub annotation on the event's line.
+//! with valid sample events passes; an unused topic, a narrowed enum and an event using the
+//! removed value fail, each with a GitHub annotation on its file and line.
 
 use std::path::Path;
 use std::process::Command;
@@ -64,13 +64,26 @@ fn gate_passes_a_compatible_change_and_fails_a_breaking_one() {
         log("WARN", "m-1") + "\n" + &log("DEBUG", "m-2") + "\n",
     )
     .expect("write");
+    // And a topic nothing uses: a warning, which the gate's `--deny-warnings` fails.
+    let topics = dir.join("spec/topics.yaml");
+    let mut text = std::fs::read_to_string(&topics).expect("topics");
+    text.push_str("  audit: { name: \"{env}.clicks.audit\" }\n");
+    std::fs::write(&topics, text).expect("write");
     let (code, out) = gate(&dir, "main");
     assert_eq!(code, 1, "{out}");
-    assert!(
-        out.contains("::error file=events/log.ndjson,line=2"),
-        "{out}"
-    );
-    assert!(out.contains("enum values removed"), "{out}");
+    let lines: Vec<&str> = out.lines().collect();
+    // Each of the three steps annotates the file it is about.
+    for line in [
+        "::warning file=spec/topics.yaml,line=10,col=3,endLine=10,endColumn=8,\
+         title=PC0402 topic `audit` is not used::nothing reads or writes it%0Ahelp: remove it, \
+         or mark it `external: true` if systems outside the pipeline use it",
+        "::error file=events/log.ndjson,line=2,title=LOG invalid::/level: \"DEBUG\" is not one \
+         of \"INFO\", \"WARN\" or 2 other candidates [enum]",
+        "::error file=spec/schemas/log.json,line=7,col=24,title=LOG breaks BACKWARD::\
+         #/properties/level/enum: enum values removed: \"DEBUG\"; added: \"FATAL\"",
+    ] {
+        assert!(lines.contains(&line), "missing `{line}` in:\n{out}");
+    }
     assert!(out.contains("pipec gate: FAILED"), "{out}");
     let _ = std::fs::remove_dir_all(&dir);
 }
