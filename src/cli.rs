@@ -87,6 +87,10 @@ enum Command {
     Compat(crate::compat::Args),
     /// Validate telemetry events (JSON, NDJSON) against the schemas of their types.
     ValidateEvents(crate::validate_events::Args),
+    /// Print the shell completion script of pipec (`source <(pipec completions bash)`).
+    Completions(crate::habits::CompletionsArgs),
+    /// Print pipec's man page (roff), or write one page per command into a directory.
+    Man(crate::habits::ManArgs),
 }
 
 /// Parses the arguments and runs the command.
@@ -94,7 +98,15 @@ pub fn run() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
-            let code = if e.use_stderr() { USAGE } else { OK };
+            let code = if !e.use_stderr() {
+                OK
+            } else if crate::plan::detailed_exitcode_asked(std::env::args_os()) {
+                // Terraform's convention: with the flag, 2 means "changes" and every error
+                // is 1, a usage error included, so that a script never reads a typo as a plan.
+                crate::plan::ERROR
+            } else {
+                USAGE
+            };
             let _ = e.print();
             return ExitCode::from(code);
         }
@@ -121,6 +133,8 @@ pub fn run() -> ExitCode {
         }
         Command::Compat(args) => crate::compat::run(args),
         Command::ValidateEvents(args) => crate::validate_events::run(args),
+        Command::Completions(args) => crate::habits::completions(&args),
+        Command::Man(args) => crate::habits::man(&args),
     })
 }
 

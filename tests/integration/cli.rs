@@ -216,3 +216,66 @@ fn every_reference_typo_is_located_with_a_suggestion() {
     }
     assert!(tried >= 25, "only {tried} references were tried");
 }
+
+/// The subcommands of `pipec --help`, read from its "Commands:" section.
+fn subcommands() -> Vec<String> {
+    let out = pipec(&["--help"]);
+    let help = String::from_utf8_lossy(&out.stdout).into_owned();
+    let names: Vec<String> = help
+        .lines()
+        .skip_while(|l| !l.starts_with("Commands:"))
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|n| *n != "help")
+        .map(str::to_owned)
+        .collect();
+    assert!(names.len() >= 14, "{help}");
+    assert!(names.iter().any(|n| n == "validate-events"), "{help}");
+    names
+}
+
+#[test]
+fn completions_name_every_subcommand() {
+    let commands = subcommands();
+    for shell in ["bash", "zsh", "fish"] {
+        let out = pipec(&["completions", shell]);
+        assert_eq!(out.status.code(), Some(0), "{shell}");
+        let script = String::from_utf8_lossy(&out.stdout);
+        assert!(script.len() > 1000, "{shell}: {script}");
+        for c in &commands {
+            assert!(script.contains(c.as_str()), "{shell} lacks `{c}`");
+        }
+        // And the options of a subcommand.
+        assert!(script.contains("detailed-exitcode"), "{shell}");
+    }
+    assert_eq!(pipec(&["completions", "tcsh"]).status.code(), Some(2));
+}
+
+#[test]
+fn man_page_names_every_subcommand() {
+    let commands = subcommands();
+    let out = pipec(&["man"]);
+    assert_eq!(out.status.code(), Some(0));
+    let page = String::from_utf8_lossy(&out.stdout);
+    assert!(page.starts_with(".ie \\n(.g .ds Aq"), "{page}");
+    assert!(page.contains(".TH pipec 1"), "{page}");
+    for c in &commands {
+        // roff escapes `-` as `\-`.
+        let name = format!("pipec\\-{}", c.replace('-', "\\-"));
+        assert!(page.contains(&name), "man page lacks `{name}`");
+    }
+
+    let dir = scratch("man");
+    let out = pipec(&["man", "--dir", dir.to_str().expect("utf-8")]);
+    assert_eq!(out.status.code(), Some(0));
+    for c in commands
+        .iter()
+        .map(|c| format!("pipec-{c}.1"))
+        .chain(["pipec.1".into()])
+    {
+        let text = std::fs::read_to_string(dir.join(&c)).unwrap_or_default();
+        assert!(text.contains(".TH"), "{c}: {text}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
