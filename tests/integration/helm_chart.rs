@@ -169,7 +169,7 @@ fn generated_values_validate() {
 #[test]
 fn broken_values_are_rejected() {
     type Breakage = fn(&mut Value);
-    let cases: [(&str, Breakage); 15] = [
+    let cases: [(&str, Breakage); 19] = [
         ("missing image", |v| {
             v.as_object_mut().expect("object").remove("image");
         }),
@@ -218,6 +218,18 @@ fn broken_values_are_rejected() {
         ("autoscaling without its bounds", |v| {
             v["jobs"]["pipeline-preprocessor"]["autoscaling"] = json!({ "enabled": true });
         }),
+        ("a minute out of range", |v| {
+            v["reports"]["workflow-summary"]["schedule"] = json!("61 * * * *");
+        }),
+        ("a month out of range", |v| {
+            v["reports"]["workflow-summary"]["schedule"] = json!("0 5 * 13 *");
+        }),
+        ("a step of zero", |v| {
+            v["reports"]["workflow-summary"]["schedule"] = json!("*/0 * * * *");
+        }),
+        ("a time zone no area of the tz database has", |v| {
+            v["reports"]["workflow-summary"]["timeZone"] = json!("Mars/Olympus");
+        }),
     ];
     for (what, breakage) in cases {
         let mut v = example_values();
@@ -226,6 +238,38 @@ fn broken_values_are_rejected() {
             !errors(&v).is_empty(),
             "the schema accepts values with {what}"
         );
+    }
+}
+
+/// The schedules and time zones Kubernetes takes pass the tightened patterns.
+#[test]
+fn cron_schedules_and_time_zones_in_range_are_accepted() {
+    for schedule in [
+        "30 5 * * *",
+        "*/15 0-23/2 1,15 JAN-DEC mon-fri",
+        "0 0 ? * 7",
+        "59 23 31 12 0",
+        "05 09 01 01 *",
+        "0 23 * * *",
+        "005 0 * * *",
+        "@daily",
+    ] {
+        let mut v = example_values();
+        v["reports"]["workflow-summary"]["schedule"] = json!(schedule);
+        let errs = errors(&v);
+        assert!(errs.is_empty(), "{schedule}: {}", errs.join("\n"));
+    }
+    for zone in [
+        "Etc/UTC",
+        "UTC",
+        "Asia/Kolkata",
+        "America/Argentina/Buenos_Aires",
+        "Etc/GMT+5",
+    ] {
+        let mut v = example_values();
+        v["reports"]["workflow-summary"]["timeZone"] = json!(zone);
+        let errs = errors(&v);
+        assert!(errs.is_empty(), "{zone}: {}", errs.join("\n"));
     }
 }
 
