@@ -679,7 +679,10 @@ fn crontab_lines_create_their_log_directory() {
     std::fs::create_dir_all(&bin).expect("mkdir");
     let fake = bin.join("pipec");
     std::fs::write(&fake, "#!/bin/sh\necho \"ran pipec $1 $2\"\n").expect("write");
-    let chmod = std::process::Command::new("chmod").arg("+x").arg(&fake).status();
+    let chmod = std::process::Command::new("chmod")
+        .arg("+x")
+        .arg(&fake)
+        .status();
     assert!(chmod.is_ok_and(|s| s.success()));
     let logs = dir.join("var/log/pipec");
     let out = std::process::Command::new("sh")

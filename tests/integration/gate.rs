@@ -126,7 +126,9 @@ fn the_ci_example_installs_pipec_from_the_repository_at_a_pinned_commit() {
             .find(|s| s["name"].as_str() == Some(name) || s["uses"].as_str() == Some(name))
             .unwrap_or_else(|| panic!("pipec.yml: no step {name}"))
     };
-    let key = step("actions/cache@v4")["with"]["key"].as_str().unwrap_or("");
+    let key = step("actions/cache@v4")["with"]["key"]
+        .as_str()
+        .unwrap_or("");
     assert!(key.contains("env.PIPEC_REV"), "cache key {key}");
     let install = step("Install pipec")["run"].as_str().expect("run");
 
@@ -154,7 +156,9 @@ fn the_ci_example_installs_pipec_from_the_repository_at_a_pinned_commit() {
     let args = std::fs::read_to_string(&log).expect("cargo ran");
     assert_eq!(
         args.lines().collect::<Vec<_>>(),
-        ["install", "--git", &repo, "--rev", &rev, "--locked", "pipec"]
+        [
+            "install", "--git", &repo, "--rev", &rev, "--locked", "pipec"
+        ]
     );
     let _ = std::fs::remove_dir_all(&dir);
 

@@ -164,9 +164,10 @@ streams:
             r.diagnostics
                 .iter()
                 .map(|d| {
-                    let line_col = d.primary.as_ref().and_then(|p| {
-                        r.sources.get(p.span.file).map(|f| f.line_col(p.span.start))
-                    });
+                    let line_col = d
+                        .primary
+                        .as_ref()
+                        .and_then(|p| r.sources.get(p.span.file).map(|f| f.line_col(p.span.start)));
                     (d.code, d.message.clone(), line_col, d.help.clone())
                 })
                 .collect::<Vec<_>>()
