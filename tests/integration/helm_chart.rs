@@ -273,6 +273,41 @@ fn cron_schedules_and_time_zones_in_range_are_accepted() {
     }
 }
 
+/// `pipec check` and the values schema agree: a schedule the spec's check takes (and so
+/// `pipec compile` writes into the values as written) passes the schema, and one it refuses
+/// because Kubernetes would (`@DAILY`, a minute of 61) the schema refuses too.
+#[test]
+fn the_values_schema_takes_every_schedule_check_takes() {
+    let schedules = [
+        "30 5 * * *",
+        " 30 5 * * * ",
+        "0,15,30,45 9-17 * JAN-MAR mon-fri",
+        "1,2,3,5 0 1,15 6/2 5-7",
+        "10/20 * * * *",
+        "5-50/15 * * * *",
+        "0 0 1-31 * 7",
+        "005 0 * * *",
+        "@annually",
+        "@midnight",
+        "@DAILY",
+        "61 * * * *",
+        "0 0 * * 8",
+    ];
+    let mut disagree = Vec::new();
+    for schedule in schedules {
+        let check = pipec_compiler::cron::parse_cron(schedule).is_ok();
+        let mut v = example_values();
+        v["reports"]["workflow-summary"]["schedule"] = json!(schedule);
+        let schema = errors(&v).is_empty();
+        if check != schema {
+            disagree.push(format!(
+                "{schedule:?}: check {check}, values schema {schema}"
+            ));
+        }
+    }
+    assert!(disagree.is_empty(), "{}", disagree.join("\n"));
+}
+
 // ---------------------------------------------------------------------------------------
 // A static reading of the Go templates. Not a Go template parser: it knows the few forms
 // the chart uses (`.Values.a.b`, `range $k, $v := PATH`, `$v := index PATH KEY`,
