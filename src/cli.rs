@@ -28,8 +28,12 @@ pub(crate) struct Cli {
 
 #[derive(Clone, Copy, ValueEnum)]
 enum Format {
+    /// Diagnostics with their source lines, on stderr.
     Text,
+    /// A JSON array of diagnostics.
     Json,
+    /// GitHub Actions `::error`/`::warning` commands, then the summary line.
+    Github,
 }
 
 #[derive(Subcommand)]
@@ -83,6 +87,10 @@ enum Command {
     Compat(crate::compat::Args),
     /// Validate telemetry events (JSON, NDJSON) against the schemas of their types.
     ValidateEvents(crate::validate_events::Args),
+    /// Print the shell completion script of pipec (`source <(pipec completions bash)`).
+    Completions(crate::habits::CompletionsArgs),
+    /// Print pipec's man page (roff), or write one page per command into a directory.
+    Man(crate::habits::ManArgs),
 }
 
 /// Parses the arguments and runs the command.
@@ -90,7 +98,15 @@ pub fn run() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
-            let code = if e.use_stderr() { USAGE } else { OK };
+            let code = if !e.use_stderr() {
+                OK
+            } else if crate::plan::detailed_exitcode_asked(std::env::args_os()) {
+                // Terraform's convention: with the flag, 2 means "changes" and every error
+                // is 1, a usage error included, so that a script never reads a typo as a plan.
+                crate::plan::ERROR
+            } else {
+                USAGE
+            };
             let _ = e.print();
             return ExitCode::from(code);
         }
@@ -117,6 +133,8 @@ pub fn run() -> ExitCode {
         }
         Command::Compat(args) => crate::compat::run(args),
         Command::ValidateEvents(args) => crate::validate_events::run(args),
+        Command::Completions(args) => crate::habits::completions(&args),
+        Command::Man(args) => crate::habits::man(&args),
     })
 }
 
@@ -145,6 +163,14 @@ fn cmd_check(
             let json = diagnostics::render_json(&diags, &result.sources);
             let _ = writeln!(out, "{json:#}");
         }
+        Format::Github => {
+            let text = diagnostics::render_github(&diags, &result.sources);
+            let _ = out.write_all(text.as_bytes());
+            if !text.is_empty() {
+                let _ = writeln!(out);
+            }
+            let _ = writeln!(out, "{}", summary_line(&path, &result.diagnostics));
+        }
         Format::Text => {
             let color = match color {
                 "always" => true,
@@ -158,18 +184,7 @@ fn cmd_check(
             );
             let mut err = std::io::stderr().lock();
             let _ = err.write_all(text.as_bytes());
-            let errors = result.diagnostics.error_count();
-            let warnings = result.diagnostics.warning_count();
-            let summary = if errors + warnings == 0 {
-                format!("{}: ok", path.display())
-            } else {
-                format!(
-                    "{}: {errors} error{}, {warnings} warning{}",
-                    path.display(),
-                    if errors == 1 { "" } else { "s" },
-                    if warnings == 1 { "" } else { "s" }
-                )
-            };
+            let summary = summary_line(&path, &result.diagnostics);
             let _ = writeln!(err, "{summary}");
         }
     }
@@ -181,6 +196,22 @@ fn cmd_check(
         FOUND
     } else {
         OK
+    }
+}
+
+/// `PATH: ok`, or `PATH: N errors, M warnings`.
+fn summary_line(path: &std::path::Path, diags: &diagnostics::Diagnostics) -> String {
+    let errors = diags.error_count();
+    let warnings = diags.warning_count();
+    if errors + warnings == 0 {
+        format!("{}: ok", path.display())
+    } else {
+        format!(
+            "{}: {errors} error{}, {warnings} warning{}",
+            path.display(),
+            if errors == 1 { "" } else { "s" },
+            if warnings == 1 { "" } else { "s" }
+        )
     }
 }
 

@@ -7,7 +7,8 @@ use std::path::PathBuf;
 
 use clap::ValueEnum;
 use pipec_compiler::compat::subjects::{Comparison, Options, Outcome, Subject, compare_paths};
-use pipec_compiler::compat::{Change, mode_name};
+use pipec_compiler::compat::{Change, mode_name, pointer_line_col};
+use pipec_compiler::github::{self, Annotation, Level};
 use pipec_compiler::spec::Compatibility;
 use serde_json::{Value, json};
 
@@ -64,8 +65,12 @@ impl From<Mode> for Compatibility {
 
 #[derive(Clone, Copy, ValueEnum)]
 enum Format {
+    /// A line per schema, its breaking changes, a summary.
     Text,
+    /// One JSON document.
     Json,
+    /// GitHub Actions `::error` commands on the new schema files, then the text.
+    Github,
 }
 
 fn parse_ref(s: &str) -> Result<(String, PathBuf), String> {
@@ -95,6 +100,11 @@ pub fn run(args: Args) -> u8 {
     let text = match args.format {
         Format::Text => render_text(&comparison),
         Format::Json => format!("{:#}\n", render_json(&comparison)),
+        Format::Github => {
+            let commands = render_github(&comparison);
+            let sep = if commands.is_empty() { "" } else { "\n" };
+            format!("{commands}{sep}{}", render_text(&comparison))
+        }
     };
     let _ = std::io::stdout().lock().write_all(text.as_bytes());
     if comparison.failed() {
@@ -181,6 +191,55 @@ fn render_text(comparison: &Comparison) -> String {
     let summary = format!("compat: {}", parts.join("; "));
     out.push_str(&summary);
     out.push('\n');
+    out
+}
+
+/// An `::error` per breaking change, at the place of its pointer in the new schema file
+/// (the file a pull request changes; the old one is the base branch's); per schema that
+/// could not be compared; and per removed type that breaks its mode (with no file: the
+/// schema is gone).
+fn render_github(comparison: &Comparison) -> String {
+    let mut out = String::new();
+    for s in &comparison.subjects {
+        let mode = mode_name(s.mode);
+        let file = s.new.as_ref().map(|p| p.display().to_string());
+        let text = s.new.as_ref().and_then(|p| std::fs::read_to_string(p).ok());
+        let title = format!("{} breaks {mode}", s.name);
+        for c in s.breaking() {
+            let place = text
+                .as_deref()
+                .and_then(|t| pointer_line_col(t, &c.pointer));
+            let at = Annotation {
+                file: file.as_deref(),
+                line: place.map(|p| p.0),
+                col: place.map(|p| p.1),
+                title: Some(&title),
+                ..Annotation::default()
+            };
+            let message = format!("{}: {}", c.pointer, c.message);
+            out.push_str(&github::command(Level::Error, &at, &message));
+        }
+        match &s.outcome {
+            Outcome::Removed if s.breaks() => {
+                let at = Annotation {
+                    title: Some(&title),
+                    ..Annotation::default()
+                };
+                let message = format!("{} removed: its data can no longer be read", s.name);
+                out.push_str(&github::command(Level::Error, &at, &message));
+            }
+            Outcome::Failed(problems) => {
+                let title = format!("{} cannot be compared", s.name);
+                let at = Annotation {
+                    file: file.as_deref(),
+                    title: Some(&title),
+                    ..Annotation::default()
+                };
+                out.push_str(&github::command(Level::Error, &at, &problems.join("\n")));
+            }
+            _ => {}
+        }
+    }
     out
 }
 

@@ -5,6 +5,7 @@ mod cli;
 mod common;
 mod compat;
 mod compile;
+mod habits;
 mod plan;
 mod report;
 mod run;

@@ -57,7 +57,8 @@ pub struct Args {
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
     format: Format,
-    /// Exit 0 when nothing changes, 2 when something does, 1 on errors.
+    /// Exit 0 when nothing changes, 2 when something does, 1 on any error (as Terraform's
+    /// `plan -detailed-exitcode`): a usage error, which is 2 without the flag, is 1 with it.
     #[arg(long)]
     detailed_exitcode: bool,
     /// Also write the plan as JSON to this file (`pipec apply --plan FILE` applies it).
@@ -97,6 +98,17 @@ pub fn run(args: Args) -> u8 {
     }
 }
 
+/// Whether the command line is `pipec plan ... --detailed-exitcode` (before a `--`), read
+/// from the raw arguments: it decides the exit code of a command line clap refused.
+pub fn detailed_exitcode_asked(args: impl IntoIterator<Item = std::ffi::OsString>) -> bool {
+    let args: Vec<std::ffi::OsString> = args.into_iter().skip(1).collect();
+    let command = args.iter().find(|a| !a.to_string_lossy().starts_with('-'));
+    command.is_some_and(|c| c == "plan")
+        && args.iter().take_while(|a| *a != "--").any(|a| {
+            a == "--detailed-exitcode" || a.to_string_lossy().starts_with("--detailed-exitcode=")
+        })
+}
+
 /// The plan of the spec at `path` against the previous manifest and/or the live clusters.
 /// Errors are printed; `Err` holds the exit code.
 pub fn make_plan(
@@ -112,7 +124,9 @@ pub fn make_plan(
             return Err(ERROR);
         }
     };
-    let desired = crate::compile::load_manifest(path, env)?;
+    // Every failure is ERROR: `load_manifest` says 2 for a usage problem (no spec there),
+    // which `--detailed-exitcode` reserves for "changes".
+    let desired = crate::compile::load_manifest(path, env).map_err(|_| ERROR)?;
     if let (Some(old), Some(against)) = (&old, against)
         && (old.pipeline != desired.pipeline || old.env != desired.env)
     {

@@ -61,14 +61,19 @@ pub fn run(args: Args) -> u8 {
     let schemas = match event_schemas(&args.pipeline, &opts) {
         Ok(s) => s,
         Err(result) => {
-            let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-            let text = diagnostics::render_text(
-                &result.diagnostics.sorted(),
-                &result.sources,
-                RenderOptions { color, width: 100 },
-            );
+            let diags = result.diagnostics.sorted();
             let mut err = std::io::stderr().lock();
-            let _ = err.write_all(text.as_bytes());
+            if let Format::Github = args.format {
+                // The spec's problems annotate the spec, as `pipec check --format github` does.
+                let text = diagnostics::render_github(&diags, &result.sources);
+                let _ = std::io::stdout().lock().write_all(text.as_bytes());
+            } else {
+                let color =
+                    std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+                let options = RenderOptions { color, width: 100 };
+                let text = diagnostics::render_text(&diags, &result.sources, options);
+                let _ = err.write_all(text.as_bytes());
+            }
             if !result.usage_error {
                 let _ = writeln!(
                     err,

@@ -167,8 +167,18 @@ const EXAMPLE: &str = "write e.g. `30 5 * * *` (05:30 every day) or `@daily`";
 
 fn parse_macro(text: &str, span: Range<usize>) -> Result<Cron, CronError> {
     let lower = text.to_ascii_lowercase();
-    if let Some((_, expansion)) = MACROS.iter().find(|(m, _)| *m == lower) {
+    if let Some((_, expansion)) = MACROS.iter().find(|(m, _)| *m == text) {
         return parse_cron(expansion);
+    }
+    // Cron daemons and Kubernetes compare macros as written: `@DAILY` is no schedule there.
+    if MACROS.iter().any(|(m, _)| *m == lower) {
+        return Err(err(
+            span,
+            format!("cron macro `{text}` is not in lower case"),
+            Some(format!(
+                "write `{lower}`: cron and Kubernetes read macros in lower case only"
+            )),
+        ));
     }
     if lower == "@reboot" {
         return Err(err(

@@ -8,6 +8,7 @@ pub mod cron;
 pub mod diagnostics;
 pub mod events;
 pub mod expr;
+pub mod github;
 pub mod input;
 pub mod manifest;
 pub mod plain;

@@ -10,8 +10,10 @@
 #   EVENTS_PATH   sample events: JSON/NDJSON files or directories
 #   BASE_REF      git ref of the base branch (default: origin/main); skipped when the
 #                 spec does not exist there yet
-# Set PIPEC to the pipec binary (default: pipec on PATH). In GitHub Actions the findings
-# are printed as annotations on the files and lines they are about.
+# Set PIPEC to the pipec binary (default: pipec on PATH). In GitHub Actions (GITHUB_ACTIONS
+# set) every step prints its findings with `--format github`: annotations on the files and
+# lines they are about (a spec problem on the spec, an invalid event on its line, a breaking
+# schema change on the new schema's line).
 set -uo pipefail
 
 pipeline=${1:?usage: pipec-gate.sh PIPELINE_DIR EVENTS_PATH [BASE_REF]}
@@ -23,7 +25,7 @@ format=text
 status=0
 
 echo "== pipec check $pipeline"
-"$pipec" check "$pipeline" --deny-warnings || status=1
+"$pipec" check "$pipeline" --deny-warnings --format "$format" || status=1
 
 echo "== pipec validate-events $events"
 "$pipec" validate-events --pipeline "$pipeline" --format "$format" "$events" || status=1
@@ -34,7 +36,7 @@ if git cat-file -e "$base:$pipeline/pipeline.yaml" 2>/dev/null; then
   trap 'rm -rf "$old"' EXIT
   # The base branch's copy of the spec, with its schemas, next to the new one.
   git archive "$base" "$pipeline" | tar -x -C "$old"
-  "$pipec" compat "$old/$pipeline" "$pipeline" || status=1
+  "$pipec" compat "$old/$pipeline" "$pipeline" --format "$format" || status=1
 else
   echo "no spec at $base:$pipeline; nothing to compare"
 fi

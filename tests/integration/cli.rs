@@ -51,6 +51,45 @@ fn json_format_has_code_and_place() {
     );
 }
 
+/// `--format github`: a workflow command per diagnostic at its whole span, the label and help
+/// as the message's lines (`%0A`), then the summary line; warnings are `::warning`.
+#[test]
+fn github_format_annotates_each_diagnostic() {
+    let case = "tests/golden/check/unknown-topic-in-from";
+    let out = pipec(&["check", case, "--format", "github"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "::error file=tests/golden/check/unknown-topic-in-from/pipeline.yaml,line=20,col=11,\
+         endLine=20,endColumn=15,title=PC0102 unknown topic `raww`::no topic of this name\
+         %0Ahelp: did you mean `raw`?\n\
+         \n\
+         tests/golden/check/unknown-topic-in-from: 1 error, 0 warnings\n"
+    );
+
+    let case = "tests/golden/check/unused-topic";
+    let out = pipec(&["check", case, "--format", "github", "--deny-warnings"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        stdout.lines().next(),
+        Some(
+            "::warning file=tests/golden/check/unused-topic/pipeline.yaml,line=18,col=3,\
+             endLine=18,endColumn=8,title=PC0402 topic `audit` is not used::nothing reads or \
+             writes it%0Ahelp: remove it, or mark it `external: true` if systems outside the \
+             pipeline use it"
+        ),
+        "{stdout}"
+    );
+
+    let out = pipec(&["check", "examples/quickstart", "--format", "github"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "examples/quickstart: ok\n"
+    );
+}
+
 #[test]
 fn deny_warnings_turns_warnings_into_failure() {
     let case = "tests/golden/check/unused-topic";
@@ -176,4 +215,67 @@ fn every_reference_typo_is_located_with_a_suggestion() {
         }
     }
     assert!(tried >= 25, "only {tried} references were tried");
+}
+
+/// The subcommands of `pipec --help`, read from its "Commands:" section.
+fn subcommands() -> Vec<String> {
+    let out = pipec(&["--help"]);
+    let help = String::from_utf8_lossy(&out.stdout).into_owned();
+    let names: Vec<String> = help
+        .lines()
+        .skip_while(|l| !l.starts_with("Commands:"))
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|n| *n != "help")
+        .map(str::to_owned)
+        .collect();
+    assert!(names.len() >= 14, "{help}");
+    assert!(names.iter().any(|n| n == "validate-events"), "{help}");
+    names
+}
+
+#[test]
+fn completions_name_every_subcommand() {
+    let commands = subcommands();
+    for shell in ["bash", "zsh", "fish"] {
+        let out = pipec(&["completions", shell]);
+        assert_eq!(out.status.code(), Some(0), "{shell}");
+        let script = String::from_utf8_lossy(&out.stdout);
+        assert!(script.len() > 1000, "{shell}: {script}");
+        for c in &commands {
+            assert!(script.contains(c.as_str()), "{shell} lacks `{c}`");
+        }
+        // And the options of a subcommand.
+        assert!(script.contains("detailed-exitcode"), "{shell}");
+    }
+    assert_eq!(pipec(&["completions", "tcsh"]).status.code(), Some(2));
+}
+
+#[test]
+fn man_page_names_every_subcommand() {
+    let commands = subcommands();
+    let out = pipec(&["man"]);
+    assert_eq!(out.status.code(), Some(0));
+    let page = String::from_utf8_lossy(&out.stdout);
+    assert!(page.starts_with(".ie \\n(.g .ds Aq"), "{page}");
+    assert!(page.contains(".TH pipec 1"), "{page}");
+    for c in &commands {
+        // roff escapes `-` as `\-`.
+        let name = format!("pipec\\-{}", c.replace('-', "\\-"));
+        assert!(page.contains(&name), "man page lacks `{name}`");
+    }
+
+    let dir = scratch("man");
+    let out = pipec(&["man", "--dir", dir.to_str().expect("utf-8")]);
+    assert_eq!(out.status.code(), Some(0));
+    for c in commands
+        .iter()
+        .map(|c| format!("pipec-{c}.1"))
+        .chain(["pipec.1".into()])
+    {
+        let text = std::fs::read_to_string(dir.join(&c)).unwrap_or_default();
+        assert!(text.contains(".TH"), "{c}: {text}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -115,6 +115,41 @@ fn breaking_changes_are_named_by_pointer() {
     );
 }
 
+/// `--format github`: an `::error` per breaking change at its pointer's line and column in
+/// the new schema file, one for the removed schema (no file: it is gone), then the text.
+#[test]
+fn github_format_annotates_the_new_schema_files() {
+    let (old, new) = (golden("v1"), golden("v2-breaking"));
+    let out = pipec(&[&old, &new, REFS, "--format", "github"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let commands: Vec<&str> = stdout.lines().take_while(|l| !l.is_empty()).collect();
+    assert_eq!(
+        commands,
+        [
+            "::error file=tests/golden/compat/v2-breaking/interact.json,line=17,col=25,\
+             title=interact.json breaks BACKWARD::#/allOf/1/properties/edata/properties/duration: \
+             required property `duration` added to a closed object: old data lacks it and old \
+             readers reject it",
+            "::error file=tests/golden/compat/v2-breaking/log.json,line=13,col=50,\
+             title=log.json breaks BACKWARD::#/allOf/1/properties/edata/properties/level/enum: \
+             enum \"INFO\", \"WARN\", \"ERROR\" added: other values are no longer allowed",
+            "::error title=start.json breaks BACKWARD::start.json removed: its data can no longer \
+             be read",
+        ]
+    );
+    // Then the text output, unchanged.
+    let text = pipec(&[&old, &new, REFS]);
+    let rest = stdout.split_once("\n\n").map(|(_, r)| r);
+    assert_eq!(rest, Some(&*String::from_utf8_lossy(&text.stdout)));
+
+    // Nothing breaks: no command, only the text.
+    let ok = golden("v2-compatible");
+    let out = pipec(&[&old, &ok, REFS, "--format", "github"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("::"));
+}
+
 #[test]
 fn json_output_lists_every_change_with_both_directions() {
     let out = pipec(&[&golden("spec-v1"), &golden("spec-v2"), "--format", "json"]);

@@ -655,3 +655,46 @@ fn graph_prints_mermaid_and_dot() {
     );
     assert!(dot.trim_end().ends_with('}'), "{dot}");
 }
+
+/// A crontab line runs on a machine where its log directory does not exist yet (a fresh
+/// host has no `/var/log/pipec`): the shell cron starts creates it before redirecting into
+/// it, and the report runs. Run on the quickstart's golden crontab with a stand-in `pipec`.
+#[test]
+fn crontab_lines_create_their_log_directory() {
+    let crontab = root().join("tests/golden/compile/quickstart-dev/cron/crontab");
+    let crontab = std::fs::read_to_string(crontab).expect("crontab");
+    let line = crontab
+        .lines()
+        .find(|l| l.contains("pipec report"))
+        .expect("a report line");
+    // What cron hands to sh: the line after its five schedule fields, `\%` as `%`.
+    let command = line
+        .split_whitespace()
+        .skip(5)
+        .collect::<Vec<_>>()
+        .join(" ")
+        .replace("\\%", "%");
+    let dir = scratch("crontab-log-dir");
+    let bin = dir.join("bin");
+    std::fs::create_dir_all(&bin).expect("mkdir");
+    let fake = bin.join("pipec");
+    std::fs::write(&fake, "#!/bin/sh\necho \"ran pipec $1 $2\"\n").expect("write");
+    let chmod = std::process::Command::new("chmod")
+        .arg("+x")
+        .arg(&fake)
+        .status();
+    assert!(chmod.is_ok_and(|s| s.success()));
+    let logs = dir.join("var/log/pipec");
+    let out = std::process::Command::new("sh")
+        .args(["-c", &command])
+        .env("PATH", format!("{}:/usr/bin:/bin", bin.display()))
+        .env("PIPEC_LOG_DIR", &logs)
+        .env("PIPEC_LOCK_DIR", &dir)
+        .env("PIPEC_MANIFEST", dir.join("manifest.json"))
+        .output()
+        .expect("sh");
+    assert!(out.status.success(), "`{command}`: {}", show(&out));
+    let log = std::fs::read_to_string(logs.join("quickstart-daily-pages.log")).unwrap_or_default();
+    assert_eq!(log, "ran pipec report daily-pages\n", "`{command}`");
+    let _ = std::fs::remove_dir_all(&dir);
+}

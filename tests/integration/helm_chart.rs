@@ -169,7 +169,7 @@ fn generated_values_validate() {
 #[test]
 fn broken_values_are_rejected() {
     type Breakage = fn(&mut Value);
-    let cases: [(&str, Breakage); 15] = [
+    let cases: [(&str, Breakage); 19] = [
         ("missing image", |v| {
             v.as_object_mut().expect("object").remove("image");
         }),
@@ -218,6 +218,18 @@ fn broken_values_are_rejected() {
         ("autoscaling without its bounds", |v| {
             v["jobs"]["pipeline-preprocessor"]["autoscaling"] = json!({ "enabled": true });
         }),
+        ("a minute out of range", |v| {
+            v["reports"]["workflow-summary"]["schedule"] = json!("61 * * * *");
+        }),
+        ("a month out of range", |v| {
+            v["reports"]["workflow-summary"]["schedule"] = json!("0 5 * 13 *");
+        }),
+        ("a step of zero", |v| {
+            v["reports"]["workflow-summary"]["schedule"] = json!("*/0 * * * *");
+        }),
+        ("a time zone no area of the tz database has", |v| {
+            v["reports"]["workflow-summary"]["timeZone"] = json!("Mars/Olympus");
+        }),
     ];
     for (what, breakage) in cases {
         let mut v = example_values();
@@ -227,6 +239,73 @@ fn broken_values_are_rejected() {
             "the schema accepts values with {what}"
         );
     }
+}
+
+/// The schedules and time zones Kubernetes takes pass the tightened patterns.
+#[test]
+fn cron_schedules_and_time_zones_in_range_are_accepted() {
+    for schedule in [
+        "30 5 * * *",
+        "*/15 0-23/2 1,15 JAN-DEC mon-fri",
+        "0 0 ? * 7",
+        "59 23 31 12 0",
+        "05 09 01 01 *",
+        "0 23 * * *",
+        "005 0 * * *",
+        "@daily",
+    ] {
+        let mut v = example_values();
+        v["reports"]["workflow-summary"]["schedule"] = json!(schedule);
+        let errs = errors(&v);
+        assert!(errs.is_empty(), "{schedule}: {}", errs.join("\n"));
+    }
+    for zone in [
+        "Etc/UTC",
+        "UTC",
+        "Asia/Kolkata",
+        "America/Argentina/Buenos_Aires",
+        "Etc/GMT+5",
+    ] {
+        let mut v = example_values();
+        v["reports"]["workflow-summary"]["timeZone"] = json!(zone);
+        let errs = errors(&v);
+        assert!(errs.is_empty(), "{zone}: {}", errs.join("\n"));
+    }
+}
+
+/// `pipec check` and the values schema agree: a schedule the spec's check takes (and so
+/// `pipec compile` writes into the values as written) passes the schema, and one it refuses
+/// because Kubernetes would (`@DAILY`, a minute of 61) the schema refuses too.
+#[test]
+fn the_values_schema_takes_every_schedule_check_takes() {
+    let schedules = [
+        "30 5 * * *",
+        " 30 5 * * * ",
+        "0,15,30,45 9-17 * JAN-MAR mon-fri",
+        "1,2,3,5 0 1,15 6/2 5-7",
+        "10/20 * * * *",
+        "5-50/15 * * * *",
+        "0 0 1-31 * 7",
+        "005 0 * * *",
+        "@annually",
+        "@midnight",
+        "@DAILY",
+        "61 * * * *",
+        "0 0 * * 8",
+    ];
+    let mut disagree = Vec::new();
+    for schedule in schedules {
+        let check = pipec_compiler::cron::parse_cron(schedule).is_ok();
+        let mut v = example_values();
+        v["reports"]["workflow-summary"]["schedule"] = json!(schedule);
+        let schema = errors(&v).is_empty();
+        if check != schema {
+            disagree.push(format!(
+                "{schedule:?}: check {check}, values schema {schema}"
+            ));
+        }
+    }
+    assert!(disagree.is_empty(), "{}", disagree.join("\n"));
 }
 
 // ---------------------------------------------------------------------------------------

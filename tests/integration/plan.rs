@@ -189,3 +189,55 @@ fn plan_golden_has_no_orphans() {
         "tests/golden/plan/ holds entries no case writes: {orphans:?}"
     );
 }
+
+/// Terraform's `-detailed-exitcode`: 0 nothing to change, 2 changes, 1 any error. A usage
+/// error, which clap exits 2 with, and a path with no spec (2 for other commands) are 1
+/// with the flag, so that no error is ever read as "changes".
+#[test]
+fn detailed_exitcode_never_says_changes_for_an_error() {
+    let flag = "--detailed-exitcode";
+    let o = run(&["plan", "pipelines/igot", "--against", OLD, "--bogus", flag]);
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--bogus"));
+    // The flag after the usage error, and a missing required argument.
+    assert_eq!(run(&["plan", "--bogus", flag]).status.code(), Some(1));
+    assert_eq!(
+        run(&["plan", "pipelines/igot", flag]).status.code(),
+        Some(1)
+    );
+    // Without the flag, usage errors keep clap's (and every other command's) 2.
+    assert_eq!(
+        run(&["plan", "pipelines/igot", "--bogus"]).status.code(),
+        Some(2)
+    );
+    assert_eq!(run(&["check", "--bogus", flag]).status.code(), Some(2));
+    // No spec at the path: an error, 1 with and without the flag.
+    let o = run(&["plan", "no/such/dir", "--against", OLD, flag]);
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    // And a plan: 0 without changes.
+    let o = run(&[
+        "plan",
+        "pipelines/igot",
+        "--env",
+        "dev",
+        "--against",
+        OLD,
+        flag,
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}

@@ -23,7 +23,7 @@ fn sandbox(case: u64) -> PathBuf {
     for sub in ["work", "lock", "logs"] {
         std::fs::create_dir_all(dir.join(sub)).expect("scratch");
     }
-    for stub in ["kafka-topics.sh", "flock", "pipec", "date"] {
+    for stub in ["kafka-topics.sh", "mkdir", "flock", "pipec", "date"] {
         let p = bin.join(stub);
         std::fs::write(
             &p,
@@ -152,7 +152,10 @@ proptest! {
                 continue;
             }
             entries += 1;
-            prop_assert!(line.starts_with("30 5 * * * flock -n "), "{line:?}");
+            prop_assert!(
+                line.starts_with("30 5 * * * mkdir -p \"$PIPEC_LOG_DIR\" && flock -n "),
+                "{line:?}"
+            );
             let command: String = line.splitn(6, ' ').nth(5).unwrap_or_default().to_string();
             let lock = dir.join("lock");
             let log = dir.join("logs");
@@ -172,5 +175,8 @@ proptest! {
         prop_assert!(ran.is_empty() && made.is_empty(), "ran {ran:?}, made {made:?}; stub log:\n{log}");
         // The stubs did run: the test would pass vacuously otherwise.
         prop_assert!(log.contains("kafka-topics.sh --bootstrap-server"), "{log}");
+        if entries > 0 {
+            prop_assert!(log.contains("mkdir -p") && log.contains("flock -n"), "{log}");
+        }
     }
 }

@@ -152,6 +152,30 @@ pub fn mode_name(mode: Compatibility) -> &'static str {
     }
 }
 
+/// The 1-based line and column, in the schema `text`, of the value a change's `pointer`
+/// (`#/properties/edata`) names, or of its nearest enclosing value there: changes are
+/// found in the old schema, and a removed property's place in the new one is its parent.
+/// `None` when the text is not a JSON document.
+pub fn pointer_line_col(text: &str, pointer: &str) -> Option<(usize, usize)> {
+    // The span scanner stops early on malformed input; a place in it would be a guess.
+    serde_json::from_str::<serde::de::IgnoredAny>(text).ok()?;
+    let spans = crate::schema::value_spans(text);
+    let mut at = pointer.strip_prefix('#').unwrap_or(pointer);
+    let span = loop {
+        if let Some(span) = spans.get(at) {
+            break span;
+        }
+        at = &at[..at.rfind('/')?];
+    };
+    let before = text.get(..span.start)?;
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let col = before
+        .get(line_start..)
+        .map_or(1, |s| s.chars().count() + 1);
+    Some((line, col))
+}
+
 /// One difference between the old and the new schema.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Change {

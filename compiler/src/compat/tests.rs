@@ -375,3 +375,15 @@ fn object_counts_and_dependencies() {
         &[("#/dependencies/a", DependencySchemaRemoved, true, false)],
     );
 }
+
+#[test]
+fn pointers_are_placed_at_their_value_or_nearest_parent() {
+    let text = "{\n  \"properties\": {\n    \"level\": { \"enum\": [\"INFO\", \"WARN\"] },\n    \"é/x\": 1\n  }\n}\n";
+    let at = |p: &str| pointer_line_col(text, p);
+    assert_eq!(at("#/properties/level/enum"), Some((3, 24)));
+    // Gone from this schema: the place of the object that held it.
+    assert_eq!(at("#/properties/gone/type"), Some((2, 17)));
+    assert_eq!(at("#/properties/é~1x"), Some((4, 12)));
+    assert_eq!(at("#"), Some((1, 1)));
+    assert_eq!(pointer_line_col("not json", "#/a"), None);
+}

@@ -104,7 +104,7 @@ fn normalized_text() {
         ("0,15,30,45 9-17 * JAN-MAR mon-fri", "*/15 9-17 * 1-3 1-5"),
         ("@daily", "0 0 * * *"),
         ("@weekly", "0 0 * * 0"),
-        ("@ANNUALLY", "0 0 1 1 *"),
+        ("@annually", "0 0 1 1 *"),
         ("0 0 1-31 * 7", "0 0 1-31 * 0"),
         ("5-50/15 * * * *", "5-50/15 * * * *"),
         ("0 0 */31 * *", "0 0 */31 * *"),
@@ -202,6 +202,12 @@ fn errors() {
         Some("did you mean `@daily`?")
     );
     assert_eq!(error("@reboot").message, "`@reboot` is not supported");
+    let e = error("@ANNUALLY");
+    assert_eq!(e.message, "cron macro `@ANNUALLY` is not in lower case");
+    assert_eq!(
+        e.help.as_deref(),
+        Some("write `@annually`: cron and Kubernetes read macros in lower case only")
+    );
 }
 
 proptest::proptest! {

@@ -120,6 +120,20 @@ pub fn invalid_name(what: &str, name: &str) -> Diagnostic {
     ))
 }
 
+/// PC0015: a stream, report or backup name that the Helm chart makes a Kubernetes object
+/// name of, and that Kubernetes refuses (it is safe everywhere else: PC0012 passed).
+pub fn not_a_kubernetes_name(what: &str, object: &str, name: &str) -> Diagnostic {
+    Diagnostic::error(
+        "PC0015",
+        format!("{what} name `{name}` is not a Kubernetes name"),
+    )
+    .help(format!(
+        "the Helm chart names a {object} after each {what}, and Kubernetes takes only \
+         lower-case letters, digits and `-` there (a DNS label); write `{}`",
+        crate::codegen::dns_label(name)
+    ))
+}
+
 /// PC0013: a file the spec names that is not read. Says why, never what it holds.
 pub fn file_refused(what: &str, path: &str, why: &crate::spec::files::Refused) -> Diagnostic {
     Diagnostic::error("PC0013", format!("refused to read {what} `{path}`: {why}")).help(

@@ -7,7 +7,7 @@ mod render;
 
 pub use codes::{CODES, CodeInfo, lookup as explain};
 
-pub use render::{RenderOptions, render_json, render_text};
+pub use render::{RenderOptions, render_github, render_json, render_text};
 
 use crate::source::Span;
 

@@ -1,4 +1,5 @@
-//! Rendering diagnostics: rustc-like text through miette, or JSON for tools.
+//! Rendering diagnostics: rustc-like text through miette, JSON for tools, or GitHub Actions
+//! annotations for a CI gate.
 
 use std::fmt;
 
@@ -6,6 +7,7 @@ use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, S
 use serde_json::{Value, json};
 
 use super::{Diagnostic, Severity};
+use crate::github::{self, Annotation, Level};
 use crate::source::{SourceMap, Span};
 
 /// How text output looks.
@@ -230,4 +232,46 @@ pub fn render_json(diags: &[&Diagnostic], map: &SourceMap) -> Value {
         })
         .collect();
     Value::Array(items)
+}
+
+/// Renders diagnostics as GitHub Actions workflow commands, one per diagnostic: `::error`
+/// or `::warning` at the primary place (the whole span: `line`, `col`, `endLine`,
+/// `endColumn`), titled with the code and the message; the label, the help and each
+/// further place (`note: FILE:LINE:COL: text`) are the lines of the message.
+pub fn render_github(diags: &[&Diagnostic], map: &SourceMap) -> String {
+    let mut out = String::new();
+    for d in diags {
+        let level = match d.severity {
+            Severity::Error => Level::Error,
+            Severity::Warning => Level::Warning,
+        };
+        let title = format!("{} {}", d.code, d.message);
+        let place = d.primary.as_ref().and_then(|p| location(map, p.span));
+        let at = Annotation {
+            file: place.as_ref().map(|p| p.0.as_str()),
+            line: place.as_ref().map(|p| p.1),
+            col: place.as_ref().map(|p| p.2),
+            end_line: place.as_ref().map(|p| p.3),
+            end_col: place.as_ref().map(|p| p.4),
+            title: Some(&title),
+        };
+        let mut lines = Vec::new();
+        match &d.primary {
+            Some(p) if !p.text.is_empty() => lines.push(p.text.clone()),
+            _ => lines.push(d.message.clone()),
+        }
+        if let Some(help) = &d.help {
+            lines.push(format!("help: {help}"));
+        }
+        for l in &d.secondary {
+            match location(map, l.span) {
+                Some((file, line, col, _, _)) => {
+                    lines.push(format!("note: {file}:{line}:{col}: {}", l.text));
+                }
+                None => lines.push(format!("note: {}", l.text)),
+            }
+        }
+        out.push_str(&github::command(level, &at, &lines.join("\n")));
+    }
+    out
 }

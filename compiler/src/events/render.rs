@@ -22,6 +22,7 @@ use std::fmt::Write as _;
 use serde_json::{Map, Value, json};
 
 use super::report::{Finding, Report, TypeCounts};
+use crate::github::{self, Annotation, Level};
 
 /// One line per invalid event (`file:line: TYPE invalid: /pointer: reason [keyword]`),
 /// an indented line per further error, a line per file error, then the summary. With
@@ -207,38 +208,26 @@ pub fn github_finding(finding: Finding<'_>) -> String {
         Finding::Event(file, e) => {
             let what = e.type_name.as_deref().unwrap_or("event");
             let message: Vec<String> = e.errors.iter().map(error_text).collect();
-            format!(
-                "::error file={},line={},title={}::{}\n",
-                escape_property(file),
-                e.line,
-                escape_property(&format!("{what} invalid")),
-                escape_data(&message.join("\n"))
-            )
+            let title = format!("{what} invalid");
+            let at = Annotation {
+                file: Some(file),
+                line: Some(e.line),
+                title: Some(&title),
+                ..Annotation::default()
+            };
+            github::command(Level::Error, &at, &message.join("\n"))
         }
         Finding::FileError(file, e) => {
-            let position = match e.position {
-                Some((line, column)) => format!(",line={line},col={column}"),
-                None => String::new(),
+            let at = Annotation {
+                file: Some(file),
+                line: e.position.map(|p| p.0),
+                col: e.position.map(|p| p.1),
+                title: Some("unreadable events file"),
+                ..Annotation::default()
             };
-            format!(
-                "::error file={}{position},title=unreadable events file::{}\n",
-                escape_property(file),
-                escape_data(&e.message)
-            )
+            github::command(Level::Error, &at, &e.message)
         }
     }
-}
-
-/// Escapes the message of a workflow command.
-pub fn escape_data(s: &str) -> String {
-    s.replace('%', "%25")
-        .replace('\r', "%0D")
-        .replace('\n', "%0A")
-}
-
-/// Escapes a property value of a workflow command.
-pub fn escape_property(s: &str) -> String {
-    escape_data(s).replace(':', "%3A").replace(',', "%2C")
 }
 
 /// Events and file errors merged by file, then line.

@@ -6,8 +6,7 @@ use serde_json::{Value, json};
 
 use super::input::Format;
 use super::render::{
-    escape_data, escape_property, github_finding, render_github, render_json, render_text,
-    summary_text, text_finding,
+    github_finding, render_github, render_json, render_text, summary_text, text_finding,
 };
 use super::{EventSchemas, Report, TypeCounts, brief};
 
@@ -275,8 +274,11 @@ fn github_output_escapes_properties_and_data() {
         ]
     );
     assert!(out.ends_with("4 events in 2 files: 1 valid, 3 invalid; 1 read error\n"));
-    assert_eq!(escape_data("a%b\r\nc:d,"), "a%25b%0D%0Ac:d,");
-    assert_eq!(escape_property("a%b\nc:d,"), "a%25b%0Ac%3Ad%2C");
+    assert_eq!(crate::github::escape_data("a%b\r\nc:d,"), "a%25b%0D%0Ac:d,");
+    assert_eq!(
+        crate::github::escape_property("a%b\nc:d,"),
+        "a%25b%0Ac%3Ad%2C"
+    );
 }
 
 #[test]

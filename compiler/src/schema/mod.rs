@@ -29,6 +29,7 @@ use std::sync::Arc;
 pub use resolved::{RefTarget, ResolvedSchema};
 pub use shape::{PathSeg, Shape, ShapeLookup};
 pub use store::SchemaStore;
+pub(crate) use text::value_spans;
 
 /// Prefix mappings from URI prefixes to local directories, e.g.
 /// `resource:/schemas/telemetry/3.0/` → `schemas/preprocessor-3.0`.

@@ -2,6 +2,7 @@
 //! the problems it finds; none stops the others.
 
 mod backups;
+mod brokers;
 mod credentials;
 pub mod druid;
 mod environments;
@@ -44,6 +45,7 @@ pub fn validate_with_schemas(loaded: &mut Loaded, diags: &mut Diagnostics) -> Ev
     let events = {
         let ix = Index::build(loaded, diags);
         topics::check(&ix, diags);
+        brokers::check(&ix, diags);
         stores::check(&ix, diags);
         streams::check(&ix, diags);
         graph::check(&ix, diags);

@@ -2,7 +2,9 @@
 //! pipeline, its environments (and `--env`), clusters, streams (jobs), reports and
 //! backups. They are checked here, where the spec declares them, so that what is generated
 //! from them never has to guess: a valid name is one path component that is not `.` or
-//! `..`, a plain shell word, a plain YAML scalar and (lower-cased) a DNS label.
+//! `..`, a plain shell word, a plain YAML scalar and (lower-cased) a DNS label (PC0012).
+//! Streams, reports and backups name Kubernetes objects of the Helm chart as they are
+//! written, so theirs must also be DNS labels as written (PC0015).
 
 use super::Index;
 use crate::diagnostics::{Diagnostics, catalog};
@@ -17,6 +19,20 @@ pub fn is_valid_name(name: &str) -> bool {
     chars.next().is_some_and(|c| c.is_ascii_alphanumeric())
         && name.len() <= MAX_NAME_LEN
         && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
+}
+
+/// Whether `name` is a DNS label (RFC 1123), as Kubernetes wants the name of a Deployment,
+/// a Service or a CronJob and the chart's values schema checks job, report and backup names:
+/// `^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`, at most 63 characters.
+pub fn is_kubernetes_name(name: &str) -> bool {
+    let bytes = name.as_bytes();
+    let edge = |b: Option<&u8>| b.is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+    edge(bytes.first())
+        && edge(bytes.last())
+        && name.len() <= MAX_NAME_LEN
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-')
 }
 
 /// Reports every declared name that is not valid.
@@ -46,6 +62,25 @@ pub fn check(ix: &Index<'_>, diags: &mut Diagnostics) {
     for b in &ix.backups.items {
         name("backup", b.name);
     }
+    // What the Helm chart names after them (templates/helm/chart/templates) must also be a
+    // Kubernetes name; reported only for names safe elsewhere, so that a name gets one error.
+    let mut kube = |what: &str, object: &str, n: &Spanned<String>| {
+        if is_valid_name(&n.value) && !is_kubernetes_name(&n.value) {
+            diags.push(
+                catalog::not_a_kubernetes_name(what, object, &n.value)
+                    .at(n.span, format!("this {what} name")),
+            );
+        }
+    };
+    for s in &ix.streams.items {
+        kube("stream", "Deployment", s.name);
+    }
+    for r in &ix.reports.items {
+        kube("report", "CronJob", r.name);
+    }
+    for b in &ix.backups.items {
+        kube("backup", "Deployment", b.name);
+    }
     // The environment compiled: `vars.env` (at its place) or `--env` (which has none).
     if let Some(env) = ix.vars.get("env")
         && !is_valid_name(env)
@@ -64,7 +99,35 @@ pub fn check(ix: &Index<'_>, diags: &mut Diagnostics) {
 
 #[cfg(test)]
 mod tests {
-    use super::is_valid_name;
+    use super::{is_kubernetes_name, is_valid_name};
+
+    #[test]
+    fn kubernetes_names_are_dns_labels() {
+        for ok in [
+            "igot",
+            "workflow-summary",
+            "a",
+            "0day",
+            "a-1",
+            &"a".repeat(63),
+        ] {
+            assert!(is_kubernetes_name(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "Pre_Process",
+            "pre_process",
+            "a.b",
+            "Prod",
+            "-x",
+            "x-",
+            "é",
+            "a b",
+            &"a".repeat(64),
+        ] {
+            assert!(!is_kubernetes_name(bad), "{bad:?}");
+        }
+    }
 
     #[test]
     fn names_safe_everywhere() {
