@@ -91,13 +91,15 @@ pub fn resolve(ix: &Index<'_>, m: &Manifest) -> Result<Vec<SpecTest>, String> {
                 records.push(serde_json::to_vec(&e.value).unwrap_or_default());
             }
         }
+        // The test's clock, for a report test's run or a stream test's alike.
+        let now_ms = test
+            .now
+            .as_ref()
+            .and_then(|n| crate::civil::parse_instant(&n.value));
         let report = test.report.as_ref().map(|r| ReportTest {
             name: r.value.clone(),
             date: test.date.as_ref().map(|d| d.value.clone()),
-            now_ms: test
-                .now
-                .as_ref()
-                .and_then(|n| crate::civil::parse_instant(&n.value)),
+            now_ms,
             inputs: test
                 .inputs
                 .iter()
@@ -167,10 +169,7 @@ pub fn resolve(ix: &Index<'_>, m: &Manifest) -> Result<Vec<SpecTest>, String> {
             jobs: test.streams.iter().map(|s| s.value.clone()).collect(),
             set,
             expect,
-            now_ms: test
-                .now
-                .as_ref()
-                .and_then(|n| crate::civil::parse_instant(&n.value)),
+            now_ms,
             stores: test
                 .stores
                 .iter()

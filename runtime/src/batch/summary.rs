@@ -418,7 +418,7 @@ async fn key_into_buckets(
                         && let Some(doc) = wfs::tape::Doc::new(raw)
                     {
                         if let Some(k) = wfs::group_key_of_doc(&doc, &params) {
-                            let (ets, mid) = wfs::order_of_doc(&doc);
+                            let (ets, mid) = wfs::tape::order(&doc);
                             w.push(group_text(&k).as_bytes(), ets, mid.as_bytes(), raw)?;
                         }
                         continue;

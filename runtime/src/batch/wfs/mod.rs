@@ -118,11 +118,6 @@ pub(crate) fn group_key_of_doc(doc: &tape::Doc<'_>, params: &WfsParams) -> Optio
     key_of(tape::bind_index(doc)?, params)
 }
 
-/// [`OrderKey`]'s `ets` and `mid` for a record in canonical form.
-pub(crate) fn order_of_doc<'a>(doc: &tape::Doc<'a>) -> (i64, std::borrow::Cow<'a, str>) {
-    tape::order(doc)
-}
-
 /// The key of the index fields of an event.
 fn key_of(index: input::Index<'_>, params: &WfsParams) -> Option<GroupKey> {
     let eid = index.eid?;

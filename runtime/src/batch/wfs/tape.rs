@@ -194,7 +194,7 @@ pub(super) fn bind_index<'a>(d: &Doc<'a>) -> Option<Index<'a>> {
 }
 
 /// The `ets` and `mid` an event is ordered by (see [`super::order_key`]).
-pub(super) fn order<'a>(d: &Doc<'a>) -> (i64, Cow<'a, str>) {
+pub(crate) fn order<'a>(d: &Doc<'a>) -> (i64, Cow<'a, str>) {
     let ets = d.long(d.get(Some(ROOT), b"\"ets\"")).unwrap_or(i64::MIN);
     let mid = d
         .get(Some(ROOT), b"\"mid\"")
