@@ -175,7 +175,9 @@ proptest! {
         prop_assert!(ran.is_empty() && made.is_empty(), "ran {ran:?}, made {made:?}; stub log:\n{log}");
         // The stubs did run: the test would pass vacuously otherwise.
         prop_assert!(log.contains("kafka-topics.sh --bootstrap-server"), "{log}");
-        if entries > 0 {
+        // A report name with `/` (which `check` refuses: PC0015) puts its log in a directory
+        // that does not exist: the shell refuses the redirection and runs nothing, safely.
+        if entries > 0 && !name.contains('/') {
             prop_assert!(log.contains("mkdir -p") && log.contains("flock -n"), "{log}");
         }
     }
